@@ -1,0 +1,197 @@
+"""Fault injection and request recording for every emulator, as one ASGI middleware.
+
+Faults are chosen per request from a `FaultPlan` (rates for 5xx, hangs and malformed bodies) and from queued
+one-off faults ("the next 20 calls get 429"). Every request is recorded with its time, so tests can assert what a
+service saw, e.g. that no 60-second window held more than 250 Real-Debrid calls. The plan can be changed from
+Python (`app.state.sandbox`) or over HTTP at `/__sandbox/faults` (GET to read, PUT to set, DELETE to clear).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import re
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from fastapi import FastAPI
+from pydantic import BaseModel, Field
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+FaultKind = Literal["error", "timeout", "malformed", "too_many"]
+CONTROL_PREFIX = "/__sandbox"
+
+
+class FaultPlan(BaseModel):
+    """How often each fault happens; all zero means a healthy service."""
+
+    error_rate: float = Field(0.0, ge=0, le=1, description="Share of calls answered with `error_status`.")
+    error_status: int = Field(503, ge=500, le=599)
+    timeout_rate: float = Field(0.0, ge=0, le=1, description="Share of calls that hang for `hang_s` before answering.")
+    hang_s: float = Field(30.0, ge=0)
+    malformed_rate: float = Field(
+        0.0, ge=0, le=1, description="Share of calls answered 200 with a body that is not JSON."
+    )
+    too_many_rate: float = Field(0.0, ge=0, le=1, description="Share of calls answered 429.")
+    path_pattern: str | None = Field(None, description="Regex; when set, only matching paths get faults.")
+    seed: int | None = None
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    """One request an emulator received."""
+
+    at: float  # time.monotonic()
+    method: str
+    path: str
+    status: int
+    fault: FaultKind | None
+
+
+@dataclass
+class SandboxControl:
+    """The state behind the middleware: the plan, queued faults and the request log."""
+
+    too_many_body: bytes
+    too_many_type: str
+    plan: FaultPlan = field(default_factory=FaultPlan)
+    queued: deque[FaultKind] = field(default_factory=deque)
+    log: list[RequestRecord] = field(default_factory=list)
+    _rng: random.Random = field(default_factory=random.Random)
+
+    def set_plan(self, plan: FaultPlan) -> None:
+        self.plan = plan
+        self._rng = random.Random(plan.seed)
+
+    def clear(self) -> None:
+        self.set_plan(FaultPlan())
+        self.queued.clear()
+
+    def queue(self, kind: FaultKind, count: int = 1) -> None:
+        """Make the next `count` calls fail with `kind`, before any random faults."""
+        self.queued.extend([kind] * count)
+
+    def choose(self, path: str) -> FaultKind | None:
+        if path.startswith(CONTROL_PREFIX):
+            return None
+        if self.plan.path_pattern and not re.search(self.plan.path_pattern, path):
+            return None
+        if self.queued:
+            return self.queued.popleft()
+        draw = self._rng.random()
+        for kind, rate in (
+            ("too_many", self.plan.too_many_rate),
+            ("error", self.plan.error_rate),
+            ("timeout", self.plan.timeout_rate),
+            ("malformed", self.plan.malformed_rate),
+        ):
+            if draw < rate:
+                return kind  # type: ignore[return-value]
+            draw -= rate
+        return None
+
+    def max_in_window(self, window_s: float = 60.0, *, path_prefix: str = "") -> int:
+        """The most requests seen in any `window_s`-second window (faulted and refused ones included)."""
+        times = [r.at for r in self.log if r.path.startswith(path_prefix) and not r.path.startswith(CONTROL_PREFIX)]
+        best, lo = 0, 0
+        for hi, t in enumerate(times):
+            while t - times[lo] >= window_s:
+                lo += 1
+            best = max(best, hi - lo + 1)
+        return best
+
+    def count(self, method: str | None = None, path_pattern: str | None = None) -> int:
+        return sum(
+            1
+            for r in self.log
+            if not r.path.startswith(CONTROL_PREFIX)
+            and (method is None or r.method == method)
+            and (path_pattern is None or re.search(path_pattern, r.path))
+        )
+
+
+class SandboxMiddleware:
+    """Wraps an emulator app: records each request and injects the faults its `SandboxControl` picks."""
+
+    def __init__(self, app: ASGIApp, control: SandboxControl) -> None:
+        self.app = app
+        self.control = control
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope.get("path", "")
+        method: str = scope.get("method", "GET")
+        if path == f"{CONTROL_PREFIX}/faults":
+            await self._control(method, receive, send)
+            return
+        fault = self.control.choose(path)
+        status_box = [0]
+
+        async def recording_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status_box[0] = message["status"]
+            await send(message)
+
+        started = time.monotonic()
+        try:
+            if fault == "timeout":
+                await asyncio.sleep(self.control.plan.hang_s)
+                await self.app(scope, receive, recording_send)
+            elif fault == "error":
+                await _respond(
+                    recording_send, self.control.plan.error_status, b"<html>upstream error</html>", "text/html"
+                )
+            elif fault == "too_many":
+                await _respond(recording_send, 429, self.control.too_many_body, self.control.too_many_type)
+            elif fault == "malformed":
+                await _respond(recording_send, 200, b'{"truncated": [1, 2', "application/json")
+            else:
+                await self.app(scope, receive, recording_send)
+        finally:
+            self.control.log.append(RequestRecord(started, method, path, status_box[0], fault))
+
+    async def _control(self, method: str, receive: Receive, send: Send) -> None:
+        if method == "PUT":
+            body = b""
+            while True:
+                message = await receive()
+                body += message.get("body", b"")
+                if not message.get("more_body"):
+                    break
+            try:
+                self.control.set_plan(FaultPlan.model_validate_json(body or b"{}"))
+            except ValueError as exc:
+                await _respond(send, 422, json.dumps({"error": str(exc)}).encode(), "application/json")
+                return
+        elif method == "DELETE":
+            self.control.clear()
+        elif method != "GET":
+            await _respond(send, 405, b"", "text/plain")
+            return
+        payload = {"plan": self.control.plan.model_dump(), "queued": len(self.control.queued)}
+        await _respond(send, 200, json.dumps(payload).encode(), "application/json")
+
+
+async def _respond(send: Send, status: int, body: bytes, content_type: str) -> None:
+    headers = [(b"content-type", content_type.encode()), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def install_sandbox(app: FastAPI, *, too_many_body: bytes, too_many_type: str = "application/json") -> SandboxControl:
+    """Add fault injection and request recording to an emulator; the control is also at `app.state.sandbox`."""
+    control = SandboxControl(too_many_body=too_many_body, too_many_type=too_many_type)
+    app.add_middleware(SandboxMiddleware, control=control)
+    app.state.sandbox = control
+    return control

@@ -1,0 +1,1 @@
+"""Clients of the four remote services, built on one shared HTTP layer."""
