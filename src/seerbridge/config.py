@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any, ClassVar
 
 import platformdirs
-from pydantic import AfterValidator, BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -29,7 +29,13 @@ def _clean_url(value: str) -> str:
 BaseUrl = Annotated[str, AfterValidator(_clean_url)]
 
 
-class ServiceSettings(BaseModel):
+class Section(BaseModel):
+    """A config section; unknown keys are errors, so a typo never silently falls back to a default."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class ServiceSettings(Section):
     """What every remote service has: how long we wait for it and how often we may call it."""
 
     timeout_s: float = Field(15.0, gt=0, description="Seconds before one HTTP call to this service gives up.")
@@ -80,7 +86,7 @@ def default_database_url() -> str:
     return f"sqlite+aiosqlite:///{data_dir / 'seerbridge.db'}"
 
 
-class DatabaseSettings(BaseModel):
+class DatabaseSettings(Section):
     url: SecretStr = Field(
         default_factory=lambda: SecretStr(default_database_url()),
         description="SQLAlchemy async URL: sqlite+aiosqlite:///PATH or postgresql+asyncpg://USER:PASS@HOST/DB.",
@@ -95,11 +101,9 @@ class DatabaseSettings(BaseModel):
         return SecretStr(raw)
 
 
-class LogSettings(BaseModel):
+class LogSettings(Section):
     level: str = Field("info", pattern="^(debug|info|warning|error)$", description="Least severe level logged.")
     json_output: bool = Field(False, alias="json", description="Write JSON lines instead of console text.")
-
-    model_config = {"populate_by_name": True}
 
 
 class Settings(BaseSettings):
@@ -136,8 +140,11 @@ class ConfigError(Exception):
     """The configuration cannot be used; the message is one line naming the field."""
 
 
-def load_settings(path: Path | None = None) -> Settings:
-    """Build settings from an optional TOML file and the environment; raise ConfigError with one clear line."""
+def load_settings(path: Path | None = None, overrides: dict[str, Any] | None = None) -> Settings:
+    """Build settings from an optional TOML file and the environment; raise ConfigError with one clear line.
+
+    `overrides` (section → values) win over both, e.g. to point a demo at the emulators.
+    """
     if path is None and os.environ.get(CONFIG_ENV):
         path = Path(os.environ[CONFIG_ENV])
     if path is not None:
@@ -150,7 +157,7 @@ def load_settings(path: Path | None = None) -> Settings:
             raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
     Settings._toml_path = path
     try:
-        return Settings()
+        return Settings(**(overrides or {}))
     except ValidationError as exc:
         raise ConfigError(describe_validation_error(exc)) from None
     finally:
@@ -169,3 +176,18 @@ def describe_validation_error(exc: ValidationError) -> str:
             msg = "is not a known setting"
         lines.append(f"invalid setting {dotted} ({env_name}): {msg}")
     return "; ".join(lines)
+
+
+def secret_values(settings: Settings) -> list[str]:
+    """Every secret the settings hold, for the redaction registry (API keys, URL-borne keys, DB password)."""
+    from sqlalchemy.engine import make_url
+
+    values = [
+        settings.seerr.api_key.get_secret_value(),
+        settings.jellyfin.api_key.get_secret_value(),
+        settings.realdebrid.api_key.get_secret_value(),
+    ]
+    db_password = make_url(settings.database.url.get_secret_value()).password
+    if db_password:
+        values.append(str(db_password))
+    return [v for v in values if v]

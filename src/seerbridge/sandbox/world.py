@@ -55,16 +55,21 @@ class Sandbox:
         hosts = hosts or {name: f"http://{name}.sandbox" for name in SERVICES}
         return {name: hosts[name] + BASE_PATHS[name] for name in SERVICES}
 
-    def env(self, hosts: dict[ServiceName, str] | None = None) -> dict[str, str]:
-        """The SEERBRIDGE_* variables that point seerbridge at these emulators."""
+    def overrides(self, hosts: dict[ServiceName, str] | None = None) -> dict[str, dict[str, str]]:
+        """Settings values (by section) that point seerbridge at these emulators."""
         urls = self.base_urls(hosts)
         keys = self.scenario.keys
         return {
-            "SEERBRIDGE_SEERR__URL": urls["seerr"],
-            "SEERBRIDGE_SEERR__API_KEY": keys["seerr"],
-            "SEERBRIDGE_JELLYFIN__URL": urls["jellyfin"],
-            "SEERBRIDGE_JELLYFIN__API_KEY": keys["jellyfin"],
-            "SEERBRIDGE_TORRENTIO__URL": urls["torrentio"],
-            "SEERBRIDGE_REALDEBRID__URL": urls["realdebrid"],
-            "SEERBRIDGE_REALDEBRID__API_KEY": keys["realdebrid"],
+            "seerr": {"url": urls["seerr"], "api_key": keys["seerr"]},
+            "jellyfin": {"url": urls["jellyfin"], "api_key": keys["jellyfin"]},
+            "torrentio": {"url": urls["torrentio"]},
+            "realdebrid": {"url": urls["realdebrid"], "api_key": keys["realdebrid"]},
+        }
+
+    def env(self, hosts: dict[ServiceName, str] | None = None) -> dict[str, str]:
+        """The SEERBRIDGE_* variables that point seerbridge at these emulators."""
+        return {
+            f"SEERBRIDGE_{section.upper()}__{key.upper()}": value
+            for section, values in self.overrides(hosts).items()
+            for key, value in values.items()
         }

@@ -1,0 +1,132 @@
+"""`seerbridge doctor`: checks each configured service in turn and explains every failure in one line."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+
+import httpx
+
+from seerbridge.config import Settings
+from seerbridge.errors import (
+    AuthenticationError,
+    BadResponse,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+    ServiceError,
+    ServiceTimeout,
+    ServiceUnavailable,
+    ServiceUnreachable,
+)
+from seerbridge.redact import redact
+from seerbridge.services.health import ServiceCheck
+
+SERVICE_LABELS = {
+    "database": "Database",
+    "seerr": "Seerr",
+    "jellyfin": "Jellyfin",
+    "torrentio": "Torrentio",
+    "realdebrid": "Real-Debrid",
+}
+
+
+@dataclass(frozen=True)
+class DoctorRow:
+    service: str
+    ok: bool
+    version: str = ""
+    summary: str = ""
+    details: dict[str, str] = field(default_factory=dict)
+
+
+def _url_of(settings: Settings, service: str) -> str:
+    section = getattr(settings, service)
+    raw = section.url.get_secret_value() if hasattr(section.url, "get_secret_value") else section.url
+    return redact(str(raw))
+
+
+def explain(exc: Exception, service: str, settings: Settings) -> str:
+    """One line a person can act on; never a traceback, never a secret."""
+    prefix = f"SEERBRIDGE_{service.upper()}"
+    url = _url_of(settings, service)
+    if isinstance(exc, ServiceUnreachable):
+        return f"cannot connect to {url}: is it running, and is {prefix}__URL right?"
+    if isinstance(exc, ServiceTimeout):
+        return f"{url} did not answer within {getattr(settings, service).timeout_s:g}s"
+    if isinstance(exc, AuthenticationError):
+        if service == "torrentio":
+            return f"Torrentio refused the debrid key inside {prefix}__URL ({redact(exc.message)})"
+        return f"the API key was refused ({exc.status} {exc.error or ''}); check {prefix}__API_KEY".replace(" )", ")")
+    if isinstance(exc, PermissionDenied):
+        return f"the account may not do this ({exc.error or exc.message or 'permission denied'})"
+    if isinstance(exc, NotFound):
+        return f"{url} answered 404: is {prefix}__URL the service's base address?"
+    if isinstance(exc, RateLimited):
+        return "rate limited right now (HTTP 429); try again in a minute"
+    if isinstance(exc, ServiceUnavailable):
+        return f"the service is failing (HTTP {exc.status}); try again later"
+    if isinstance(exc, BadResponse):
+        return f"{url} answered, but not like {SERVICE_LABELS[service]}: {exc.message}"
+    if isinstance(exc, ServiceError):
+        return redact(str(exc))
+    return redact(f"{type(exc).__name__}: {exc}")
+
+
+CheckFn = Callable[[], Awaitable[ServiceCheck]]
+
+
+async def _check_service(service: str, settings: Settings, transport: httpx.AsyncBaseTransport | None) -> DoctorRow:
+    from seerbridge.services.jellyfin import JellyfinClient
+    from seerbridge.services.realdebrid import RealDebridClient
+    from seerbridge.services.seerr import SeerrClient
+    from seerbridge.services.torrentio import TorrentioClient
+
+    key_field = {"seerr": settings.seerr, "jellyfin": settings.jellyfin, "realdebrid": settings.realdebrid}
+    if service in key_field and not key_field[service].api_key.get_secret_value():
+        return DoctorRow(service, False, summary=f"no API key: set SEERBRIDGE_{service.upper()}__API_KEY")
+    try:
+        if service == "seerr":
+            async with SeerrClient(settings.seerr, transport=transport) as seerr:
+                check = await seerr.check()
+        elif service == "jellyfin":
+            async with JellyfinClient(settings.jellyfin, transport=transport) as jellyfin:
+                check = await jellyfin.check()
+        elif service == "torrentio":
+            async with TorrentioClient(settings.torrentio, transport=transport) as torrentio:
+                check = await torrentio.check()
+        else:
+            async with RealDebridClient(settings.realdebrid, transport=transport) as realdebrid:
+                check = await realdebrid.check()
+    except Exception as exc:  # doctor must explain anything, not crash
+        return DoctorRow(service, False, summary=explain(exc, service, settings))
+    summary = "; ".join(check.problems) if check.problems else "ok"
+    return DoctorRow(service, check.ok, version=check.version or "", summary=summary, details=dict(check.details))
+
+
+async def _check_database(settings: Settings) -> DoctorRow:
+    from seerbridge.store.db import open_database
+    from seerbridge.store.migrate import current_revision
+
+    url = settings.database.url.get_secret_value()
+    try:
+        engine, _ = await open_database(url)
+        try:
+            revision = await current_revision(engine)
+        finally:
+            await engine.dispose()
+    except Exception as exc:
+        return DoctorRow("database", False, summary=redact(f"cannot open {url}: {type(exc).__name__}: {exc}")[:300])
+    backend = url.split("+", 1)[0]
+    return DoctorRow("database", True, version=backend, summary="ok", details={"schema": revision or "none"})
+
+
+async def run_doctor(
+    settings: Settings, transports: Mapping[str, httpx.AsyncBaseTransport] | None = None
+) -> list[DoctorRow]:
+    """Check the database and the four services, one after another."""
+    transports = transports or {}
+    rows = [await _check_database(settings)]
+    for service in ("seerr", "jellyfin", "torrentio", "realdebrid"):
+        rows.append(await _check_service(service, settings, transports.get(service)))
+    return rows

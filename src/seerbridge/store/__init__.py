@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy models, the engine, and alembic migrations applied at start-up."""

@@ -1,0 +1,111 @@
+"""Settings: file + env layering, clear one-line errors, masked output, a valid example file."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from seerbridge.config import ConfigError, load_settings, secret_values
+from seerbridge.config_render import render_effective, render_example
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    for key in list(os.environ):
+        if key.startswith("SEERBRIDGE_"):
+            monkeypatch.delenv(key)
+
+
+def test_env_overrides_file_and_keeps_file_siblings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[seerr]\nurl = "http://files:5055/"\napi_key = "from-file-key"\ntimeout_s = 7\n')
+    monkeypatch.setenv("SEERBRIDGE_SEERR__API_KEY", "from-env-key")
+    settings = load_settings(cfg)
+    assert settings.seerr.url == "http://files:5055"
+    assert settings.seerr.timeout_s == 7
+    assert settings.seerr.api_key.get_secret_value() == "from-env-key"
+
+
+def test_config_path_from_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[realdebrid]\napi_key = "tok-from-file"\n')
+    monkeypatch.setenv("SEERBRIDGE_CONFIG", str(cfg))
+    assert load_settings().realdebrid.api_key.get_secret_value() == "tok-from-file"
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"SEERBRIDGE_SEERR__URL": "seerr.local"}, "seerr.url (SEERBRIDGE_SEERR__URL): must start with http"),
+        ({"SEERBRIDGE_REALDEBRID__RATE_LIMIT_PER_MIN": "900"}, "realdebrid.rate_limit_per_min"),
+        ({"SEERBRIDGE_JELLYFIN__TIMEOUT_S": "soon"}, "jellyfin.timeout_s (SEERBRIDGE_JELLYFIN__TIMEOUT_S)"),
+        ({"SEERBRIDGE_DATABASE__URL": "mysql://x"}, "database.url (SEERBRIDGE_DATABASE__URL): must start with"),
+    ],
+)
+def test_bad_values_give_one_line_naming_the_field(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], expected: str
+) -> None:
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    with pytest.raises(ConfigError) as err:
+        load_settings()
+    message = str(err.value)
+    assert expected in message
+    assert "\n" not in message
+
+
+def test_unknown_key_in_file_is_named(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("[seerr]\napikey = 'typo'\n")
+    with pytest.raises(ConfigError, match=r"seerr\.apikey .*is not a known setting"):
+        load_settings(cfg)
+
+
+def test_missing_and_broken_files(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_settings(tmp_path / "nope.toml")
+    broken = tmp_path / "b.toml"
+    broken.write_text("[seerr\n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_settings(broken)
+
+
+def test_effective_config_masks_every_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    secrets = {
+        "SEERBRIDGE_SEERR__API_KEY": "seerr-secret-123456",
+        "SEERBRIDGE_JELLYFIN__API_KEY": "jelly-secret-123456",
+        "SEERBRIDGE_REALDEBRID__API_KEY": "rd-secret-token-123456",
+        "SEERBRIDGE_TORRENTIO__URL": "https://torrentio.example/sort=qualitysize|realdebrid=RDKEYINURL0123456789",
+        "SEERBRIDGE_DATABASE__URL": "postgresql+asyncpg://bridge:db-pass-987654@127.0.0.1/bridge",
+    }
+    for key, value in secrets.items():
+        monkeypatch.setenv(key, value)
+    settings = load_settings()
+    shown = render_effective(settings)
+    for needle in ("seerr-secret-123456", "jelly-secret-123456", "rd-secret-token-123456", "RDKEYINURL", "db-pass"):
+        assert needle not in shown
+    assert "realdebrid=***" in shown
+    assert "torrentio.example/sort=qualitysize" in shown
+    assert tomllib.loads(shown)["seerr"]["api_key"] == "***"
+    assert "db-pass-987654" in secret_values(settings)
+
+
+def test_example_file_is_valid_and_loads(tmp_path: Path) -> None:
+    text = render_example()
+    cfg = tmp_path / "example.toml"
+    cfg.write_text(text)
+    settings = load_settings(cfg)
+    assert settings.realdebrid.api_key.get_secret_value() == "your-real-debrid-api-token"
+    # Every setting is documented with its env var.
+    assert "SEERBRIDGE_TORRENTIO__DAILY_BUDGET" in text
+    assert "SEERBRIDGE_DATABASE__URL" in text
+
+
+def test_default_database_is_sqlite_in_user_data_dir() -> None:
+    url = load_settings().database.url.get_secret_value()
+    assert url.startswith("sqlite+aiosqlite:///")
+    assert url.endswith("seerbridge/seerbridge.db")
