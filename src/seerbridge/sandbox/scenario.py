@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 DEFAULT_KEYS = {
     "seerr": "sandbox-seerr-key-0123456789abcdef",
@@ -313,5 +313,9 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
         raise ScenarioError(f"{path}: not valid YAML/JSON: {exc}") from None
     try:
         return Scenario.model_validate(data)
-    except ValueError as exc:
-        raise ScenarioError(f"{path}: {exc}") from None
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'scenario'}: {err['msg'].removeprefix('Value error, ')}"
+            for err in exc.errors()
+        )
+        raise ScenarioError(f"{path}: {problems}") from None
