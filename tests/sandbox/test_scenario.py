@@ -18,7 +18,7 @@ def test_every_shipped_scenario_loads() -> None:
 
 
 def test_unknown_name_lists_the_shipped_ones() -> None:
-    with pytest.raises(ScenarioError, match="shipped: .*starter"):
+    with pytest.raises(ScenarioError, match=r"shipped: .*starter"):
         load_scenario("no-such-scenario")
 
 
