@@ -1,0 +1,5 @@
+"""`python -m seerbridge` runs the command line."""
+
+from seerbridge.cli import main
+
+main()

@@ -1,0 +1,157 @@
+"""The command line as a person uses it: config, doctor against emulators on loopback, sandbox, demo."""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from seerbridge.cli import app
+from seerbridge.sandbox.scenario import load_scenario
+from seerbridge.sandbox.serve import running_in_thread
+from seerbridge.sandbox.world import Sandbox
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def loopback() -> Iterator[tuple[Sandbox, dict[str, str]]]:
+    world = Sandbox(load_scenario("starter"))
+    with running_in_thread(world) as hosts:
+        yield world, dict(hosts)
+
+
+def _env(world: Sandbox, hosts: dict[str, str], tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = world.env(hosts)  # type: ignore[arg-type]
+    env["SEERBRIDGE_DATABASE__URL"] = f"sqlite+aiosqlite:///{tmp_path}/cli.db"
+    return env | extra
+
+
+def _invoke(args: list[str], env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> tuple[int, str]:
+    for key in list(os.environ):
+        if key.startswith("SEERBRIDGE_"):
+            monkeypatch.delenv(key)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    result = runner.invoke(app, args)
+    return result.exit_code, result.output
+
+
+def test_doctor_passes_against_the_emulators(
+    loopback: tuple[Sandbox, dict[str, str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world, hosts = loopback
+    code, out = _invoke(["doctor"], _env(world, hosts, tmp_path), monkeypatch)
+    assert code == 0, out
+    for label in ("Database", "Seerr", "Jellyfin", "Torrentio", "Real-Debrid"):
+        assert label in out
+    assert "FAIL" not in out
+    assert "3.1.0" in out  # Seerr version
+    assert "10.11.11" in out  # Jellyfin version
+
+
+def test_doctor_names_a_wrong_real_debrid_key(
+    loopback: tuple[Sandbox, dict[str, str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world, hosts = loopback
+    wrong = "WRONGTOKEN0123456789WRONGTOKEN"
+    env = _env(world, hosts, tmp_path, SEERBRIDGE_REALDEBRID__API_KEY=wrong)
+    code, out = _invoke(["doctor"], env, monkeypatch)
+    assert code == 1
+    rd_lines = [line for line in out.splitlines() if "Real-Debrid" in line]
+    assert rd_lines and "FAIL" in rd_lines[0]
+    assert "SEERBRIDGE_REALDEBRID__API_KEY" in out.replace("\n", "").replace("│", "").replace(" ", "")
+    assert wrong not in out
+    assert "Traceback" not in out
+    others = [line for line in out.splitlines() if line.strip().startswith(("│ Seerr", "│ Jellyfin", "│ Torrentio"))]
+    assert others and all("ok" in line for line in others)
+
+
+def test_doctor_explains_an_unreachable_service_in_one_line(
+    loopback: tuple[Sandbox, dict[str, str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world, hosts = loopback
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = _env(world, hosts, tmp_path, SEERBRIDGE_SEERR__URL=f"http://127.0.0.1:{port}", SEERBRIDGE_SEERR__RETRIES="1")
+    code, out = _invoke(["doctor"], env, monkeypatch)
+    assert code == 1
+    flat = " ".join(out.replace("│", " ").split())
+    assert "cannot connect to" in flat
+    assert "SEERBRIDGE_SEERR__URL" in flat.replace(" ", "")
+    assert "Traceback" not in out
+
+
+def test_bad_config_is_one_clear_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    code, out = _invoke(["config", "show"], {"SEERBRIDGE_SEERR__TIMEOUT_S": "-3"}, monkeypatch)
+    assert code == 2
+    assert out.strip().count("\n") == 0
+    assert "seerr.timeout_s (SEERBRIDGE_SEERR__TIMEOUT_S)" in out
+
+
+def test_config_show_masks_and_example_prints(monkeypatch: pytest.MonkeyPatch) -> None:
+    code, out = _invoke(["config", "show"], {"SEERBRIDGE_REALDEBRID__API_KEY": "rd-token-abcdef-123"}, monkeypatch)
+    assert code == 0
+    assert "rd-token-abcdef-123" not in out
+    assert 'api_key = "***"' in out
+    code, out = _invoke(["config", "example"], {}, monkeypatch)
+    assert code == 0
+    assert "[realdebrid]" in out
+
+
+def test_sandbox_prints_exports_at_once_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SEERBRIDGE_")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "seerbridge", "sandbox", "--scenario", "starter"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        lines: list[str] = []
+        deadline = time.monotonic() + 30
+        while len(lines) < 7 and time.monotonic() < deadline:
+            ready, _, _ = select.select([proc.stdout], [], [], 1)
+            if ready:
+                line = proc.stdout.readline()  # type: ignore[union-attr]
+                if not line:
+                    break
+                lines.append(line.strip())
+        assert len(lines) == 7, lines
+        assert all(line.startswith("export SEERBRIDGE_") for line in lines)
+        urls = [line.split("=", 1)[1].strip("'") for line in lines if "__URL=" in line]
+        assert len(urls) == 4 and all(u.startswith("http://127.0.0.1:") for u in urls)
+        # The printed env really points at running emulators: doctor passes with it.
+        doctor_env = dict(env)
+        for line in lines:
+            key, value = line.removeprefix("export ").split("=", 1)
+            doctor_env[key] = value.strip("'")
+        doctor_env["SEERBRIDGE_DATABASE__URL"] = f"sqlite+aiosqlite:///{tmp_path}/s.db"
+        doctor = subprocess.run(
+            [sys.executable, "-m", "seerbridge", "doctor"], env=doctor_env, capture_output=True, text=True, timeout=60
+        )
+        assert doctor.returncode == 0, doctor.stdout + doctor.stderr
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=15) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_demo_runs_doctor_on_the_emulators(monkeypatch: pytest.MonkeyPatch) -> None:
+    code, out = _invoke(["demo"], {}, monkeypatch)
+    assert code == 0, out
+    assert "listening on loopback" in out
+    assert "FAIL" not in out
