@@ -54,3 +54,6 @@ def setup_logging(level: str = "info", *, json_output: bool = False) -> None:
     # httpx logs full URLs at INFO, and a Torrentio URL can carry a debrid key: keep it quiet.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
+    # Migration chatter and emulator server start/stop lines say nothing a user can act on.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    logging.getLogger("uvicorn.error").setLevel(logging.WARNING)

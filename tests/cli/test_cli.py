@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-import select
+import queue
 import signal
 import socket
 import subprocess
 import sys
-import time
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -119,22 +119,15 @@ def test_sandbox_prints_exports_at_once_and_stops_on_ctrl_c(tmp_path: Path) -> N
         env=env,
     )
     try:
-        lines: list[str] = []
-        deadline = time.monotonic() + 30
-        while len(lines) < 7 and time.monotonic() < deadline:
-            ready, _, _ = select.select([proc.stdout], [], [], 1)
-            if ready:
-                line = proc.stdout.readline()  # type: ignore[union-attr]
-                if not line:
-                    break
-                lines.append(line.strip())
-        assert len(lines) == 7, lines
-        assert all(line.startswith("export SEERBRIDGE_") for line in lines)
-        urls = [line.split("=", 1)[1].strip("'") for line in lines if "__URL=" in line]
+        lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=lambda: [lines.put(line.strip()) for line in proc.stdout], daemon=True).start()  # type: ignore[union-attr]
+        printed = [lines.get(timeout=30) for _ in range(7)]
+        assert all(line.startswith("export SEERBRIDGE_") for line in printed), printed
+        urls = [line.split("=", 1)[1].strip("'") for line in printed if "__URL=" in line]
         assert len(urls) == 4 and all(u.startswith("http://127.0.0.1:") for u in urls)
         # The printed env really points at running emulators: doctor passes with it.
         doctor_env = dict(env)
-        for line in lines:
+        for line in printed:
             key, value = line.removeprefix("export ").split("=", 1)
             doctor_env[key] = value.strip("'")
         doctor_env["SEERBRIDGE_DATABASE__URL"] = f"sqlite+aiosqlite:///{tmp_path}/s.db"

@@ -57,7 +57,7 @@ def jellyfin_spec() -> OpenAPI:
     return OpenAPI.from_file_path(str(SPECS / "jellyfin-openapi.json"), config=Config(spec_validator_cls=None))
 
 
-class ContractRecorder:
+class ContractRecorder(httpx.AsyncBaseTransport):
     """An httpx transport wrapper that validates every request and response against a spec.
 
     Violations are collected (not raised inside the transport, where the client would turn them into retries)

@@ -10,7 +10,10 @@ from fastapi import FastAPI
 
 from seerbridge.sandbox.clock import VirtualClock
 from seerbridge.sandbox.middleware import SandboxControl
-from seerbridge.sandbox.scenario import Scenario
+from seerbridge.sandbox.jellyfin_library import JellyfinLibrary
+from seerbridge.sandbox.realdebrid_state import RealDebridState
+from seerbridge.sandbox.scenario import LibraryEntry, Scenario
+from seerbridge.sandbox.seerr_state import SeerrState
 
 ServiceName = Literal["seerr", "jellyfin", "torrentio", "realdebrid"]
 SERVICES: tuple[ServiceName, ...] = ("seerr", "jellyfin", "torrentio", "realdebrid")
@@ -42,6 +45,44 @@ class Sandbox:
             "torrentio": torrentio.create_app(scenario, clock),
             "realdebrid": realdebrid.create_app(scenario, clock),
         }
+        # A Jellyfin scan job run in Seerr reads the Jellyfin emulator's library, as the real Seerr would.
+        self.seerr_state.on_scan = lambda _job_id: self.seerr_state.apply_library(self.library_entries())
+
+    @property
+    def seerr_state(self) -> SeerrState:
+        state: SeerrState = self.apps["seerr"].state.emulator
+        return state
+
+    @property
+    def jellyfin_state(self) -> JellyfinLibrary:
+        state: JellyfinLibrary = self.apps["jellyfin"].state.emulator
+        return state
+
+    @property
+    def realdebrid_state(self) -> RealDebridState:
+        state: RealDebridState = self.apps["realdebrid"].state.emulator
+        return state
+
+    def library_entries(self) -> list[LibraryEntry]:
+        """What the Jellyfin emulator holds now, in scenario terms (files only, no placeholders)."""
+        library = self.jellyfin_state
+        entries: list[LibraryEntry] = []
+        for media in self.scenario.media:
+            if media.type == "movie":
+                if library.movie_by_tmdb(media.tmdb_id) is not None:
+                    entries.append(LibraryEntry(tmdb_id=media.tmdb_id))
+                continue
+            series = library.series_by_tmdb(media.tmdb_id)
+            if series is None:
+                continue
+            episodes: dict[int, list[int]] = {}
+            for item in library.episodes_of(series.id, include_virtual=False):
+                if item.parent_index_number is None or item.index_number is None:
+                    continue
+                last = item.index_number_end or item.index_number
+                episodes.setdefault(item.parent_index_number, []).extend(range(item.index_number, last + 1))
+            entries.append(LibraryEntry(tmdb_id=media.tmdb_id, episodes=dict(episodes)))
+        return entries
 
     def control(self, service: ServiceName) -> SandboxControl:
         control: SandboxControl = self.apps[service].state.sandbox

@@ -1,0 +1,471 @@
+"""Seerr emulator state: users, media rows, requests and jobs, changed by the rules Seerr's entity subscribers apply.
+
+Behaviour follows Seerr v3.1.0 (server/entity/MediaRequest.ts, server/subscriber/Media*Subscriber.ts,
+server/routes/request.ts and media.ts):
+
+- Creating a request: a new media row starts PENDING; an existing UNKNOWN/DELETED one goes back to PENDING. The API
+  key acts as the admin, so its requests are APPROVED at once (auto-approve); another user's (X-API-User) stay
+  PENDING. Approval moves the media to PROCESSING unless it is already PROCESSING, PARTIALLY_AVAILABLE or AVAILABLE.
+  No Radarr/Sonarr is configured, so nothing else happens: approved requests wait for someone (seerbridge).
+- Approve/decline works on a request in any status (v3.1.0 has no "only pending" check; each save re-notifies).
+  Declining a movie resets its media to UNKNOWN; declining a show's request resets its seasons.
+- Media turning AVAILABLE from PENDING approves its pending requests. Media turning PARTIALLY_AVAILABLE, AVAILABLE
+  or DELETED completes approved/failed requests: a movie's at once, a show's when every requested season is
+  AVAILABLE or DELETED. Completion sends MEDIA_AVAILABLE.
+- `POST /media/{id}/deleted` is accepted but changes nothing (the route has no case for it).
+
+Notifications are recorded with their rendered default-webhook body (`notifications`, `on_notification`); nothing is
+sent over the network.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, time, timedelta
+from typing import Literal
+
+from seerbridge.sandbox import seerr_rules as rules
+from seerbridge.sandbox.clock import VirtualClock
+from seerbridge.sandbox.scenario import LibraryEntry, MediaSpec, Scenario
+from seerbridge.sandbox.seerr_models import (
+    DEFAULT_JOBS,
+    JELLYFIN_SCAN_JOBS,
+    JobRun,
+    JobSpec,
+    MediaRow,
+    MediaStatus,
+    Notification,
+    RequestRow,
+    RequestStatus,
+    SeasonRequestRow,
+    SeasonRow,
+    SeerrFailure,
+    User,
+    aired,
+    stable_hex,
+)
+
+_SCENARIO_REQUEST_STATUS = {
+    "pending": RequestStatus.PENDING,
+    "approved": RequestStatus.APPROVED,
+    "declined": RequestStatus.DECLINED,
+    "failed": RequestStatus.FAILED,
+    "completed": RequestStatus.COMPLETED,
+}
+
+
+class SeerrState:
+    """Everything the Seerr emulator knows, plus the helpers tests and later features use to drive it."""
+
+    def __init__(self, scenario: Scenario, clock: VirtualClock) -> None:
+        self.scenario = scenario
+        self.clock = clock
+        self.api_key = scenario.keys["seerr"]
+        self.version = scenario.seerr.version
+        self.lock = threading.RLock()
+        self.users: dict[int, User] = {}
+        self.media: dict[int, MediaRow] = {}
+        self.requests: dict[int, RequestRow] = {}
+        self.jobs: tuple[JobSpec, ...] = DEFAULT_JOBS
+        self.job_runs: list[JobRun] = []
+        self.notifications: list[Notification] = []
+        self.on_scan: Callable[[str], None] | None = None
+        """Called with the job id when a Jellyfin scan job runs; the sandbox wires it to the Jellyfin library."""
+        self.on_notification: Callable[[Notification], None] | None = None
+        self._next_id = {"user": 1, "media": 1, "season": 1, "season_request": 1}
+        self._seed()
+
+    # ---------------------------------------------------------------- seeding
+
+    def _new_id(self, kind: str) -> int:
+        value = self._next_id[kind]
+        self._next_id[kind] = value + 1
+        return value
+
+    def _seed(self) -> None:
+        start = self.clock.now()
+        self.admin = self._add_user("admin", is_admin=True, at=start - timedelta(days=365))
+        specs = {r.id: r for r in self.scenario.requests}
+        library = {entry.tmdb_id: entry for entry in self.scenario.library}
+        wanted = {r.tmdb_id for r in self.scenario.requests} | set(library)
+        for spec in self.scenario.media:  # catalogue order, so media ids differ from request ids
+            if spec.tmdb_id in wanted:
+                self._new_media(spec, start - timedelta(days=30))
+        count = len(specs)
+        for index, request_id in enumerate(sorted(specs)):
+            rs = specs[request_id]
+            media = self.media_for(rs.tmdb_id)
+            assert media is not None
+            created = (
+                datetime.combine(rs.created_at, time(12, 0), tzinfo=UTC)
+                if rs.created_at
+                else start - timedelta(hours=count - index)
+            )
+            user = self.user_named(rs.requested_by) or self._add_user(rs.requested_by, at=created - timedelta(days=1))
+            status = _SCENARIO_REQUEST_STATUS[rs.status]
+            season_status = RequestStatus.APPROVED if status is RequestStatus.FAILED else status
+            row = RequestRow(
+                id=rs.id,
+                media=media,
+                status=status,
+                requested_by=user,
+                modified_by=None if status is RequestStatus.PENDING else self.admin,
+                created_at=created,
+                updated_at=created,
+                is4k=rs.is4k,
+                seasons=[
+                    SeasonRequestRow(self._new_id("season_request"), n, season_status, created, created)
+                    for n in rs.seasons
+                ],
+            )
+            self.requests[row.id] = row
+            media.created_at = min(media.created_at, created)
+        for media in self.media.values():
+            self._derive_seed_status(media, library.get(media.tmdb_id), start)
+
+    def _derive_seed_status(self, media: MediaRow, entry: LibraryEntry | None, now: datetime) -> None:
+        for is4k in (False, True):
+            statuses = {r.status for r in self.requests.values() if r.media is media and r.is4k == is4k}
+            if RequestStatus.APPROVED in statuses or RequestStatus.FAILED in statuses:
+                media.put(is4k, MediaStatus.PROCESSING)
+            elif RequestStatus.PENDING in statuses:
+                media.put(is4k, MediaStatus.PENDING)
+            elif RequestStatus.COMPLETED in statuses:
+                media.put(is4k, MediaStatus.AVAILABLE)
+                if media.media_type == "tv" and not is4k:
+                    done = {
+                        n
+                        for r in self.requests.values()
+                        if r.media is media and not r.is4k and r.status is RequestStatus.COMPLETED
+                        for n in r.season_numbers
+                    }
+                    for number in sorted(done):
+                        self._season_row(media, number, now).status = MediaStatus.AVAILABLE
+        if entry is not None:
+            status, seasons = self.library_status(entry)
+            for number, season_status in sorted(seasons.items()):
+                self._season_row(media, number, now).status = season_status
+            if status is not None:
+                media.status = status
+                media.media_added_at = now - timedelta(days=7)
+                media.jellyfin_media_id = stable_hex("jellyfin-item", media.tmdb_id)
+            # The scan that made those seasons available completed the open requests' matching seasons.
+            for row in self.requests_for(media):
+                if row.is4k or row.status not in (RequestStatus.APPROVED, RequestStatus.FAILED):
+                    continue
+                for season_request in row.seasons:
+                    season = media.season(season_request.season_number)
+                    if season is not None and season.status is MediaStatus.AVAILABLE:
+                        season_request.status = RequestStatus.COMPLETED
+        media.updated_at = max(media.created_at, now - timedelta(minutes=5))
+        media.last_season_change = media.created_at
+
+    def _add_user(self, name: str, *, is_admin: bool = False, at: datetime | None = None) -> User:
+        user = User(self._new_id("user"), name, f"{name}@example.com", is_admin, at or self.clock.now())
+        self.users[user.id] = user
+        return user
+
+    def _new_media(self, spec: MediaSpec, at: datetime) -> MediaRow:
+        media = MediaRow(id=self._new_id("media"), spec=spec, created_at=at, updated_at=at, last_season_change=at)
+        self.media[media.id] = media
+        return media
+
+    def _season_row(self, media: MediaRow, number: int, at: datetime) -> SeasonRow:
+        row = media.season(number)
+        if row is None:
+            row = SeasonRow(self._new_id("season"), number, MediaStatus.UNKNOWN, MediaStatus.UNKNOWN, at, at)
+            media.seasons.append(row)
+        return row
+
+    # ---------------------------------------------------------------- lookups
+
+    def user_named(self, name: str) -> User | None:
+        return next((u for u in self.users.values() if u.name == name), None)
+
+    def media_for(self, tmdb_id: int, media_type: str | None = None) -> MediaRow | None:
+        return next(
+            (
+                m
+                for m in self.media.values()
+                if m.tmdb_id == tmdb_id and (media_type is None or m.media_type == media_type)
+            ),
+            None,
+        )
+
+    def requests_for(self, media: MediaRow) -> list[RequestRow]:
+        return [r for r in sorted(self.requests.values(), key=lambda r: r.id) if r.media is media]
+
+    def request_count(self, user: User) -> int:
+        return sum(1 for r in self.requests.values() if r.requested_by is user)
+
+    def library_status(self, entry: LibraryEntry) -> tuple[MediaStatus | None, dict[int, MediaStatus]]:
+        """What a Jellyfin scan concludes: a movie is AVAILABLE; a season is AVAILABLE when every aired episode is
+        present and PARTIALLY_AVAILABLE when some are; a show is AVAILABLE when every aired regular season is."""
+        spec = self.scenario.media_by_tmdb(entry.tmdb_id)
+        if spec is None:
+            raise KeyError(entry.tmdb_id)
+        if spec.type == "movie":
+            return MediaStatus.AVAILABLE, {}
+        today = self.clock.today()
+        seasons: dict[int, MediaStatus] = {}
+        for number, held in entry.episodes.items():
+            season = spec.season(number)
+            total = season.episodes if season else 0
+            present = set(range(1, total + 1)) if held == "all" else set(held)
+            if not present:
+                continue
+            aired_episodes = {e for e in range(1, total + 1) if season and aired(season.air_date(e), today)}
+            complete = held == "all" or aired_episodes <= present
+            seasons[number] = MediaStatus.AVAILABLE if complete else MediaStatus.PARTIALLY_AVAILABLE
+        if not seasons:
+            return None, {}
+        aired_seasons = [
+            s.season for s in spec.seasons if s.season > 0 and s.episodes > 0 and aired(s.air_date(1), today)
+        ]
+        if aired_seasons and all(seasons.get(n) is MediaStatus.AVAILABLE for n in aired_seasons):
+            return MediaStatus.AVAILABLE, seasons
+        return MediaStatus.PARTIALLY_AVAILABLE, seasons
+
+    # ---------------------------------------------------------------- notifications
+
+    def _notify(self, notification_type: str, request: RequestRow | None) -> None:
+        from seerbridge.sandbox.seerr_webhook import render_webhook
+
+        note = Notification(
+            type=notification_type,
+            request_id=request.id if request else None,
+            at=self.clock.now(),
+            payload=render_webhook(notification_type, request),
+        )
+        self.notifications.append(note)
+        if self.on_notification is not None:
+            self.on_notification(note)
+
+    # ---------------------------------------------------------------- requests
+
+    def create_request(
+        self,
+        *,
+        media_type: str,
+        tmdb_id: int,
+        acting: User,
+        seasons: list[int] | Literal["all"] | None = None,
+        is4k: bool = False,
+        user_id: int | None = None,
+        server_id: int | None = None,
+        profile_id: int | None = None,
+        root_folder: str | None = None,
+        language_profile_id: int | None = None,
+        tags: list[int] | None = None,
+    ) -> RequestRow:
+        """`POST /request`, following `MediaRequest.request()`; raises SeerrFailure with Seerr's status/message."""
+        with self.lock:
+            requester = acting
+            if user_id:
+                if not acting.is_admin:
+                    raise SeerrFailure(403, "You do not have permission to modify the request user.")
+                found = self.users.get(user_id)
+                if found is None:
+                    raise SeerrFailure(
+                        500, f'Could not find any entity of type "User" matching: {{"where": {{"id": {user_id}}}}}'
+                    )
+                requester = found
+            spec = self.scenario.media_by_tmdb(tmdb_id)
+            if spec is None or spec.type != media_type:
+                what = "movie details" if media_type == "movie" else "TV show details"
+                raise SeerrFailure(500, f"[TMDB] Failed to fetch {what}: Request failed with status code 404")
+            key4k = bool(is4k)
+            media = self.media_for(tmdb_id, media_type)
+            if media is not None and media.status is MediaStatus.BLOCKLISTED:
+                raise SeerrFailure(403, "This media is blocklisted.")
+            existing = [r for r in self.requests_for(media) if r.is4k == key4k] if media else []
+            closed = (RequestStatus.DECLINED, RequestStatus.COMPLETED)
+            if media_type == "movie" and existing and existing[0].status not in closed:
+                raise SeerrFailure(409, "Request for this media already exists.")
+            final_seasons: list[int] = []
+            if media_type == "tv":
+                if seasons == "all":
+                    wanted = [s.season for s in spec.seasons if s.season != 0 and s.episodes > 0]
+                elif seasons is None:
+                    raise SeerrFailure(500, "Cannot read properties of undefined (reading 'filter')")
+                else:
+                    wanted = list(seasons)
+                wanted = [n for n in wanted if n > 0]  # enableSpecialEpisodes is off by default
+                taken = {
+                    n
+                    for r in existing
+                    if r.status not in (RequestStatus.DECLINED, RequestStatus.COMPLETED)
+                    for n in r.season_numbers
+                }
+                if media is not None:
+                    taken |= {
+                        s.season_number
+                        for s in media.seasons
+                        if (s.status4k if key4k else s.status) not in (MediaStatus.UNKNOWN, MediaStatus.DELETED)
+                    }
+                final_seasons = [n for n in wanted if n not in taken]
+                if not final_seasons:
+                    raise SeerrFailure(202, "No seasons available to request")
+            now = self.clock.now()
+            if media is None:
+                media = self._new_media(spec, now)
+                media.put(key4k, MediaStatus.PENDING)
+            elif media.get(key4k) in (MediaStatus.UNKNOWN, MediaStatus.DELETED):
+                media.put(key4k, MediaStatus.PENDING)
+                media.updated_at = now
+            status = RequestStatus.APPROVED if acting.is_admin else RequestStatus.PENDING
+            row = RequestRow(
+                id=max(self.requests, default=0) + 1,
+                media=media,
+                status=status,
+                requested_by=requester,
+                modified_by=acting if status is RequestStatus.APPROVED else None,
+                created_at=now,
+                updated_at=now,
+                is4k=key4k,
+                seasons=[SeasonRequestRow(self._new_id("season_request"), n, status, now, now) for n in final_seasons],
+                server_id=server_id,
+                profile_id=profile_id,
+                root_folder=root_folder,
+                language_profile_id=language_profile_id,
+                tags=tags,
+            )
+            self.requests[row.id] = row
+            rules.update_parent_status(self, row)
+            if status is RequestStatus.PENDING:
+                self._notify("MEDIA_PENDING", row)
+            else:
+                self._notify_approved_or_declined(row, auto=True)
+            return row
+
+    def add_request(
+        self,
+        tmdb_id: int,
+        *,
+        seasons: list[int] | Literal["all"] | None = None,
+        is4k: bool = False,
+        requested_by: str = "alice",
+        approved: bool = False,
+    ) -> RequestRow:
+        """Make a request as user `requested_by` (created if new); pending unless `approved` (an admin's request)."""
+        with self.lock:
+            spec = self.scenario.media_by_tmdb(tmdb_id)
+            if spec is None:
+                raise KeyError(f"tmdb_id {tmdb_id} is not in the scenario's media")
+            user = self.user_named(requested_by) or self._add_user(requested_by)
+            if approved:
+                return self.create_request(
+                    media_type=spec.type,
+                    tmdb_id=tmdb_id,
+                    seasons=seasons,
+                    is4k=is4k,
+                    acting=self.admin,
+                    user_id=user.id,
+                )
+            return self.create_request(media_type=spec.type, tmdb_id=tmdb_id, seasons=seasons, is4k=is4k, acting=user)
+
+    def set_request_status(
+        self, request_id: int, action: Literal["approve", "decline"], *, by: User | None = None
+    ) -> RequestRow:
+        """`POST /request/{id}/approve|decline`: in v3.1.0 any status may be changed, and each save notifies."""
+        with self.lock:
+            row = self.requests.get(request_id)
+            if row is None:
+                raise SeerrFailure(404, "Request not found.")
+            row.status = RequestStatus.APPROVED if action == "approve" else RequestStatus.DECLINED
+            row.modified_by = by or self.admin
+            row.updated_at = self.clock.now()
+            rules.update_parent_status(self, row)
+            self._notify_approved_or_declined(row, auto=False)
+            return row
+
+    def approve(self, request_id: int) -> RequestRow:
+        return self.set_request_status(request_id, "approve")
+
+    def decline(self, request_id: int) -> RequestRow:
+        return self.set_request_status(request_id, "decline")
+
+    def _notify_approved_or_declined(self, row: RequestRow, *, auto: bool) -> None:
+        if row.status is RequestStatus.APPROVED and row.media.get(row.is4k) is MediaStatus.AVAILABLE:
+            self._notify("MEDIA_AVAILABLE", row)
+        elif row.status is RequestStatus.APPROVED:
+            self._notify("MEDIA_AUTO_APPROVED" if auto else "MEDIA_APPROVED", row)
+        elif row.status is RequestStatus.DECLINED:
+            self._notify("MEDIA_DECLINED", row)
+
+    # ---------------------------------------------------------------- media
+
+    def set_media_status(
+        self, media_id: int, status: str, *, is4k: bool = False, seasons: Iterable[int] | None = None
+    ) -> MediaRow:
+        """`POST /media/{id}/{status}` with the subscriber effects; raises SeerrFailure like the route."""
+        with self.lock:
+            media = self.media.get(media_id)
+            if media is None:
+                raise SeerrFailure(404, "Media does not exist.")
+            before = rules.snapshot(media)
+            now = self.clock.now()
+            if status == "available":
+                media.put(is4k, MediaStatus.AVAILABLE)
+                if media.media_type == "tv":
+                    for number in seasons or ():
+                        season = self._season_row(media, number, now)
+                        if is4k:
+                            season.status4k = MediaStatus.AVAILABLE
+                        else:
+                            season.status = MediaStatus.AVAILABLE
+            elif status == "partial":
+                if media.media_type == "movie":
+                    raise SeerrFailure(400, "Only series can be set to be partially available")
+                media.put(is4k, MediaStatus.PARTIALLY_AVAILABLE)
+            elif status in ("processing", "pending", "unknown"):
+                media.put(is4k, MediaStatus[status.upper()])
+            # "deleted" passes the validator but the route has no case for it: nothing changes.
+            rules.after_media_update(self, media, before)
+            return media
+
+    def apply_library(self, entries: Iterable[LibraryEntry]) -> list[int]:
+        """What a Jellyfin scan does for each library entry: create/refresh the media row and its seasons.
+
+        Returns the ids of the media rows whose status changed. Completion of requests follows as usual.
+        """
+        changed: list[int] = []
+        with self.lock:
+            now = self.clock.now()
+            for entry in entries:
+                status, seasons = self.library_status(entry)
+                if status is None:
+                    continue
+                spec = self.scenario.media_by_tmdb(entry.tmdb_id)
+                assert spec is not None
+                media = self.media_for(entry.tmdb_id, spec.type) or self._new_media(spec, now)
+                before = rules.snapshot(media)
+                for number, season_status in seasons.items():
+                    self._season_row(media, number, now).status = season_status
+                media.status = status
+                if media.media_added_at is None:
+                    media.media_added_at = now
+                media.jellyfin_media_id = media.jellyfin_media_id or stable_hex("jellyfin-item", media.tmdb_id)
+                if rules.after_media_update(self, media, before):
+                    changed.append(media.id)
+        return changed
+
+    # ---------------------------------------------------------------- jobs
+
+    def job(self, job_id: str) -> JobSpec | None:
+        return next((j for j in self.jobs if j.id == job_id), None)
+
+    def run_job(self, job_id: str) -> JobSpec:
+        """`POST /settings/jobs/{id}/run`: record the run; a Jellyfin scan also calls `on_scan`."""
+        with self.lock:
+            job = self.job(job_id)
+            if job is None:
+                raise SeerrFailure(404, "Job not found.")
+            self.job_runs.append(JobRun(job_id, self.clock.now()))
+        if job_id in JELLYFIN_SCAN_JOBS and self.on_scan is not None:
+            self.on_scan(job_id)
+        return job
+
+    def runs_of(self, job_id: str) -> list[JobRun]:
+        return [run for run in self.job_runs if run.job_id == job_id]

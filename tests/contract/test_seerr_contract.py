@@ -1,0 +1,171 @@
+"""Seerr contract: every SeerrClient call and the emulator's answers validated against Seerr's published OpenAPI spec.
+
+One known spec bug is tolerated, narrowly: the spec's `Job.interval` enum is `short|long|fixed`, but the server sends
+the schedule unit (`seconds|minutes|hours|days|fixed`, server/job/schedule.ts). Job bodies are checked to carry one of
+the real units and are then validated with that single field swapped for a spec value; everything else is strict.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from seerbridge.config import SeerrSettings
+from seerbridge.sandbox.scenario import Scenario
+from seerbridge.sandbox.world import Sandbox
+from seerbridge.services.seerr import SeerrClient
+from tests.contract.openapi import (
+    ContractRecorder,
+    HttpxOpenAPIRequest,
+    HttpxOpenAPIResponse,
+    _describe,
+    seerr_spec,
+)
+
+HOST_URL = "http://localhost:5055"  # the spec's server is `{server}/api/v1` with this default
+SERVER_INTERVALS = {"seconds", "minutes", "hours", "days", "fixed"}
+_JOB_PATH = re.compile(r"^/api/v1/settings/jobs(/[^/]+/run)?$")
+
+
+def _with_spec_interval(job: object, problems: list[str]) -> object:
+    if isinstance(job, dict) and "interval" in job:
+        if job["interval"] not in SERVER_INTERVALS:
+            problems.append(f"job {job.get('id')}: interval {job['interval']!r} is not a server unit")
+        return {**job, "interval": "fixed"}
+    return job
+
+
+class SeerrContractRecorder(ContractRecorder):
+    """ContractRecorder with the one documented tolerance (Job.interval); see the module docstring."""
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        oreq = HttpxOpenAPIRequest(request, host_url=self.host_url)
+        label = f"{request.method} {request.url.path}"
+        try:
+            self.spec.validate_request(oreq)
+        except Exception as exc:
+            self.violations.append(f"request {label}: {_describe(exc)}")
+        response = await self.inner.handle_async_request(request)
+        await response.aread()
+        checked = response
+        if _JOB_PATH.match(request.url.path) and response.status_code == 200:
+            problems: list[str] = []
+            body = response.json()
+            fixed = [_with_spec_interval(j, problems) for j in body] if isinstance(body, list) else None
+            patched = fixed if fixed is not None else _with_spec_interval(body, problems)
+            self.violations.extend(f"response to {label}: {p}" for p in problems)
+            checked = httpx.Response(response.status_code, headers=response.headers, content=json.dumps(patched))
+        try:
+            self.spec.validate_response(oreq, HttpxOpenAPIResponse(checked))
+        except Exception as exc:
+            self.violations.append(f"response {response.status_code} to {label}: {_describe(exc)}")
+        self.checked.append(label)
+        return response
+
+
+@pytest.fixture
+def recorder(world: Sandbox) -> SeerrContractRecorder:
+    return SeerrContractRecorder(world.transport("seerr"), seerr_spec(), host_url=HOST_URL)
+
+
+@pytest.fixture
+async def raw(recorder: SeerrContractRecorder, starter: Scenario) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(
+        transport=recorder, base_url="http://seerr.sandbox/api/v1", headers={"X-Api-Key": starter.keys["seerr"]}
+    ) as client:
+        yield client
+
+
+async def test_every_client_method_conforms_to_the_spec(recorder: SeerrContractRecorder, starter: Scenario) -> None:
+    settings = SeerrSettings(url="http://seerr.sandbox", api_key=starter.keys["seerr"])
+    async with SeerrClient(settings, transport=recorder) as seerr:
+        await seerr.status()
+        assert len(await seerr.requests(filter="all", page_size=2)) == 5
+        await seerr.requests(filter="pending", media_type="tv", requested_by=2)
+        await seerr.request(3)
+        await seerr.movie(603)
+        await seerr.movie(10331)
+        await seerr.tv(1396)
+        await seerr.tv(126308)
+        await seerr.season(1396, 1)
+        await seerr.media(page_size=2)
+        await seerr.media(filter="allavailable", sort="mediaAdded")
+        await seerr.set_media_status(4, "available", seasons=[1, 2])
+        await seerr.set_media_status(5, "partial")
+        await seerr.set_media_status(1, "processing", is4k=True)
+        await seerr.jobs()
+        await seerr.run_job("jellyfin-recently-added-scan")
+        await seerr.check()
+    recorder.assert_clean()
+    paths = {re.sub(r"/\d+", "/N", label) for label in recorder.checked}
+    assert paths == {
+        "GET /api/v1/status",
+        "GET /api/v1/request",
+        "GET /api/v1/request/N",
+        "GET /api/v1/movie/N",
+        "GET /api/v1/tv/N",
+        "GET /api/v1/tv/N/season/N",
+        "GET /api/v1/media",
+        "POST /api/v1/media/N/available",
+        "POST /api/v1/media/N/partial",
+        "POST /api/v1/media/N/processing",
+        "GET /api/v1/settings/jobs",
+        "POST /api/v1/settings/jobs/jellyfin-recently-added-scan/run",
+    }
+
+
+async def test_emulator_only_endpoints_conform_too(raw: httpx.AsyncClient, recorder: SeerrContractRecorder) -> None:
+    created = await raw.post("/request", json={"mediaType": "tv", "mediaId": 126308, "seasons": "all", "is4k": False})
+    assert created.status_code == 201
+    assert (await raw.post("/request/4/approve")).status_code == 200
+    assert (await raw.post("/request/2/decline")).status_code == 200
+    listed = await raw.get(
+        "/request", params={"filter": "processing", "sort": "modified", "sortDirection": "asc", "mediaType": "tv"}
+    )
+    assert listed.status_code == 200
+    assert (await raw.get("/request", params={"take": 1, "skip": 3})).status_code == 200
+    assert (await raw.get("/media", params={"filter": "pending", "sort": "modified"})).status_code == 200
+    recorder.assert_clean()
+
+
+async def test_the_validator_catches_bad_requests_and_bad_responses(
+    raw: httpx.AsyncClient, recorder: SeerrContractRecorder
+) -> None:
+    """Proof the contract checks can fail: each deliberate mistake is reported."""
+    await raw.get("/request", params={"filter": "everything"})
+    async with httpx.AsyncClient(transport=recorder, base_url="http://seerr.sandbox/api/v1") as anonymous:
+        await anonymous.get("/media")
+    await raw.post("/request", json={"mediaType": "book", "mediaId": "x"})
+    request_violations = [v for v in recorder.violations if v.startswith("request ")]
+    assert any("GET /api/v1/request" in v and "filter" in v for v in request_violations), request_violations
+    assert any("GET /api/v1/media" in v and "Security" in v for v in request_violations), request_violations
+    assert any("POST /api/v1/request" in v for v in request_violations), request_violations
+    with pytest.raises(AssertionError, match="contract violations"):
+        recorder.assert_clean()
+
+    class WrongShape(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            body = {"id": "five", "status": 1}
+            return httpx.Response(200, json=body, headers={"content-type": "application/json; charset=utf-8"})
+
+    liar = SeerrContractRecorder(WrongShape(), seerr_spec(), host_url=HOST_URL)
+    async with httpx.AsyncClient(transport=liar, base_url="http://seerr.sandbox/api/v1") as client:
+        await client.get("/request/1", headers={"X-Api-Key": "k"})
+    assert any(v.startswith("response 200 to GET /api/v1/request/1") for v in liar.violations), liar.violations
+
+
+async def test_a_job_interval_outside_the_server_units_is_still_reported() -> None:
+    class OddJob(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            return httpx.Response(200, json=[{"id": "x", "interval": "fortnights", "running": False}])
+
+    recorder = SeerrContractRecorder(OddJob(), seerr_spec(), host_url=HOST_URL)
+    async with httpx.AsyncClient(transport=recorder, base_url="http://seerr.sandbox/api/v1") as client:
+        await client.get("/settings/jobs", headers={"X-Api-Key": "k"})
+    assert recorder.violations == [
+        "response to GET /api/v1/settings/jobs: job x: interval 'fortnights' is not a server unit"
+    ]
