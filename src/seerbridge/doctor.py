@@ -82,8 +82,12 @@ async def _check_service(service: str, settings: Settings, transport: httpx.Asyn
     from seerbridge.services.seerr import SeerrClient
     from seerbridge.services.torrentio import TorrentioClient
 
-    key_field = {"seerr": settings.seerr, "jellyfin": settings.jellyfin, "realdebrid": settings.realdebrid}
-    if service in key_field and not key_field[service].api_key.get_secret_value():
+    keys = {
+        "seerr": settings.seerr.api_key,
+        "jellyfin": settings.jellyfin.api_key,
+        "realdebrid": settings.realdebrid.api_key,
+    }
+    if service in keys and not keys[service].get_secret_value():
         return DoctorRow(service, False, summary=f"no API key: set SEERBRIDGE_{service.upper()}__API_KEY")
     try:
         if service == "seerr":

@@ -27,6 +27,8 @@ async def test_a_seerr_jellyfin_scan_marks_new_files_available(world: Sandbox) -
     jellyfin.add_movie(10331, path="/media/movies/Night of the Living Dead (1968)/Night.mkv")
     key = world.scenario.keys["seerr"]
     async with httpx.AsyncClient(transport=world.transport("seerr"), base_url="http://seerr.sandbox") as client:
-        response = await client.post("/api/v1/settings/jobs/jellyfin-recently-added-scan/run", headers={"X-Api-Key": key})
+        response = await client.post(
+            "/api/v1/settings/jobs/jellyfin-recently-added-scan/run", headers={"X-Api-Key": key}
+        )
     assert response.status_code == 200
     assert seerr.media_for(10331, "movie").status == 5  # type: ignore[union-attr]

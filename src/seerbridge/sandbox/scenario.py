@@ -17,7 +17,9 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-DEFAULT_KEYS = {
+KeyName = Literal["seerr", "jellyfin", "realdebrid"]
+
+DEFAULT_KEYS: dict[KeyName, str] = {
     "seerr": "sandbox-seerr-key-0123456789abcdef",
     "jellyfin": "0123456789abcdef0123456789abcdef",
     "realdebrid": "SANDBOXREALDEBRIDTOKEN0123456789ABCDEFGHIJKLMNOPQR",
@@ -152,6 +154,9 @@ class ReleaseSpec(_Model):
     rd_speed: int = Field(20 * 1024**2, ge=1, description="Bytes per virtual second while downloading (uncached).")
     rd_dies_after: float = Field(60.0, ge=0, description="Virtual seconds until a 'dead' torrent dies.")
     torrentio_cached: bool = Field(False, description="Torrentio's own cache thinks it is on RD: shown as [RD+].")
+    trackers: list[str] | None = Field(
+        None, description="Announce URLs Torrentio stored; None = three public trackers, [] = none (no `sources`)."
+    )
 
     _size_from_text = field_validator("size", mode="before")(_parse_size)
 
@@ -238,7 +243,7 @@ class Scenario(_Model):
     name: str
     description: str = ""
     today: date | None = Field(None, description="The emulators' current date; today's real date when absent.")
-    keys: dict[Literal["seerr", "jellyfin", "realdebrid"], str] = Field(default_factory=lambda: dict(DEFAULT_KEYS))
+    keys: dict[KeyName, str] = Field(default_factory=lambda: dict(DEFAULT_KEYS))
     media: list[MediaSpec] = Field(default_factory=list)
     requests: list[RequestSpec] = Field(default_factory=list)
     library: list[LibraryEntry] = Field(default_factory=list)
@@ -250,7 +255,7 @@ class Scenario(_Model):
 
     @field_validator("keys", mode="after")
     @classmethod
-    def _fill_keys(cls, v: dict[str, str]) -> dict[str, str]:
+    def _fill_keys(cls, v: dict[KeyName, str]) -> dict[KeyName, str]:
         return {**DEFAULT_KEYS, **v}
 
     @model_validator(mode="after")

@@ -34,7 +34,7 @@ class LoopbackServers:
     async def start(self) -> dict[ServiceName, str]:
         for name, server in self.servers.items():
             # We own signals; uvicorn's handler would re-raise SIGTERM and skip our cleanup.
-            server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign]
+            server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
             task = asyncio.create_task(server.serve(), name=f"sandbox-{name}")
             self._tasks.append(task)
             while not server.started:

@@ -9,8 +9,8 @@ import httpx
 from fastapi import FastAPI
 
 from seerbridge.sandbox.clock import VirtualClock
-from seerbridge.sandbox.middleware import SandboxControl
 from seerbridge.sandbox.jellyfin_library import JellyfinLibrary
+from seerbridge.sandbox.middleware import SandboxControl
 from seerbridge.sandbox.realdebrid_state import RealDebridState
 from seerbridge.sandbox.scenario import LibraryEntry, Scenario
 from seerbridge.sandbox.seerr_state import SeerrState
@@ -46,7 +46,7 @@ class Sandbox:
             "realdebrid": realdebrid.create_app(scenario, clock),
         }
         # A Jellyfin scan job run in Seerr reads the Jellyfin emulator's library, as the real Seerr would.
-        self.seerr_state.on_scan = lambda _job_id: self.seerr_state.apply_library(self.library_entries())
+        self.seerr_state.on_scan = self._scan_into_seerr
 
     @property
     def seerr_state(self) -> SeerrState:
@@ -62,6 +62,9 @@ class Sandbox:
     def realdebrid_state(self) -> RealDebridState:
         state: RealDebridState = self.apps["realdebrid"].state.emulator
         return state
+
+    def _scan_into_seerr(self, _job_id: str) -> None:
+        self.seerr_state.apply_library(self.library_entries())
 
     def library_entries(self) -> list[LibraryEntry]:
         """What the Jellyfin emulator holds now, in scenario terms (files only, no placeholders)."""
