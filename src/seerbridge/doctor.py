@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import httpx
 
-from seerbridge.config import Settings
+from seerbridge.config import ServiceSettings, Settings
 from seerbridge.errors import (
     AuthenticationError,
     BadResponse,
@@ -20,7 +21,6 @@ from seerbridge.errors import (
     ServiceUnreachable,
 )
 from seerbridge.redact import redact
-from seerbridge.services.health import ServiceCheck
 
 SERVICE_LABELS = {
     "database": "Database",
@@ -73,7 +73,12 @@ def explain(exc: Exception, service: str, settings: Settings) -> str:
     return redact(f"{type(exc).__name__}: {exc}")
 
 
-CheckFn = Callable[[], Awaitable[ServiceCheck]]
+S = TypeVar("S", bound=ServiceSettings)
+
+
+def _quick(section: S) -> S:
+    """A check should answer in seconds: one retry at most, so a dead service fails fast and says why."""
+    return section.model_copy(update={"retries": min(section.retries, 2), "retry_timeout_s": 10.0})
 
 
 async def _check_service(service: str, settings: Settings, transport: httpx.AsyncBaseTransport | None) -> DoctorRow:
@@ -91,16 +96,16 @@ async def _check_service(service: str, settings: Settings, transport: httpx.Asyn
         return DoctorRow(service, False, summary=f"no API key: set SEERBRIDGE_{service.upper()}__API_KEY")
     try:
         if service == "seerr":
-            async with SeerrClient(settings.seerr, transport=transport) as seerr:
+            async with SeerrClient(_quick(settings.seerr), transport=transport) as seerr:
                 check = await seerr.check()
         elif service == "jellyfin":
-            async with JellyfinClient(settings.jellyfin, transport=transport) as jellyfin:
+            async with JellyfinClient(_quick(settings.jellyfin), transport=transport) as jellyfin:
                 check = await jellyfin.check()
         elif service == "torrentio":
-            async with TorrentioClient(settings.torrentio, transport=transport) as torrentio:
+            async with TorrentioClient(_quick(settings.torrentio), transport=transport) as torrentio:
                 check = await torrentio.check()
         else:
-            async with RealDebridClient(settings.realdebrid, transport=transport) as realdebrid:
+            async with RealDebridClient(_quick(settings.realdebrid), transport=transport) as realdebrid:
                 check = await realdebrid.check()
     except Exception as exc:  # doctor must explain anything, not crash
         return DoctorRow(service, False, summary=explain(exc, service, settings))

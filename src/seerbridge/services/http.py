@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -39,6 +40,21 @@ from seerbridge.redact import redact
 from seerbridge.services.calls import CallLedger, active_ledgers
 
 log = structlog.get_logger("seerbridge.http")
+
+
+class _RedactLogRecords(logging.Filter):
+    """httpx logs every request URL at INFO, and a URL can carry a key (Torrentio's config segment)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        masked = redact(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        return True
+
+
+for _name in ("httpx", "httpcore"):
+    logging.getLogger(_name).addFilter(_RedactLogRecords())
 
 T = TypeVar("T")
 
