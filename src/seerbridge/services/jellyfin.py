@@ -25,6 +25,7 @@ from pydantic.alias_generators import to_pascal
 from seerbridge import __version__
 from seerbridge.config import JellyfinSettings
 from seerbridge.redact import register
+from seerbridge.services.base import ServiceClient
 from seerbridge.services.calls import CallLedger
 from seerbridge.services.health import ServiceCheck
 from seerbridge.services.http import RemoteError, ServiceHttp
@@ -225,7 +226,7 @@ def _auth_header(api_key: str) -> str:
     return "MediaBrowser " + ", ".join(f'{k}="{quote(v)}"' for k, v in parts.items())
 
 
-class JellyfinClient:
+class JellyfinClient(ServiceClient):
     """Typed access to the Jellyfin endpoints seerbridge uses; every failure raises a `ServiceError`."""
 
     def __init__(
@@ -237,28 +238,17 @@ class JellyfinClient:
     ) -> None:
         api_key = settings.api_key.get_secret_value()
         register(api_key)
-        self._http = ServiceHttp(
-            SERVICE,
-            settings.url,
-            settings,
-            headers={"Authorization": _auth_header(api_key), "Accept": "application/json"},
-            transport=transport,
-            ledger=ledger,
-            read_error=read_problem_details,
+        super().__init__(
+            ServiceHttp(
+                SERVICE,
+                settings.url,
+                settings,
+                headers={"Authorization": _auth_header(api_key), "Accept": "application/json"},
+                transport=transport,
+                ledger=ledger,
+                read_error=read_problem_details,
+            )
         )
-
-    @property
-    def ledger(self) -> CallLedger:
-        return self._http.ledger
-
-    async def aclose(self) -> None:
-        await self._http.aclose()
-
-    async def __aenter__(self) -> JellyfinClient:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
 
     # ----- server -------------------------------------------------------------------------------------------------
 

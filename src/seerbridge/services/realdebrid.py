@@ -15,7 +15,6 @@ import unicodedata
 from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import datetime
 from enum import IntEnum, StrEnum
-from types import TracebackType
 from typing import Any, Literal
 from urllib.parse import quote
 
@@ -26,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
 from seerbridge.config import RealDebridSettings
 from seerbridge.errors import NotFound, PermissionDenied, RequestRejected, ServiceError
 from seerbridge.redact import redact, register
+from seerbridge.services.base import ServiceClient
 from seerbridge.services.calls import CallLedger
 from seerbridge.services.health import ServiceCheck
 from seerbridge.services.http import RemoteError, ServiceHttp, read_error_body
@@ -331,7 +331,7 @@ def magnet_uri(info_hash: str, name: str | None = None) -> str:
     return uri
 
 
-class RealDebridClient:
+class RealDebridClient(ServiceClient):
     """Real-Debrid REST 1.0 with a private API token (`Authorization: Bearer`)."""
 
     def __init__(
@@ -344,31 +344,18 @@ class RealDebridClient:
         token = settings.api_key.get_secret_value()
         register(token)
         self.settings = settings
-        self._http = ServiceHttp(
-            SERVICE,
-            settings.url,
-            settings,
-            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
-            transport=transport,
-            ledger=ledger,
-            read_error=read_rd_error,
+        super().__init__(
+            ServiceHttp(
+                SERVICE,
+                settings.url,
+                settings,
+                headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+                transport=transport,
+                ledger=ledger,
+                read_error=read_rd_error,
+            )
         )
         self._instant_disabled = False
-
-    @property
-    def ledger(self) -> CallLedger:
-        return self._http.ledger
-
-    async def aclose(self) -> None:
-        await self._http.aclose()
-
-    async def __aenter__(self) -> RealDebridClient:
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.aclose()
 
     # ----- account -----
 

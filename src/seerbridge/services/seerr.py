@@ -24,6 +24,7 @@ from pydantic.alias_generators import to_camel
 from seerbridge.config import SeerrSettings
 from seerbridge.errors import BadResponse
 from seerbridge.redact import redact, register
+from seerbridge.services.base import ServiceClient
 from seerbridge.services.calls import CallLedger
 from seerbridge.services.health import ServiceCheck
 from seerbridge.services.http import ServiceHttp
@@ -246,7 +247,7 @@ class Job(_Model):
 Item = TypeVar("Item", MediaRequest, Media)
 
 
-class SeerrClient:
+class SeerrClient(ServiceClient):
     """Typed access to one Seerr server; every call goes through `ServiceHttp` (retries, limits, typed errors)."""
 
     def __init__(
@@ -259,28 +260,17 @@ class SeerrClient:
         api_key = settings.api_key.get_secret_value()
         register(api_key)
         self.settings = settings
-        self._http = ServiceHttp(
-            SERVICE,
-            settings.url + API_PREFIX,
-            settings,
-            headers={"X-Api-Key": api_key, "Accept": "application/json"},
-            transport=transport,
-            ledger=ledger,
-            auth_failure_statuses=frozenset({401, 403}),
+        super().__init__(
+            ServiceHttp(
+                SERVICE,
+                settings.url + API_PREFIX,
+                settings,
+                headers={"X-Api-Key": api_key, "Accept": "application/json"},
+                transport=transport,
+                ledger=ledger,
+                auth_failure_statuses=frozenset({401, 403}),
+            )
         )
-
-    @property
-    def ledger(self) -> CallLedger:
-        return self._http.ledger
-
-    async def aclose(self) -> None:
-        await self._http.aclose()
-
-    async def __aenter__(self) -> SeerrClient:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
 
     # ------------------------------------------------------------------ reads
 

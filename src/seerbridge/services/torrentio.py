@@ -14,7 +14,6 @@ import re
 import time
 from collections import deque
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -32,6 +31,7 @@ from seerbridge.errors import (
     ServiceUnavailable,
 )
 from seerbridge.redact import redact, register, torrentio_keys
+from seerbridge.services.base import ServiceClient
 from seerbridge.services.calls import CallLedger
 from seerbridge.services.health import ServiceCheck
 from seerbridge.services.http import RemoteError, ServiceHttp, read_error_body
@@ -318,7 +318,7 @@ class _DailyBudget:
         return sum(1 for t in self._calls if now - t < DAY_S)
 
 
-class TorrentioClient:
+class TorrentioClient(ServiceClient):
     """Typed calls to one Torrentio instance (the configured URL: host + config segment)."""
 
     def __init__(
@@ -333,30 +333,17 @@ class TorrentioClient:
         self.settings = settings
         self.debrid = debrid_services(url)
         self.budget = _DailyBudget(settings.daily_budget)
-        self._http = ServiceHttp(
-            SERVICE,
-            url,
-            policy=settings,
-            transport=transport,
-            ledger=ledger,
-            read_error=read_torrentio_error,
-            auth_failure_statuses=frozenset(),
+        super().__init__(
+            ServiceHttp(
+                SERVICE,
+                url,
+                policy=settings,
+                transport=transport,
+                ledger=ledger,
+                read_error=read_torrentio_error,
+                auth_failure_statuses=frozenset(),
+            )
         )
-
-    @property
-    def ledger(self) -> CallLedger:
-        return self._http.ledger
-
-    async def aclose(self) -> None:
-        await self._http.aclose()
-
-    async def __aenter__(self) -> TorrentioClient:
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.aclose()
 
     async def manifest(self) -> Manifest:
         return await self._http.get_model("manifest.json", Manifest, endpoint="manifest")
