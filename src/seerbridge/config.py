@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Literal
 
 import platformdirs
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -101,6 +111,151 @@ class DatabaseSettings(Section):
         return SecretStr(raw)
 
 
+RESOLUTIONS = ("2160p", "1440p", "1080p", "720p", "576p", "480p", "360p", "unknown")
+
+
+class ProfileSettings(Section):
+    """A quality profile: which releases are allowed, and what "better" means among them."""
+
+    resolutions: list[str] = Field(
+        default_factory=lambda: ["1080p", "720p"],
+        description="Allowed resolutions, best first; ranking follows this ladder.",
+    )
+    qualities: list[str] = Field(
+        default_factory=lambda: ["BluRay REMUX", "BluRay", "WEB-DL", "WEB", "WEBRip", "HDTV", "DVDRip"],
+        description="Sources, best first (RTN names); an unlisted source is allowed but ranks last.",
+    )
+    codecs: list[str] = Field(
+        default_factory=lambda: ["hevc", "avc"], description="Codecs, best first; unlisted ones rank last."
+    )
+    prefer_hdr: bool = Field(False, description="Rank HDR/Dolby Vision above SDR at the same resolution and source.")
+    movie_size_gb: tuple[float, float] = Field((0.3, 40.0), description="Allowed size of a movie file, in GB.")
+    episode_size_gb: tuple[float, float] = Field((0.05, 10.0), description="Allowed size of one episode file, in GB.")
+    languages_required: list[str] = Field(
+        default_factory=list, description="ISO 639-1 codes; when set, a release must name one of them."
+    )
+    languages_excluded: list[str] = Field(
+        default_factory=list, description="ISO 639-1 codes; a release naming one of them is rejected."
+    )
+    exclude_regex: list[str] = Field(default_factory=list, description="A release name matching any is rejected.")
+    require_regex: list[str] = Field(default_factory=list, description="When set, a release name must match one.")
+
+    @field_validator("resolutions")
+    @classmethod
+    def _known_resolutions(cls, v: list[str]) -> list[str]:
+        unknown = [r for r in v if r not in RESOLUTIONS]
+        if unknown:
+            raise ValueError(f"unknown resolution {unknown[0]!r}; use {', '.join(RESOLUTIONS)}")
+        if not v:
+            raise ValueError("needs at least one resolution")
+        return v
+
+    @field_validator("exclude_regex", "require_regex")
+    @classmethod
+    def _compiles(cls, v: list[str]) -> list[str]:
+        for pattern in v:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"bad regex {pattern!r}: {exc}") from None
+        return v
+
+    @field_validator("movie_size_gb", "episode_size_gb")
+    @classmethod
+    def _ordered(cls, v: tuple[float, float]) -> tuple[float, float]:
+        if not 0 <= v[0] <= v[1]:
+            raise ValueError("must be [min, max] with 0 <= min <= max")
+        return v
+
+
+def _default_profiles() -> dict[str, ProfileSettings]:
+    return {
+        "standard": ProfileSettings(),
+        "4k": ProfileSettings(
+            resolutions=["2160p", "1080p"], prefer_hdr=True, movie_size_gb=(1.0, 120.0), episode_size_gb=(0.2, 30.0)
+        ),
+        "classic": ProfileSettings(
+            resolutions=["1080p", "720p", "576p", "480p"], movie_size_gb=(0.2, 40.0), episode_size_gb=(0.03, 10.0)
+        ),
+    }
+
+
+class ProfileRule(Section):
+    """Picks a profile for a request; the first rule whose conditions all hold wins."""
+
+    profile: str
+    is4k: bool | None = Field(None, description="Only 4K requests (true) or only regular ones (false).")
+    kind: Literal["movie", "show"] | None = None
+    min_age_years: float | None = Field(None, ge=0, description="Only titles at least this old (shows: first air).")
+    max_age_years: float | None = Field(None, ge=0, description="Only titles at most this old.")
+
+
+DEFAULT_RULES = [
+    "parse",
+    "bad_hash",
+    "trash",
+    "title",
+    "year",
+    "coverage",
+    "resolution",
+    "size",
+    "language",
+    "exclude_regex",
+    "require_regex",
+]
+
+
+class SelectionSettings(Section):
+    """How candidates are judged: the rule chain, its parameters, the profiles and which profile applies."""
+
+    rules: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_RULES),
+        description="Rule chain in order; leave a name out to disable that rule.",
+    )
+    title_similarity: float = Field(0.85, ge=0, le=1, description="Least similarity of a release title to a name.")
+    short_title_chars: int = Field(6, ge=0, description="Titles this short (or one word) must carry a matching year.")
+    year_tolerance: int = Field(1, ge=0, description="How far a release year may be from the title's year.")
+    max_name_chars: int = Field(300, ge=50, description="Release names are cut to this length before parsing.")
+    profiles: dict[str, ProfileSettings] = Field(default_factory=_default_profiles)
+    profile_rules: list[ProfileRule] = Field(
+        default_factory=lambda: [
+            ProfileRule(profile="4k", is4k=True),
+            ProfileRule(profile="classic", min_age_years=40),
+            ProfileRule(profile="standard"),
+        ],
+        description="Which profile a request uses; the first match wins.",
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SelectionSettings:
+        missing = [r.profile for r in self.profile_rules if r.profile not in self.profiles]
+        if missing:
+            raise ValueError(f"profile_rules names profile {missing[0]!r}, which is not defined")
+        if not self.profile_rules:
+            raise ValueError("profile_rules needs at least one rule")
+        return self
+
+
+class AcquireSettings(Section):
+    """How releases are put on Real-Debrid."""
+
+    max_probes: int = Field(5, ge=1, le=50, description="Most candidates probed (added to learn if cached) per item.")
+    allow_uncached: bool = Field(True, description="Download the best-seeded release when nothing is cached.")
+    uncached_min_seeders: int = Field(5, ge=0, description="Least seeders for an uncached download.")
+    pack_min_share: float = Field(0.8, ge=0, le=1, description="Least share of wanted episodes a pack must hold.")
+    conversion_polls: int = Field(5, ge=1, description="Info reads while Real-Debrid converts a magnet.")
+    conversion_poll_s: float = Field(2.0, ge=0, description="Seconds between those reads.")
+
+
+class SearchSettings(Section):
+    cache_ttl_s: float = Field(3600, ge=0, description="Seconds a Torrentio answer is reused for the same query.")
+
+
+class RunSettings(Section):
+    poll_interval_s: float = Field(300, ge=1, description="Seconds between polling passes over Seerr.")
+    concurrency: int = Field(4, ge=1, le=64, description="Requests worked on at once.")
+
+
 class LogSettings(Section):
     level: str = Field("info", pattern="^(debug|info|warning|error)$", description="Least severe level logged.")
     json_output: bool = Field(False, alias="json", description="Write JSON lines instead of console text.")
@@ -113,6 +268,10 @@ class Settings(BaseSettings):
     jellyfin: JellyfinSettings = Field(default_factory=JellyfinSettings)
     torrentio: TorrentioSettings = Field(default_factory=TorrentioSettings)
     realdebrid: RealDebridSettings = Field(default_factory=RealDebridSettings)
+    selection: SelectionSettings = Field(default_factory=SelectionSettings)
+    acquire: AcquireSettings = Field(default_factory=AcquireSettings)
+    search: SearchSettings = Field(default_factory=SearchSettings)
+    run: RunSettings = Field(default_factory=RunSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     log: LogSettings = Field(default_factory=LogSettings)
 

@@ -17,6 +17,10 @@ SECTION_HELP = {
     "torrentio": "Torrentio: where releases are found. The URL carries Torrentio's config segment.",
     "realdebrid": "Real-Debrid: where torrents are cached and downloaded.",
     "database": "Where seerbridge keeps its state.",
+    "selection": "Which releases are acceptable and which is best: the rule chain and the quality profiles.",
+    "acquire": "How candidates are probed and added on Real-Debrid.",
+    "search": "Torrentio searches.",
+    "run": "The daemon: polling and concurrency.",
     "log": "Logging.",
 }
 
@@ -57,23 +61,74 @@ def _field_key(model: type[BaseModel], name: str) -> str:
     return info.alias or name
 
 
+def _render_model(
+    model: BaseModel,
+    path: list[str],
+    out: list[str],
+    *,
+    example: bool,
+    array: bool = False,
+) -> None:
+    """Write one model as a TOML table (or array-of-tables entry), then its nested tables after it."""
+    section = path[0]
+    header = ".".join(path)
+    out.append(f"[[{header}]]" if array else f"[{header}]")
+    nested: list[tuple[str, Any]] = []
+    cls = type(model)
+    for name in _ordered(cls):
+        field = cls.model_fields[name]
+        key = _field_key(cls, name)
+        value = getattr(model, name)
+        if isinstance(value, BaseModel) or (
+            isinstance(value, dict | list) and value and all(isinstance(v, BaseModel) for v in _values(value))
+        ):
+            nested.append((key, value))
+            continue
+        if example and field.description and len(path) == 1:
+            env = f"SEERBRIDGE_{section.upper()}__{key.upper()}"
+            out.append(f"# {field.description} ({env})")
+        elif example and field.description:
+            out.append(f"# {field.description}")
+        if (section, name) in EXAMPLE_SECRETS and example:
+            out.append(f"{key} = {_toml_value(EXAMPLE_SECRETS[(section, name)])}")
+            continue
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value() if example else _masked(section, name, value)
+        if value is None:
+            out.append(f"# {key} = (not set)")
+            continue
+        line = f"{key} = {_toml_value(value)}"
+        out.append(f"# {line}" if example and len(path) == 1 else line)
+    out.append("")
+    for key, value in nested:
+        if isinstance(value, BaseModel):
+            _render_model(value, [*path, key], out, example=example)
+        elif isinstance(value, dict):
+            for sub, item in value.items():
+                _render_model(item, [*path, key, sub], out, example=example)
+        else:
+            for item in value:
+                _render_model(item, [*path, key], out, example=example, array=True)
+
+
+def _values(value: dict[str, Any] | list[Any]) -> list[Any]:
+    return list(value.values()) if isinstance(value, dict) else list(value)
+
+
 def render_effective(settings: Settings) -> str:
     """The effective configuration as TOML; every secret masked."""
-    lines: list[str] = []
+    out: list[str] = []
     for section in Settings.model_fields:
-        model: BaseModel = getattr(settings, section)
-        lines.append(f"[{section}]")
-        for name in _ordered(type(model)):
-            value = getattr(model, name)
-            if isinstance(value, SecretStr):
-                value = _masked(section, name, value)
-            lines.append(f"{_field_key(type(model), name)} = {_toml_value(value)}")
-        lines.append("")
-    return "\n".join(lines)
+        _render_model(getattr(settings, section), [section], out, example=False)
+    return "\n".join(out)
 
 
 def render_example() -> str:
-    """A commented example config file built from the settings model, so it never drifts from it."""
+    """A commented example config file built from the settings model, so it never drifts from it.
+
+    Top-level keys are shown commented out with their defaults; nested tables (profiles, profile rules) are
+    written out in full, because TOML cannot show them commented and still be copied as one block.
+    """
     defaults = Settings.model_construct()
     out = [
         "# seerbridge configuration (TOML). Pass it with --config PATH or SEERBRIDGE_CONFIG=PATH.",
@@ -85,19 +140,5 @@ def render_example() -> str:
         factory = info.default_factory
         model = factory() if factory is not None else getattr(defaults, section)  # type: ignore[call-arg]
         out.append(f"# {SECTION_HELP.get(section, section)}")
-        out.append(f"[{section}]")
-        for name in _ordered(type(model)):
-            field = type(model).model_fields[name]
-            key = _field_key(type(model), name)
-            env = f"SEERBRIDGE_{section.upper()}__{key.upper()}"
-            if field.description:
-                out.append(f"# {field.description} ({env})")
-            value = getattr(model, name)
-            if (section, name) in EXAMPLE_SECRETS:
-                out.append(f"{key} = {_toml_value(EXAMPLE_SECRETS[(section, name)])}")
-                continue
-            if isinstance(value, SecretStr):
-                value = value.get_secret_value()
-            out.append(f"# {key} = {_toml_value(value)}")
-        out.append("")
+        _render_model(model, [section], out, example=True)
     return "\n".join(out)
