@@ -6,7 +6,7 @@ import asyncio
 import signal
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
@@ -144,44 +144,90 @@ def sandbox(
 
 @app.command()
 def demo(
-    scenario: Annotated[str, typer.Option(help="A shipped scenario name or a YAML/JSON file.")] = "starter",
+    scenario: Annotated[str, typer.Option(help="A shipped scenario name or a YAML/JSON file.")] = "demo",
 ) -> None:
-    """Start the emulators on loopback with a shipped scenario and run `doctor` against them."""
-    import tempfile
-
-    from seerbridge.config import ConfigError, load_settings
-    from seerbridge.doctor import run_doctor
+    """The main job on the embedded default: emulators on loopback, the bridge run over every request, a summary."""
+    from seerbridge.demo import run_demo
+    from seerbridge.logs import setup_logging
+    from seerbridge.report import console, demo_table
     from seerbridge.sandbox.scenario import ScenarioError, load_scenario
-    from seerbridge.sandbox.serve import LoopbackServers
-    from seerbridge.sandbox.world import Sandbox
 
+    settings = _settings()  # validates the user's config; the demo itself talks only to the emulators
+    if settings.log.level == "info":
+        setup_logging("warning", json_output=settings.log.json_output)  # the summary table tells the story
     try:
-        world = Sandbox(load_scenario(scenario))
+        world = load_scenario(scenario)
     except ScenarioError as exc:
         _fail(str(exc))
+    typer.echo(f"Scenario {world.name!r}: {world.description}")
+    result = asyncio.run(run_demo(world))
+    out = console()
+    out.print(demo_table(result))
+    for number, report in enumerate(result.passes, 1):
+        shared = ", ".join(f"{svc} {sum(eps.values())}" for svc, eps in report.shared_calls.items())
+        states = sorted({r.state.value for r in report.results})
+        out.print(f"pass {number}: {len(report.results)} requests ({', '.join(states)}); shared calls: {shared}")
+    dupes = ", ".join(result.duplicate_hashes) or "none"
+    out.print(f"torrents added twice: {dupes}")
+    raise typer.Exit(0 if not result.duplicate_hashes else 1)
 
-    async def main() -> list[DoctorRow]:
-        servers = LoopbackServers(world)
-        hosts = await servers.start()
-        try:
-            with tempfile.TemporaryDirectory(prefix="seerbridge-demo-") as tmp:
-                overrides: dict[str, Any] = world.overrides(hosts)
-                overrides["database"] = {"url": f"sqlite+aiosqlite:///{tmp}/demo.db"}
-                typer.echo(f"Emulators for scenario {world.scenario.name!r} are listening on loopback:")
-                for name, host in hosts.items():
-                    typer.echo(f"  {name:<11} {host}")
-                settings = load_settings(None, overrides)
-                return await run_doctor(settings)
-        finally:
-            await servers.stop()
 
-    _settings()  # validates the user's own config and sets up logging, but the demo uses its own
+@app.command()
+def run(
+    once: Annotated[bool, typer.Option("--once", help="One pass over all pending requests, then exit.")] = False,
+) -> None:
+    """Work Seerr's approved requests: poll every run.poll_interval_s until interrupted (or once with --once)."""
+    from seerbridge.report import console
+    from seerbridge.runtime.bridge import open_bridge
+    from seerbridge.runtime.loop import install_stop_signals, run_forever
+
+    settings = _settings()
+
+    async def main() -> int:
+        async with open_bridge(settings) as bridge:
+            if once:
+                report = await bridge.run_pass()
+                for r in report.results:
+                    console().print(f"request {r.request_id} {r.title}: {r.state.value} - {r.reason}")
+                return 0 if report.all_known() else 1
+            stop = asyncio.Event()
+            install_stop_signals(stop)
+            await run_forever(bridge, stop, settings.run.poll_interval_s)
+            return 0
+
     try:
-        rows = asyncio.run(main())
-    except ConfigError as exc:
-        _fail(str(exc))
-    print_doctor(rows)
-    raise typer.Exit(0 if all(r.ok for r in rows) else 1)
+        code = asyncio.run(main())
+    except Exception as exc:  # a dead Seerr on --once should read as one line, not a traceback
+        from seerbridge.errors import SeerbridgeError
+
+        if not isinstance(exc, SeerbridgeError):
+            raise
+        _fail(str(exc), 1)
+    raise typer.Exit(code)
+
+
+@app.command()
+def status() -> None:
+    """List the requests seerbridge knows, with their state and last decision."""
+    from seerbridge.report import console, status_table
+    from seerbridge.store import repo
+    from seerbridge.store.db import open_database
+
+    settings = _settings()
+
+    async def main() -> list[repo.RequestRecord]:
+        engine, sessions = await open_database(settings.database.url.get_secret_value())
+        try:
+            async with sessions() as session:
+                return await repo.list_requests(session)
+        finally:
+            await engine.dispose()
+
+    records = asyncio.run(main())
+    if not records:
+        typer.echo("No requests yet: run `seerbridge run --once` (or the daemon) first.")
+        return
+    console().print(status_table(records))
 
 
 @db_app.command("upgrade")

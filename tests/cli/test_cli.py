@@ -143,8 +143,11 @@ def test_sandbox_prints_exports_at_once_and_stops_on_ctrl_c(tmp_path: Path) -> N
             proc.wait()
 
 
-def test_demo_runs_doctor_on_the_emulators(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_demo_ends_with_the_summary(monkeypatch: pytest.MonkeyPatch) -> None:
     code, out = _invoke(["demo"], {}, monkeypatch)
     assert code == 0, out
-    assert "listening on loopback" in out
-    assert "FAIL" not in out
+    assert "what each request came to" in out
+    for request_id in range(101, 109):
+        assert f"│ {request_id} " in out
+    assert "torrents added twice: none" in out
+    assert "Traceback" not in out

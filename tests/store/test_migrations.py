@@ -2,63 +2,37 @@
 
 from __future__ import annotations
 
-import os
-import uuid
-from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
-import pytest
-from sqlalchemy import inspect, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Column, Integer, MetaData, Table, inspect, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from seerbridge.services.calls import CallLedger
 from seerbridge.store import repo
 from seerbridge.store.db import open_database
-from seerbridge.store.migrate import current_revision, head_revision
+from seerbridge.store.migrate import alembic_config, current_revision, head_revision
+from seerbridge.store.models import Base
 
-PG_URL = os.environ.get("SEERBRIDGE_TEST_DATABASE_URL")
-
-
-async def _fresh_pg_database(base_url: str) -> AsyncIterator[str]:
-    """A private database per test so runs never see each other's tables."""
-    name = f"seerbridge_t_{uuid.uuid4().hex[:12]}"
-    admin = create_async_engine(base_url, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as conn:
-        await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(base_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        async with admin.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await admin.dispose()
+ACQUISITION_TABLES = {"requests", "work_items", "request_items", "torrents", "bad_hashes", "decisions", "search_cache"}
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path}/nested/dir/seerbridge.db"
-        return
-    if not PG_URL:
-        pytest.skip("SEERBRIDGE_TEST_DATABASE_URL is not set (no PostgreSQL for this run)")
-    async for url in _fresh_pg_database(PG_URL):
-        yield url
-
-
-def _tables(engine: AsyncEngine) -> object:
-    async def run() -> set[str]:
-        async with engine.connect() as conn:
-            return set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
-
-    return run()
+async def _tables(engine: AsyncEngine) -> set[str]:
+    async with engine.connect() as conn:
+        return set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
 
 
 async def test_start_up_applies_every_migration_and_is_repeatable(db_url: str) -> None:
     engine, _ = await open_database(db_url)
     try:
         assert await current_revision(engine) == head_revision()
-        assert {"app_state", "call_counts", "alembic_version"} <= await _tables(engine)  # type: ignore[operator]
+        tables = await _tables(engine)
+        assert {"app_state", "call_counts", "alembic_version", *ACQUISITION_TABLES} <= tables
     finally:
         await engine.dispose()
     engine, _ = await open_database(db_url)  # second start: nothing to do, nothing breaks
@@ -97,5 +71,45 @@ async def test_sqlite_runs_in_wal_mode(tmp_path: Path) -> None:
     try:
         async with engine.connect() as conn:
             assert (await conn.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
+    finally:
+        await engine.dispose()
+
+
+def _drift(connection: Connection, metadata: MetaData) -> list[Any]:
+    context = MigrationContext.configure(connection, opts={"compare_type": True, "render_as_batch": True})
+    return list(compare_metadata(context, metadata))
+
+
+async def test_models_and_migrations_agree(db_url: str) -> None:
+    """`alembic check` in a test: autogenerate finds nothing to do on a freshly migrated database."""
+    engine, _ = await open_database(db_url)
+    try:
+        async with engine.connect() as conn:
+            assert await conn.run_sync(_drift, Base.metadata) == []
+            # ...and the comparison does see a difference when there is one.
+            changed = MetaData(naming_convention=Base.metadata.naming_convention)
+            for table in Base.metadata.tables.values():
+                table.to_metadata(changed)
+            Table("search_cache", changed, Column("hits", Integer), extend_existing=True)
+            diff = await conn.run_sync(_drift, changed)
+            assert [(d[0], d[2], d[3].name) for d in diff] == [("add_column", "search_cache", "hits")]
+    finally:
+        await engine.dispose()
+
+
+async def test_acquisition_migration_downgrades_and_upgrades_again(db_url: str) -> None:
+    engine, _ = await open_database(db_url)
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(lambda c: command.downgrade(alembic_config(c), "20261124_0001"))
+        assert await current_revision(engine) == "20261124_0001"
+        tables = await _tables(engine)
+        assert not ACQUISITION_TABLES & tables
+        assert {"app_state", "call_counts"} <= tables
+        async with engine.begin() as conn:
+            await conn.run_sync(lambda c: command.upgrade(alembic_config(c), "head"))
+        assert await _tables(engine) >= ACQUISITION_TABLES
+        async with engine.connect() as conn:
+            assert await conn.run_sync(_drift, Base.metadata) == []
     finally:
         await engine.dispose()

@@ -44,5 +44,15 @@ def attribute_calls(ledger: CallLedger) -> Iterator[CallLedger]:
         _active.reset(token)
 
 
+@contextlib.contextmanager
+def attribute_only(ledger: CallLedger) -> Iterator[CallLedger]:
+    """Within this block calls count in `ledger` alone: shared work (listing an account) that serves many requests."""
+    token = _active.set((ledger,))
+    try:
+        yield ledger
+    finally:
+        _active.reset(token)
+
+
 def active_ledgers() -> tuple[CallLedger, ...]:
     return _active.get()

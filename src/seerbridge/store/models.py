@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, Date, DateTime, Integer, MetaData, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, Date, DateTime, ForeignKey, Integer, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING = {
@@ -39,3 +40,122 @@ class CallCount(Base):
     service: Mapped[str] = mapped_column(String(32), primary_key=True)
     endpoint: Mapped[str] = mapped_column(String(64), primary_key=True)
     count: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), default=0)
+
+
+# --- acquisition (migration 20261124_0002) ---------------------------------------------------------------------
+# Times are timezone-aware UTC. State columns hold the values of the enums in `seerbridge.domain.states`.
+# JSON columns are replaced whole on change (plain `JSON` does not track in-place mutation).
+
+
+class Request(Base):
+    """One Seerr media request, by Seerr's request id; `calls` counts service calls spent on it, cumulative."""
+
+    __tablename__ = "requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    media_type: Mapped[str] = mapped_column(String(8))  # "movie" or "tv", as Seerr says
+    tmdb_id: Mapped[int] = mapped_column(Integer)
+    is4k: Mapped[bool] = mapped_column(Boolean)
+    seasons: Mapped[list[int]] = mapped_column(JSON)  # requested season numbers; [] for movies
+    title: Mapped[str] = mapped_column(Text)
+    profile: Mapped[str | None] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str | None] = mapped_column(Text)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer)
+    first_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    calls: Mapped[dict[str, dict[str, int]]] = mapped_column(JSON)  # {"torrentio": {"stream/movie": 1}, ...}
+
+
+class WorkItem(Base):
+    """One unit of acquisition, keyed by `Wanted.key`; shared by every request for the same thing.
+
+    `wanted` and `done` are episode numbers. A movie has `wanted == []` and `done == [0]` once its file is there
+    (episode 0 never names a real episode, so the marker cannot be confused with one).
+    """
+
+    __tablename__ = "work_items"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))  # "movie" or "season"
+    tmdb_id: Mapped[int] = mapped_column(Integer)
+    season: Mapped[int | None] = mapped_column(Integer)
+    is4k: Mapped[bool] = mapped_column(Boolean)
+    wanted: Mapped[list[int]] = mapped_column(JSON)
+    done: Mapped[list[int]] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class RequestItem(Base):
+    """Which work items serve which request (two requests for the same media share one item)."""
+
+    __tablename__ = "request_items"
+
+    request_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("requests.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    item_key: Mapped[str] = mapped_column(
+        String(80), ForeignKey("work_items.key", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class Torrent(Base):
+    """A torrent seerbridge added to (or adopted from) Real-Debrid; the row is written as intent before the add."""
+
+    __tablename__ = "torrents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    info_hash: Mapped[str] = mapped_column(String(40), index=True)  # lower-case hex
+    rd_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    name: Mapped[str] = mapped_column(Text)
+    # No cascade: what is ours on Real-Debrid must stay known even if an item row goes.
+    item_key: Mapped[str] = mapped_column(String(80), ForeignKey("work_items.key"), index=True)
+    request_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("requests.id", ondelete="SET NULL"), index=True)
+    season: Mapped[int | None] = mapped_column(Integer)
+    episodes: Mapped[list[int]] = mapped_column(JSON)
+    file_ids: Mapped[list[int]] = mapped_column(JSON)  # Real-Debrid's 1-based file ids we selected
+    cached: Mapped[bool] = mapped_column(Boolean)
+    # Found already in the account (not added by us): served an item, but cleanup must leave it alone.
+    adopted: Mapped[bool] = mapped_column(Boolean)
+    state: Mapped[str] = mapped_column(String(32))
+    size_bytes: Mapped[int | None] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class BadHash(Base):
+    """A hash a service refused (e.g. Real-Debrid 451 `infringing_file`); skipped by selection from then on."""
+
+    __tablename__ = "bad_hashes"
+
+    info_hash: Mapped[str] = mapped_column(String(40), primary_key=True)
+    reason: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(64))  # e.g. "realdebrid:451"
+    marked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Decision(Base):
+    """What selection concluded for one item of one request: a one-line summary and every candidate's verdict."""
+
+    __tablename__ = "decisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    request_id: Mapped[int] = mapped_column(Integer, ForeignKey("requests.id", ondelete="CASCADE"), index=True)
+    item_key: Mapped[str | None] = mapped_column(String(80), ForeignKey("work_items.key", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    summary: Mapped[str] = mapped_column(Text)
+    payload: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+
+
+class SearchCache(Base):
+    """A Torrentio answer by query (`movie/tt0063350`, `series/tt0903747:1:1`), kept until `expires_at`."""
+
+    __tablename__ = "search_cache"
+
+    query: Mapped[str] = mapped_column(String(255), primary_key=True)
+    fetched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    payload: Mapped[Any] = mapped_column(JSON, nullable=False)

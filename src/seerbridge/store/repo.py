@@ -2,13 +2,32 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, TypeAlias, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from seerbridge.domain.states import ItemState, RequestState, TorrentState
 from seerbridge.services.calls import CallLedger
-from seerbridge.store.models import AppState, CallCount
+from seerbridge.store.models import (
+    AppState,
+    BadHash,
+    Base,
+    CallCount,
+    Decision,
+    Request,
+    RequestItem,
+    SearchCache,
+    Torrent,
+    WorkItem,
+)
+
+_Row = TypeVar("_Row", bound=Base)
 
 
 async def get_state(session: AsyncSession, key: str) -> str | None:
@@ -39,3 +58,584 @@ async def add_call_counts(session: AsyncSession, day: date, ledger: CallLedger) 
 async def calls_on(session: AsyncSession, day: date, service: str) -> int:
     rows = await session.scalars(select(CallCount.count).where(CallCount.day == day, CallCount.service == service))
     return sum(rows)
+
+
+# --- acquisition ------------------------------------------------------------------------------------------------
+# Functions below return frozen records, never ORM objects. Times are UTC-aware; SQLite hands back naive values,
+# which are read as UTC (every time written here is UTC). `now` defaults to the wall clock; the pipeline passes its
+# own clock's time so tests and the sandbox stay deterministic.
+
+JSONValue: TypeAlias = Any
+
+MOVIE_DONE: tuple[int, ...] = (0,)  # `done` of a movie item whose file is there (see models.WorkItem)
+
+_HASH = re.compile(r"[0-9a-f]{40}")
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    id: int
+    media_type: str  # "movie" or "tv"
+    tmdb_id: int
+    is4k: bool
+    seasons: tuple[int, ...]
+    title: str
+    profile: str | None
+    state: RequestState
+    reason: str | None
+    last_error: str | None
+    attempts: int
+    first_seen_at: datetime
+    updated_at: datetime  # last state change (or first sight); descriptive refreshes do not move it
+    calls: dict[str, dict[str, int]]  # service -> endpoint -> count, cumulative (a copy)
+
+    def calls_to(self, service: str) -> int:
+        return sum(self.calls.get(service, {}).values())
+
+
+@dataclass(frozen=True)
+class ItemRecord:
+    key: str
+    kind: str  # "movie" or "season"
+    tmdb_id: int
+    season: int | None
+    is4k: bool
+    wanted: tuple[int, ...]
+    done: tuple[int, ...]
+    state: ItemState
+    reason: str | None
+    updated_at: datetime
+
+    @property
+    def missing(self) -> tuple[int, ...]:
+        """Wanted episodes not yet done (always empty for a movie)."""
+        have = set(self.done)
+        return tuple(e for e in self.wanted if e not in have)
+
+    @property
+    def complete(self) -> bool:
+        """A movie marked MOVIE_DONE, or a season whose wanted episodes are all done."""
+        if self.kind == "movie":
+            return set(MOVIE_DONE) <= set(self.done)
+        return not self.missing
+
+
+@dataclass(frozen=True)
+class TorrentRecord:
+    id: int
+    info_hash: str
+    rd_id: str | None
+    name: str
+    item_key: str
+    request_id: int | None
+    season: int | None
+    episodes: tuple[int, ...]
+    file_ids: tuple[int, ...]
+    cached: bool
+    adopted: bool  # found in the account rather than added by us: never ours to delete
+    state: TorrentState
+    size_bytes: int | None
+    added_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class DecisionRecord:
+    id: int
+    request_id: int
+    item_key: str | None
+    at: datetime
+    summary: str
+    payload: list[dict[str, Any]]  # one entry per candidate: info_hash, name, accepted, reasons, score, probe
+
+
+def _utc(moment: datetime | None) -> datetime:
+    if moment is None:
+        return datetime.now(UTC)
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime given to the store; pass a timezone-aware one")
+    return moment.astimezone(UTC)
+
+
+def _read_utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _info_hash(value: str) -> str:
+    h = value.strip().lower()
+    if not _HASH.fullmatch(h):
+        raise ValueError(f"not a 40-hex info hash: {value!r}")
+    return h
+
+
+def _ints(values: Iterable[int]) -> list[int]:
+    return sorted({int(v) for v in values})
+
+
+def _upsert(session: AsyncSession, model: type[Base]) -> sqlite.Insert | postgresql.Insert:
+    """An INSERT that can take ON CONFLICT clauses on both backends (same API on each dialect)."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        return sqlite.insert(model)
+    if dialect == "postgresql":
+        return postgresql.insert(model)
+    raise NotImplementedError(f"the store supports SQLite and PostgreSQL, not {dialect}")
+
+
+def _request_record(row: Request) -> RequestRecord:
+    return RequestRecord(
+        id=row.id,
+        media_type=row.media_type,
+        tmdb_id=row.tmdb_id,
+        is4k=row.is4k,
+        seasons=tuple(row.seasons),
+        title=row.title,
+        profile=row.profile,
+        state=RequestState(row.state),
+        reason=row.reason,
+        last_error=row.last_error,
+        attempts=row.attempts,
+        first_seen_at=_read_utc(row.first_seen_at),
+        updated_at=_read_utc(row.updated_at),
+        calls={svc: dict(eps) for svc, eps in row.calls.items()},
+    )
+
+
+def _item_record(row: WorkItem) -> ItemRecord:
+    return ItemRecord(
+        key=row.key,
+        kind=row.kind,
+        tmdb_id=row.tmdb_id,
+        season=row.season,
+        is4k=row.is4k,
+        wanted=tuple(row.wanted),
+        done=tuple(row.done),
+        state=ItemState(row.state),
+        reason=row.reason,
+        updated_at=_read_utc(row.updated_at),
+    )
+
+
+def _torrent_record(row: Torrent) -> TorrentRecord:
+    return TorrentRecord(
+        id=row.id,
+        info_hash=row.info_hash,
+        rd_id=row.rd_id,
+        name=row.name,
+        item_key=row.item_key,
+        request_id=row.request_id,
+        season=row.season,
+        episodes=tuple(row.episodes),
+        file_ids=tuple(row.file_ids),
+        cached=row.cached,
+        adopted=row.adopted,
+        state=TorrentState(row.state),
+        size_bytes=row.size_bytes,
+        added_at=_read_utc(row.added_at),
+        updated_at=_read_utc(row.updated_at),
+    )
+
+
+def _decision_record(row: Decision) -> DecisionRecord:
+    return DecisionRecord(
+        id=row.id,
+        request_id=row.request_id,
+        item_key=row.item_key,
+        at=_read_utc(row.at),
+        summary=row.summary,
+        payload=list(row.payload),
+    )
+
+
+class NotInStore(LookupError):
+    """A repository function was asked to change a row that does not exist (a bug in the caller)."""
+
+
+async def _must_get(session: AsyncSession, model: type[_Row], ident: object, *, lock: bool = False) -> _Row:
+    row = await session.get(model, ident, with_for_update=lock, populate_existing=True)
+    if row is None:
+        raise NotInStore(f"{model.__tablename__}: no row {ident!r}")
+    return row
+
+
+# Requests
+
+
+async def upsert_request(
+    session: AsyncSession,
+    *,
+    id: int,
+    media_type: str,
+    tmdb_id: int,
+    is4k: bool,
+    seasons: Iterable[int],
+    title: str,
+    now: datetime | None = None,
+) -> RequestRecord:
+    """Insert a request in state NEW, or refresh its descriptive fields; state, counts and history are kept."""
+    if media_type not in ("movie", "tv"):
+        raise ValueError(f"media_type must be 'movie' or 'tv', not {media_type!r}")
+    at = _utc(now)
+    described = {"media_type": media_type, "tmdb_id": tmdb_id, "is4k": is4k, "seasons": _ints(seasons), "title": title}
+    stmt = _upsert(session, Request).values(
+        id=id, **described, state=RequestState.NEW.value, attempts=0, first_seen_at=at, updated_at=at, calls={}
+    )
+    stmt = stmt.on_conflict_do_update(index_elements=[Request.id], set_=described)
+    row = (await session.scalars(stmt.returning(Request), execution_options={"populate_existing": True})).one()
+    return _request_record(row)
+
+
+async def get_request(session: AsyncSession, id: int) -> RequestRecord | None:
+    row = await session.get(Request, id, populate_existing=True)
+    return _request_record(row) if row else None
+
+
+async def list_requests(session: AsyncSession) -> list[RequestRecord]:
+    """Every request, the most recently changed first."""
+    rows = await session.scalars(
+        select(Request).order_by(Request.updated_at.desc(), Request.id.desc()).execution_options(populate_existing=True)
+    )
+    return [_request_record(r) for r in rows]
+
+
+async def set_request_state(
+    session: AsyncSession,
+    id: int,
+    state: RequestState,
+    *,
+    reason: str | None = None,
+    error: str | None = None,
+    profile: str | None = None,
+    now: datetime | None = None,
+) -> RequestRecord:
+    """Move a request to `state`. `reason` replaces the last one (None clears it); `error` and `profile` are
+    kept unless given. Moving to WORKING counts an attempt."""
+    row = await _must_get(session, Request, id)
+    row.state = RequestState(state).value
+    row.reason = reason
+    if error is not None:
+        row.last_error = error
+    if profile is not None:
+        row.profile = profile
+    row.updated_at = _utc(now)
+    if state == RequestState.WORKING:
+        # Incremented in SQL so two writers cannot lose a count.
+        row.attempts = Request.attempts + 1
+    await session.flush()
+    await session.refresh(row)
+    return _request_record(row)
+
+
+async def set_request_title(session: AsyncSession, id: int, title: str, *, profile: str | None = None) -> RequestRecord:
+    """Replace the display title (and the profile when given) once the catalogue has named the media; the state
+    and `updated_at` are untouched."""
+    row = await _must_get(session, Request, id)
+    row.title = title
+    if profile is not None:
+        row.profile = profile
+    await session.flush()
+    return _request_record(row)
+
+
+async def add_request_calls(session: AsyncSession, id: int, ledger: CallLedger) -> RequestRecord:
+    """Add a ledger's counts to the request's cumulative `calls` (the row is locked on PostgreSQL meanwhile)."""
+    row = await _must_get(session, Request, id, lock=True)
+    merged: dict[str, dict[str, int]] = {svc: dict(eps) for svc, eps in row.calls.items()}
+    for (service, endpoint), n in ledger.counts.items():
+        per = merged.setdefault(service, {})
+        per[endpoint] = per.get(endpoint, 0) + n
+    row.calls = merged
+    await session.flush()
+    return _request_record(row)
+
+
+# Work items
+
+
+async def upsert_item(
+    session: AsyncSession,
+    *,
+    key: str,
+    kind: str,
+    tmdb_id: int,
+    season: int | None,
+    is4k: bool,
+    wanted: Iterable[int],
+    now: datetime | None = None,
+) -> ItemRecord:
+    """Insert an item in state NEW, or refresh its `wanted` episodes; state, `done` and reason are kept.
+
+    One INSERT ... ON CONFLICT statement, so two sessions creating the same key at once both succeed.
+    """
+    if kind not in ("movie", "season"):
+        raise ValueError(f"kind must be 'movie' or 'season', not {kind!r}")
+    at = _utc(now)
+    wanted_list = _ints(wanted)
+    stmt = _upsert(session, WorkItem).values(
+        key=key,
+        kind=kind,
+        tmdb_id=tmdb_id,
+        season=season,
+        is4k=is4k,
+        wanted=wanted_list,
+        done=[],
+        state=ItemState.NEW.value,
+        reason=None,
+        updated_at=at,
+    )
+    stmt = stmt.on_conflict_do_update(index_elements=[WorkItem.key], set_={"wanted": wanted_list})
+    row = (await session.scalars(stmt.returning(WorkItem), execution_options={"populate_existing": True})).one()
+    return _item_record(row)
+
+
+async def link_request_item(session: AsyncSession, request_id: int, key: str) -> None:
+    """Record that `key` serves `request_id`; linking twice is harmless."""
+    stmt = _upsert(session, RequestItem).values(request_id=request_id, item_key=key)
+    await session.execute(stmt.on_conflict_do_nothing(index_elements=[RequestItem.request_id, RequestItem.item_key]))
+
+
+async def get_item(session: AsyncSession, key: str) -> ItemRecord | None:
+    row = await session.get(WorkItem, key, populate_existing=True)
+    return _item_record(row) if row else None
+
+
+async def set_item_state(
+    session: AsyncSession,
+    key: str,
+    state: ItemState,
+    *,
+    reason: str | None = None,
+    done: Iterable[int] | None = None,
+    now: datetime | None = None,
+) -> ItemRecord:
+    """Move an item to `state`; `reason` replaces the last one (None clears it), `done` replaces the set when given
+    (a movie's is MOVIE_DONE)."""
+    row = await _must_get(session, WorkItem, key)
+    row.state = ItemState(state).value
+    row.reason = reason
+    if done is not None:
+        row.done = _ints(done)
+    row.updated_at = _utc(now)
+    await session.flush()
+    return _item_record(row)
+
+
+async def items_of_request(session: AsyncSession, request_id: int) -> list[ItemRecord]:
+    """The items serving a request, by key."""
+    rows = await session.scalars(
+        select(WorkItem)
+        .join(RequestItem, RequestItem.item_key == WorkItem.key)
+        .where(RequestItem.request_id == request_id)
+        .order_by(WorkItem.key)
+        .execution_options(populate_existing=True)
+    )
+    return [_item_record(r) for r in rows]
+
+
+async def requests_of_item(session: AsyncSession, key: str) -> list[int]:
+    """Ids of the requests an item serves, ascending."""
+    rows = await session.scalars(
+        select(RequestItem.request_id).where(RequestItem.item_key == key).order_by(RequestItem.request_id)
+    )
+    return list(rows)
+
+
+# Torrents
+
+
+async def record_intent(
+    session: AsyncSession,
+    *,
+    info_hash: str,
+    name: str,
+    item_key: str,
+    request_id: int | None,
+    season: int | None,
+    episodes: Iterable[int],
+    file_ids: Iterable[int],
+    size_bytes: int | None,
+    now: datetime | None = None,
+) -> int:
+    """Write "about to add `info_hash` for `item_key`" (state ADDING) and return the row id.
+
+    Commit this before calling addMagnet; after the call, `mark_added` (or `set_torrent_state(..., FAILED)`).
+    """
+    at = _utc(now)
+    row = Torrent(
+        info_hash=_info_hash(info_hash),
+        rd_id=None,
+        name=name,
+        item_key=item_key,
+        request_id=request_id,
+        season=season,
+        episodes=_ints(episodes),
+        file_ids=_ints(file_ids),
+        cached=False,
+        adopted=False,
+        state=TorrentState.ADDING.value,
+        size_bytes=size_bytes,
+        added_at=at,
+        updated_at=at,
+    )
+    session.add(row)
+    await session.flush()
+    return row.id
+
+
+async def mark_added(
+    session: AsyncSession, row_id: int, rd_id: str, *, adopted: bool = False, now: datetime | None = None
+) -> TorrentRecord:
+    """The add succeeded: remember Real-Debrid's id (state ADDED). `adopted` says the torrent was already in the
+    account (the row records that it serves this item; it was not added by us)."""
+    row = await _must_get(session, Torrent, row_id)
+    row.rd_id = rd_id
+    row.adopted = adopted
+    row.state = TorrentState.ADDED.value
+    row.updated_at = _utc(now)
+    await session.flush()
+    return _torrent_record(row)
+
+
+async def set_torrent_state(
+    session: AsyncSession,
+    row_id: int,
+    state: TorrentState,
+    *,
+    cached: bool | None = None,
+    file_ids: Iterable[int] | None = None,
+    episodes: Iterable[int] | None = None,
+    now: datetime | None = None,
+) -> TorrentRecord:
+    """Move a torrent to `state`; `cached`, `file_ids` and `episodes` change only when given."""
+    row = await _must_get(session, Torrent, row_id)
+    row.state = TorrentState(state).value
+    if cached is not None:
+        row.cached = cached
+    if file_ids is not None:
+        row.file_ids = _ints(file_ids)
+    if episodes is not None:
+        row.episodes = _ints(episodes)
+    row.updated_at = _utc(now)
+    await session.flush()
+    return _torrent_record(row)
+
+
+async def get_torrent(session: AsyncSession, row_id: int) -> TorrentRecord | None:
+    row = await session.get(Torrent, row_id, populate_existing=True)
+    return _torrent_record(row) if row else None
+
+
+async def _torrents(session: AsyncSession, *where: ColumnElement[bool]) -> list[TorrentRecord]:
+    rows = await session.scalars(
+        select(Torrent).where(*where).order_by(Torrent.id).execution_options(populate_existing=True)
+    )
+    return [_torrent_record(r) for r in rows]
+
+
+async def our_torrents_with_hash(session: AsyncSession, info_hash: str) -> list[TorrentRecord]:
+    """Every row of ours for this hash that is not DELETED (intents included), oldest first."""
+    return await _torrents(
+        session, Torrent.info_hash == _info_hash(info_hash), Torrent.state != TorrentState.DELETED.value
+    )
+
+
+async def torrents_of_item(session: AsyncSession, key: str) -> list[TorrentRecord]:
+    """Every torrent row for an item, deleted ones included, oldest first."""
+    return await _torrents(session, Torrent.item_key == key)
+
+
+async def torrents_in_state(session: AsyncSession, *states: TorrentState) -> list[TorrentRecord]:
+    """Rows in any of `states`, oldest first; e.g. ADDING intents to reconcile at start-up."""
+    return await _torrents(session, Torrent.state.in_([TorrentState(s).value for s in states]))
+
+
+async def all_torrents(session: AsyncSession) -> list[TorrentRecord]:
+    return await _torrents(session)
+
+
+# Bad hashes
+
+
+async def mark_bad(
+    session: AsyncSession, info_hash: str, *, reason: str, source: str, now: datetime | None = None
+) -> None:
+    """Remember that a hash was refused; marking it again keeps the first reason and time."""
+    stmt = _upsert(session, BadHash).values(
+        info_hash=_info_hash(info_hash), reason=reason, source=source, marked_at=_utc(now)
+    )
+    await session.execute(stmt.on_conflict_do_nothing(index_elements=[BadHash.info_hash]))
+
+
+async def bad_hashes(session: AsyncSession) -> frozenset[str]:
+    return frozenset(await session.scalars(select(BadHash.info_hash)))
+
+
+# Decisions
+
+
+async def add_decision(
+    session: AsyncSession,
+    *,
+    request_id: int,
+    item_key: str | None,
+    summary: str,
+    payload: list[dict[str, Any]],
+    now: datetime | None = None,
+) -> DecisionRecord:
+    row = Decision(request_id=request_id, item_key=item_key, at=_utc(now), summary=summary, payload=list(payload))
+    session.add(row)
+    await session.flush()
+    return _decision_record(row)
+
+
+async def decisions_of_request(session: AsyncSession, request_id: int) -> list[DecisionRecord]:
+    """A request's decisions, oldest first."""
+    rows = await session.scalars(
+        select(Decision)
+        .where(Decision.request_id == request_id)
+        .order_by(Decision.at, Decision.id)
+        .execution_options(populate_existing=True)
+    )
+    return [_decision_record(r) for r in rows]
+
+
+async def latest_decision_of_item(session: AsyncSession, item_key: str) -> DecisionRecord | None:
+    """The newest decision taken for a work item, whichever request it was taken for."""
+    row = await session.scalar(
+        select(Decision)
+        .where(Decision.item_key == item_key)
+        .order_by(Decision.at.desc(), Decision.id.desc())
+        .limit(1)
+        .execution_options(populate_existing=True)
+    )
+    return _decision_record(row) if row is not None else None
+
+
+async def latest_decision(session: AsyncSession, request_id: int) -> DecisionRecord | None:
+    row = await session.scalar(
+        select(Decision)
+        .where(Decision.request_id == request_id)
+        .order_by(Decision.at.desc(), Decision.id.desc())
+        .limit(1)
+        .execution_options(populate_existing=True)
+    )
+    return _decision_record(row) if row else None
+
+
+# Search cache
+
+
+async def cache_get(session: AsyncSession, query: str, *, now: datetime) -> JSONValue | None:
+    """The cached payload for `query`, or None when absent or expired at `now`."""
+    row = await session.get(SearchCache, query, populate_existing=True)
+    if row is None or _read_utc(row.expires_at) <= _utc(now):
+        return None
+    return row.payload
+
+
+async def cache_put(session: AsyncSession, query: str, payload: JSONValue, *, now: datetime, ttl_s: float) -> None:
+    """Store (or replace) the payload for `query`, valid for `ttl_s` seconds from `now`."""
+    at = _utc(now)
+    fresh = {"fetched_at": at, "expires_at": at + timedelta(seconds=ttl_s), "payload": payload}
+    stmt = _upsert(session, SearchCache).values(query=query, **fresh)
+    await session.execute(stmt.on_conflict_do_update(index_elements=[SearchCache.query], set_=fresh))

@@ -1,0 +1,300 @@
+"""Offline `seerbridge explain`: judge a saved Torrentio answer for a title without calling any service, and show it.
+
+`explain_offline(...)` returns the JSON form; `explain_streams(...)` returns the richer `Explanation` (verdicts with
+reason sentences) that `render_table` shows to people. The live form (`--request ID`) builds the same inputs from
+Seerr, Jellyfin and Torrentio and reuses `explain_candidates` + `to_json` + `render_table`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Literal
+
+from rich.table import Table
+from rich.text import Text
+
+from seerbridge.config import ProfileSettings, SelectionSettings
+from seerbridge.domain.decision import Verdict
+from seerbridge.domain.media import MediaKind, Title, Wanted
+from seerbridge.domain.release import Candidate
+from seerbridge.selection.chain import evaluate
+from seerbridge.selection.parse import candidate
+from seerbridge.selection.profiles import choose_profile, profile_by_name
+from seerbridge.selection.rules import RuleContext, build_chain
+
+_RANGE = re.compile(r"^(\d+)(?:\s*-\s*(\d+))?$")
+_MAX_EPISODES = 5000
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """What selection made of the candidates: the wanted item, the profile used, and the ordered verdicts."""
+
+    wanted: Wanted
+    profile: str
+    verdicts: tuple[Verdict, ...]
+
+
+def parse_episode_range(text: str) -> list[int]:
+    """`"1-8,10"` → [1, 2, …, 8, 10] (sorted, no repeats); "" → []. ValueError names the bad part."""
+    episodes: set[int] = set()
+    for raw in text.split(","):
+        part = raw.strip()
+        if not part:
+            continue
+        m = _RANGE.match(part)
+        if not m:
+            raise ValueError(f"bad episode range {part!r}; write e.g. 1-8,10")
+        first = int(m.group(1))
+        last = int(m.group(2)) if m.group(2) else first
+        if first < 1 or last < first:
+            raise ValueError(f"bad episode range {part!r}: episodes start at 1 and ranges go up")
+        if last - first >= _MAX_EPISODES:
+            raise ValueError(f"episode range {part!r} is too long")
+        episodes.update(range(first, last + 1))
+    return sorted(episodes)
+
+
+def candidates_from_streams(streams_payload: Mapping[str, Any], *, max_chars: int) -> list[Candidate]:
+    """A saved Torrentio answer (`{"streams": [...]}`) → candidates, via the client's own stream reader."""
+    from seerbridge.services.torrentio import parse_streams
+
+    streams = streams_payload.get("streams") if isinstance(streams_payload, Mapping) else None
+    if not isinstance(streams, list):
+        raise ValueError('not a Torrentio answer: expected an object with a "streams" list')
+    return [
+        candidate(
+            info_hash=s.info_hash,
+            name=s.release_name,
+            max_chars=max_chars,
+            seeders=s.seeders,
+            size_bytes=s.size_bytes,
+            provider=s.provider,
+            file_idx=s.file_idx,
+            filename=s.filename,
+            file_path=s.file_path,
+            cached_hint=s.cached_hint,
+            languages=s.languages,
+        )
+        for s in parse_streams(streams, endpoint="explain")
+    ]
+
+
+def explain_candidates(
+    candidates: Iterable[Candidate],
+    wanted: Wanted,
+    *,
+    settings: SelectionSettings,
+    today: date,
+    profile: str | None = None,
+    bad_hashes: frozenset[str] = frozenset(),
+) -> Explanation:
+    """Judge candidates for a wanted item with the named profile, or the one the profile rules choose."""
+    chosen: tuple[str, ProfileSettings] = (
+        profile_by_name(settings, profile)
+        if profile
+        else choose_profile(settings, wanted.title, is4k=wanted.is4k, today=today)
+    )
+    ctx = RuleContext(
+        wanted=wanted,
+        profile_name=chosen[0],
+        profile=chosen[1],
+        settings=settings,
+        bad_hashes=bad_hashes,
+        today=today,
+    )
+    verdicts = evaluate(candidates, ctx, build_chain(settings.rules))
+    return Explanation(wanted=wanted, profile=chosen[0], verdicts=tuple(verdicts))
+
+
+def wanted_for(
+    *,
+    kind: Literal["movie", "show"],
+    title: str,
+    original_title: str | None,
+    year: int | None,
+    season: int | None,
+    episodes: Sequence[int],
+    is4k: bool = False,
+) -> Wanted:
+    """The wanted item the command line describes; ValueError when it does not add up."""
+    if kind not in ("movie", "show"):
+        raise ValueError(f"kind must be movie or show, not {kind!r}")
+    if not title.strip():
+        raise ValueError("a title is needed")
+    if kind == "movie" and (season is not None or episodes):
+        raise ValueError("a movie has no season or episodes")
+    if kind == "show" and season is None:
+        raise ValueError("a show needs a season")
+    if season is not None and season < 0:
+        raise ValueError("season must be 0 or more")
+    media = Title(
+        kind=MediaKind(kind), tmdb_id=0, title=title.strip(), original_title=original_title or None, year=year
+    )
+    return Wanted(title=media, season=season, episodes=frozenset(episodes), is4k=is4k)
+
+
+def explain_streams(
+    streams_payload: Mapping[str, Any],
+    *,
+    kind: Literal["movie", "show"],
+    title: str,
+    original_title: str | None,
+    year: int | None,
+    season: int | None,
+    episodes: Sequence[int],
+    profile: str | None,
+    settings: SelectionSettings,
+    today: date,
+    is4k: bool = False,
+) -> Explanation:
+    """The offline explanation with the verdicts (for the table)."""
+    wanted = wanted_for(
+        kind=kind,
+        title=title,
+        original_title=original_title,
+        year=year,
+        season=season,
+        episodes=episodes,
+        is4k=is4k,
+    )
+    found = candidates_from_streams(streams_payload, max_chars=settings.max_name_chars)
+    return explain_candidates(found, wanted, settings=settings, today=today, profile=profile)
+
+
+def to_json(explanation: Explanation) -> dict[str, Any]:
+    """The `--json` form: `{"candidates": [...]}`, accepted first in preference order, rejected with rule names."""
+    return {
+        "candidates": [
+            {
+                "info_hash": v.candidate.info_hash,
+                "name": v.candidate.name,
+                "accepted": v.accepted,
+                "reasons": v.reasons,
+                "score": v.score,
+                "season": v.season,
+                "episodes": sorted(v.episodes),
+            }
+            for v in explanation.verdicts
+        ]
+    }
+
+
+def explain_offline(
+    streams_payload: Mapping[str, Any],
+    *,
+    kind: Literal["movie", "show"],
+    title: str,
+    original_title: str | None,
+    year: int | None,
+    season: int | None,
+    episodes: Sequence[int],
+    profile: str | None,
+    settings: SelectionSettings,
+    today: date,
+    is4k: bool = False,
+) -> dict[str, Any]:
+    """Judge a saved Torrentio answer for the described title; returns exactly the `--json` object (see `to_json`).
+
+    Raises ValueError for a payload that is not a Torrentio answer or an inconsistent description, NoProfile for an
+    unknown profile, UnknownRule for a bad rule chain (all ValueError subclasses, one clear line each).
+    """
+    return to_json(
+        explain_streams(
+            streams_payload,
+            kind=kind,
+            title=title,
+            original_title=original_title,
+            year=year,
+            season=season,
+            episodes=episodes,
+            profile=profile,
+            settings=settings,
+            today=today,
+            is4k=is4k,
+        )
+    )
+
+
+def _episodes_text(season: int | None, episodes: Iterable[int]) -> str:
+    eps = sorted(episodes)
+    if season is None:
+        return ""
+    if not eps:
+        return f"S{season:02d}"
+    runs: list[str] = []
+    start = prev = eps[0]
+    for e in [*eps[1:], None]:
+        if e is not None and e == prev + 1:
+            prev = e
+            continue
+        runs.append(f"{start}" if start == prev else f"{start}-{prev}")
+        if e is not None:
+            start = prev = e
+    return f"S{season:02d} E{','.join(runs)}"
+
+
+def render_table(result: Explanation | Mapping[str, Any]) -> Table:
+    """A readable table: hash prefix, name, verdict, score, season/episodes, reasons (sentences when known)."""
+    table = Table(title="seerbridge explain", title_justify="left", show_lines=False)
+    table.add_column("#", justify="right")
+    table.add_column("hash")
+    table.add_column("release", overflow="fold")
+    table.add_column("verdict")
+    table.add_column("score", justify="right")
+    table.add_column("covers")
+    table.add_column("why not", overflow="fold")
+    if isinstance(result, Explanation):
+        table.caption = f"{result.wanted.describe()} · profile {result.profile}"
+        rows = [
+            (
+                v.candidate.info_hash,
+                v.candidate.name,
+                v.accepted,
+                v.score,
+                _episodes_text(v.season, v.episodes) + (" (pack)" if v.is_pack else ""),
+                [f"{r.rule}: {r.reason}" for r in v.rejections],
+            )
+            for v in result.verdicts
+        ]
+    else:
+        rows = [
+            (
+                str(c["info_hash"]),
+                str(c["name"]),
+                bool(c["accepted"]),
+                c.get("score"),
+                _episodes_text(c.get("season"), c.get("episodes") or []),
+                [str(r) for r in c.get("reasons") or []],
+            )
+            for c in result.get("candidates", [])
+        ]
+    rank = 0
+    for info_hash, name, accepted, score, covers, reasons in rows:
+        rank += 1 if accepted else 0
+        table.add_row(
+            str(rank) if accepted else "",
+            Text(info_hash[:8]),
+            Text(name),
+            "[green]accepted[/green]" if accepted else "[red]rejected[/red]",
+            "" if score is None else f"{score:,}",
+            Text(covers),
+            Text("\n".join(reasons)),
+        )
+    return table
+
+
+__all__ = [
+    "Explanation",
+    "candidates_from_streams",
+    "explain_candidates",
+    "explain_offline",
+    "explain_streams",
+    "parse_episode_range",
+    "render_table",
+    "to_json",
+    "wanted_for",
+]

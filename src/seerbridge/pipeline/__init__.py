@@ -1,0 +1,1 @@
+"""The steps that move a request from "approved in Seerr" to "files on Real-Debrid": plan, search, select, acquire."""

@@ -1,0 +1,144 @@
+"""Plan: from a Seerr request to the wanted items, i.e. what is aired (or released) and not yet anywhere."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+from seerbridge.domain.media import MediaKind, Title, Wanted
+from seerbridge.services.calls import CallLedger, attribute_only
+from seerbridge.services.jellyfin import EpisodeFile, Item, JellyfinClient, match_provider_ids
+from seerbridge.services.seerr import MediaRequest, SeerrClient
+
+OwnedEpisodes = Callable[[str], Awaitable[frozenset[int]]]
+"""Episodes (or {0} for a movie) our own torrents already hold or are downloading, by work item key."""
+
+
+@dataclass
+class Plan:
+    """What one request needs now; `notes` say why seasons or titles were left out."""
+
+    title: Title
+    wanted: list[Wanted]
+    notes: list[str] = field(default_factory=list)
+    keys: list[str] = field(default_factory=list)  # every work item the request involves, wanted now or not
+
+    @property
+    def nothing_missing(self) -> bool:
+        return not self.wanted
+
+
+class JellyfinIndex:
+    """The library's movies and shows, listed once per pass (Jellyfin has no provider-id filter)."""
+
+    def __init__(self, jellyfin: JellyfinClient, ledger: CallLedger) -> None:
+        self._jellyfin = jellyfin
+        self._ledger = ledger
+        self._lists: dict[str, list[Item]] = {}
+        self._episodes: dict[str, list[EpisodeFile]] = {}
+        self._lock = asyncio.Lock()
+
+    async def _list(self, kind: str) -> list[Item]:
+        async with self._lock:
+            if kind not in self._lists:
+                with attribute_only(self._ledger):
+                    self._lists[kind] = await self._jellyfin.items([kind])
+            return self._lists[kind]
+
+    async def has_movie(self, title: Title) -> bool:
+        movies = await self._list("Movie")
+        return match_provider_ids(movies, order=(("Tmdb", title.tmdb_id), ("Imdb", title.imdb_id))) is not None
+
+    async def present_episodes(self, title: Title) -> dict[int, set[int]]:
+        """Season → episode numbers Jellyfin holds as files for this show."""
+        shows = await self._list("Series")
+        series = match_provider_ids(
+            shows, order=(("Tmdb", title.tmdb_id), ("Tvdb", title.tvdb_id), ("Imdb", title.imdb_id))
+        )
+        if series is None:
+            return {}
+        async with self._lock:
+            if series.id not in self._episodes:
+                self._episodes[series.id] = await self._jellyfin.episodes(series.id)
+        present: dict[int, set[int]] = {}
+        for ep in self._episodes[series.id]:
+            present.setdefault(ep.season, set()).add(ep.episode)
+        return present
+
+
+async def describe_title(request: MediaRequest, seerr: SeerrClient) -> Title:
+    """The catalogue facts selection needs (names, year, ids), from Seerr's TMDB proxy."""
+    if request.media_type == "movie":
+        movie = await seerr.movie(request.tmdb_id)
+        return Title(
+            kind=MediaKind.MOVIE,
+            tmdb_id=movie.id,
+            title=movie.title,
+            original_title=movie.original_title,
+            year=movie.year,
+            premiere=movie.release_date,
+            imdb_id=movie.imdb_id or request.media.imdb_id,
+        )
+    show = await seerr.tv(request.tmdb_id)
+    return Title(
+        kind=MediaKind.SHOW,
+        tmdb_id=show.id,
+        title=show.name,
+        original_title=show.original_name,
+        year=show.first_air_date.year if show.first_air_date else None,
+        premiere=show.first_air_date,
+        imdb_id=show.external_ids.imdb_id or request.media.imdb_id,
+        tvdb_id=show.external_ids.tvdb_id or request.media.tvdb_id,
+    )
+
+
+async def plan_request(
+    request: MediaRequest,
+    title: Title,
+    *,
+    seerr: SeerrClient,
+    library: JellyfinIndex,
+    owned: OwnedEpisodes,
+    today: date,
+) -> Plan:
+    """Work out the wanted items: movies missing from Jellyfin; per season, aired episodes nobody has."""
+    plan = Plan(title=title, wanted=[])
+    if title.imdb_id is None:
+        plan.notes.append("no IMDb id in the catalogue, so Torrentio cannot be searched")
+        return plan
+    if title.kind is MediaKind.MOVIE:
+        wanted = Wanted(title=title, is4k=request.is4k)
+        plan.keys.append(wanted.key)
+        if title.premiere is not None and title.premiere > today:
+            plan.notes.append(f"not released yet ({title.premiere.isoformat()})")
+        elif await library.has_movie(title):
+            plan.notes.append("already in Jellyfin")
+        elif await owned(wanted.key):
+            plan.notes.append("already on Real-Debrid (added by seerbridge)")
+        else:
+            plan.wanted.append(wanted)
+        return plan
+    present = await library.present_episodes(title)
+    for number in request.season_numbers:
+        season = await seerr.season(title.tmdb_id, number)
+        aired = {ep.episode_number for ep in season.episodes if ep.air_date is not None and ep.air_date <= today}
+        undated = [ep.episode_number for ep in season.episodes if ep.air_date is None]
+        if not aired:
+            extra = f" ({len(undated)} without an air date)" if undated else ""
+            plan.notes.append(f"season {number}: no episode has aired{extra}")
+            continue
+        missing = aired - present.get(number, set())
+        if not missing:
+            plan.notes.append(f"season {number}: every aired episode is in Jellyfin")
+            continue
+        key = Wanted(title=title, season=number, is4k=request.is4k).key
+        plan.keys.append(key)
+        mine = await owned(key)
+        still = frozenset(missing - mine)
+        if not still:
+            plan.notes.append(f"season {number}: seerbridge already has the missing episodes on Real-Debrid")
+            continue
+        plan.wanted.append(Wanted(title=title, season=number, episodes=still, is4k=request.is4k))
+    return plan

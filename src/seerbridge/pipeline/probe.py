@@ -1,0 +1,306 @@
+"""Probe: put one candidate on Real-Debrid to learn whether it is cached, keeping it only when it is wanted.
+
+Real-Debrid cannot say what is cached without adding it (instantAvailability is disabled), so a probe is:
+reuse a torrent with the same hash already in the account, else record the intent and add the magnet; read the
+file list once Real-Debrid has it; select only the wanted video files; read the status once. `downloaded` means
+cached. Every torrent we add is written to the store before the call (state `adding`) and updated after, so a
+crash between the two can be reconciled instead of leaving an orphan.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from enum import StrEnum
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from seerbridge.config import AcquireSettings
+from seerbridge.domain.decision import Verdict
+from seerbridge.domain.media import Wanted
+from seerbridge.domain.states import TorrentState
+from seerbridge.errors import NotFound, RequestRejected, ServiceError
+from seerbridge.selection.files import pack_share, select_files
+from seerbridge.services.calls import CallLedger, attribute_only
+from seerbridge.services.realdebrid import (
+    RealDebridClient,
+    Torrent,
+    TorrentInfo,
+    TorrentStatus,
+    is_infringing,
+    is_too_many_active,
+)
+from seerbridge.store import repo
+
+log = structlog.get_logger("seerbridge.probe")
+
+
+class ProbeOutcome(StrEnum):
+    CACHED = "cached"
+    DOWNLOADING = "downloading"  # not cached, kept on purpose (uncached download)
+    NOT_CACHED = "not cached"
+    IN_PROGRESS = "already downloading"  # the same hash is already being downloaded in the account
+    REFUSED = "refused (451)"
+    FAILED = "failed"
+    NO_FILES = "no wanted files"
+    TOO_FEW = "covers too few wanted episodes"
+    NO_SLOT = "no free download slot"
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    outcome: ProbeOutcome
+    verdict: Verdict
+    covered: frozenset[int] = frozenset()
+    rd_id: str | None = None
+    detail: str = ""
+
+    @property
+    def kept(self) -> bool:
+        return self.outcome in (ProbeOutcome.CACHED, ProbeOutcome.DOWNLOADING, ProbeOutcome.IN_PROGRESS)
+
+
+class Account:
+    """The Real-Debrid account as this pass sees it: listed once (one call), then kept current by our own actions."""
+
+    def __init__(self, rd: RealDebridClient, ledger: CallLedger) -> None:
+        self._rd = rd
+        self._ledger = ledger
+        self._by_hash: dict[str, list[Torrent]] | None = None
+        self._lock = asyncio.Lock()
+
+    async def with_hash(self, info_hash: str) -> list[Torrent]:
+        async with self._lock:
+            if self._by_hash is None:
+                self._by_hash = {}
+                with attribute_only(self._ledger):
+                    listing = await self._rd.torrents(page_size=5000)
+                for torrent in listing:
+                    self._by_hash.setdefault(torrent.hash.lower(), []).append(torrent)
+            return list(self._by_hash.get(info_hash.lower(), []))
+
+    def added(self, info: Torrent) -> None:
+        if self._by_hash is not None:
+            self._by_hash.setdefault(info.hash.lower(), []).append(info)
+
+    def removed(self, rd_id: str) -> None:
+        if self._by_hash is not None:
+            for torrents in self._by_hash.values():
+                torrents[:] = [t for t in torrents if t.id != rd_id]
+
+
+class Prober:
+    """Probes candidates for one pass; shares the account view and the bad-hash set across requests."""
+
+    def __init__(
+        self,
+        rd: RealDebridClient,
+        sessions: async_sessionmaker[AsyncSession],
+        account: Account,
+        settings: AcquireSettings,
+        bad_hashes: set[str],
+    ) -> None:
+        self._rd = rd
+        self._sessions = sessions
+        self._account = account
+        self._settings = settings
+        self.bad_hashes = bad_hashes
+
+    async def probe(
+        self,
+        verdict: Verdict,
+        target: Wanted,
+        *,
+        request_id: int,
+        keep_uncached: bool = False,
+        min_share: float = 0.0,
+    ) -> ProbeResult:
+        """Find out whether `verdict`'s release is cached for `target`, keeping it if so (or if `keep_uncached`)."""
+        cand = verdict.candidate
+        for existing in await self._account.with_hash(cand.info_hash):
+            if existing.status.failed:
+                continue
+            reused = await self._reuse(existing, verdict, target, request_id=request_id)
+            if reused is not None:
+                return reused
+        row_id = await self._intent(verdict, target, request_id)
+        try:
+            rd_id = await self._rd.add_magnet(cand.info_hash, cand.name)
+        except RequestRejected as exc:
+            await self._set_row(row_id, TorrentState.FAILED)
+            if is_infringing(exc):
+                await self._mark_bad(cand.info_hash, "Real-Debrid refused it (451 infringing_file)", "realdebrid:451")
+                return ProbeResult(ProbeOutcome.REFUSED, verdict, detail="451 infringing_file")
+            return ProbeResult(ProbeOutcome.FAILED, verdict, detail=str(exc))
+        except ServiceError:
+            # A timeout may still have added it: the row stays in `adding`, and reconciliation finds out.
+            raise
+        async with self._sessions.begin() as session:
+            await repo.mark_added(session, row_id, rd_id)
+        return await self._select_and_check(
+            rd_id, row_id, verdict, target, keep_uncached=keep_uncached, min_share=min_share
+        )
+
+    async def _reuse(
+        self, existing: Torrent, verdict: Verdict, target: Wanted, *, request_id: int
+    ) -> ProbeResult | None:
+        """A torrent with this hash is already in the account: use it instead of adding a duplicate."""
+        try:
+            info = await self._rd.torrent_info(existing.id)
+        except NotFound:
+            self._account.removed(existing.id)
+            return None
+        files = info.selected_files()
+        selection = select_files(files, target, release_name=info.filename) if files else None
+        if info.status is TorrentStatus.DOWNLOADED and selection is not None and selection.file_ids:
+            await self._adopt(
+                info, verdict, target, request_id, selection.file_ids, selection.covered, TorrentState.DOWNLOADED, True
+            )
+            return ProbeResult(ProbeOutcome.CACHED, verdict, selection.covered, info.id, "already in the account")
+        if info.status.in_progress and selection is not None and selection.file_ids:
+            await self._adopt(
+                info,
+                verdict,
+                target,
+                request_id,
+                selection.file_ids,
+                selection.covered,
+                TorrentState.DOWNLOADING,
+                False,
+            )
+            return ProbeResult(ProbeOutcome.IN_PROGRESS, verdict, selection.covered, info.id, "already downloading")
+        return None  # in the account but without the files we want: a new torrent with our selection is needed
+
+    async def _select_and_check(
+        self,
+        rd_id: str,
+        row_id: int,
+        verdict: Verdict,
+        target: Wanted,
+        *,
+        keep_uncached: bool,
+        min_share: float,
+    ) -> ProbeResult:
+        cand = verdict.candidate
+        info = await self._wait_for_files(rd_id)
+        if info.status.failed:
+            await self._drop(rd_id, row_id, TorrentState.FAILED)
+            await self._mark_bad(cand.info_hash, f"Real-Debrid status {info.status.value}", "realdebrid:status")
+            return ProbeResult(ProbeOutcome.FAILED, verdict, rd_id=rd_id, detail=info.status.value)
+        if info.status is TorrentStatus.MAGNET_CONVERSION:
+            await self._drop(rd_id, row_id, TorrentState.DELETED)
+            return ProbeResult(ProbeOutcome.NOT_CACHED, verdict, rd_id=rd_id, detail="metadata not fetched in time")
+        selection = select_files(info.files, target, release_name=info.original_filename or info.filename)
+        if not selection.file_ids:
+            await self._drop(rd_id, row_id, TorrentState.DELETED)
+            return ProbeResult(ProbeOutcome.NO_FILES, verdict, rd_id=rd_id, detail=selection.reason or "")
+        if pack_share(selection, target) < min_share:
+            await self._drop(rd_id, row_id, TorrentState.DELETED)
+            detail = f"{len(selection.covered)} of {len(target.episodes)} wanted episodes"
+            return ProbeResult(ProbeOutcome.TOO_FEW, verdict, selection.covered, rd_id, detail)
+        try:
+            await self._rd.select_files(rd_id, list(selection.file_ids))
+        except RequestRejected as exc:
+            if is_too_many_active(exc):
+                await self._drop(rd_id, row_id, TorrentState.DELETED)
+                return ProbeResult(ProbeOutcome.NO_SLOT, verdict, rd_id=rd_id, detail="too many active downloads")
+            raise
+        async with self._sessions.begin() as session:
+            await repo.set_torrent_state(
+                session,
+                row_id,
+                TorrentState.ADDED,
+                file_ids=list(selection.file_ids),
+                episodes=sorted(selection.covered),
+            )
+        info = await self._rd.torrent_info(rd_id)
+        if info.status is TorrentStatus.DOWNLOADED:
+            await self._set_row(row_id, TorrentState.DOWNLOADED, cached=True)
+            return ProbeResult(ProbeOutcome.CACHED, verdict, selection.covered, rd_id)
+        if info.status.failed:
+            await self._drop(rd_id, row_id, TorrentState.FAILED)
+            await self._mark_bad(cand.info_hash, f"Real-Debrid status {info.status.value}", "realdebrid:status")
+            return ProbeResult(ProbeOutcome.FAILED, verdict, rd_id=rd_id, detail=info.status.value)
+        if keep_uncached:
+            await self._set_row(row_id, TorrentState.DOWNLOADING, cached=False)
+            self._account.added(info)
+            return ProbeResult(ProbeOutcome.DOWNLOADING, verdict, selection.covered, rd_id, info.status.value)
+        await self._drop(rd_id, row_id, TorrentState.DELETED)
+        return ProbeResult(ProbeOutcome.NOT_CACHED, verdict, selection.covered, rd_id, info.status.value)
+
+    async def release(self, result: ProbeResult, state: TorrentState = TorrentState.DELETED) -> None:
+        """Remove a torrent we added (e.g. a held uncached download once a cached copy was found)."""
+        if result.rd_id is None:
+            return
+        async with self._sessions() as session:
+            rows = await repo.our_torrents_with_hash(session, result.verdict.candidate.info_hash)
+        for row in rows:
+            if row.rd_id == result.rd_id:
+                await self._drop(result.rd_id, row.id, state)
+
+    async def _wait_for_files(self, rd_id: str) -> TorrentInfo:
+        info = await self._rd.torrent_info(rd_id)
+        polls = 1
+        while info.status is TorrentStatus.MAGNET_CONVERSION and polls < self._settings.conversion_polls:
+            await asyncio.sleep(self._settings.conversion_poll_s)
+            info = await self._rd.torrent_info(rd_id)
+            polls += 1
+        return info
+
+    async def _intent(self, verdict: Verdict, target: Wanted, request_id: int) -> int:
+        cand = verdict.candidate
+        async with self._sessions.begin() as session:
+            return await repo.record_intent(
+                session,
+                info_hash=cand.info_hash,
+                name=cand.name,
+                item_key=target.key,
+                request_id=request_id,
+                season=target.season,
+                episodes=sorted(verdict.episodes),
+                file_ids=[],
+                size_bytes=cand.size_bytes,
+            )
+
+    async def _adopt(
+        self,
+        info: TorrentInfo,
+        verdict: Verdict,
+        target: Wanted,
+        request_id: int,
+        file_ids: tuple[int, ...],
+        covered: frozenset[int],
+        state: TorrentState,
+        cached: bool,
+    ) -> None:
+        cand = verdict.candidate
+        async with self._sessions.begin() as session:
+            row_id = await repo.record_intent(
+                session,
+                info_hash=cand.info_hash,
+                name=info.filename or cand.name,
+                item_key=target.key,
+                request_id=request_id,
+                season=target.season,
+                episodes=sorted(covered),
+                file_ids=list(file_ids),
+                size_bytes=info.bytes,
+            )
+            await repo.mark_added(session, row_id, info.id, adopted=True)
+            await repo.set_torrent_state(session, row_id, state, cached=cached)
+
+    async def _set_row(self, row_id: int, state: TorrentState, *, cached: bool | None = None) -> None:
+        async with self._sessions.begin() as session:
+            await repo.set_torrent_state(session, row_id, state, cached=cached)
+
+    async def _drop(self, rd_id: str, row_id: int, state: TorrentState) -> None:
+        await self._rd.delete(rd_id, missing_ok=True)
+        self._account.removed(rd_id)
+        await self._set_row(row_id, state)
+
+    async def _mark_bad(self, info_hash: str, reason: str, source: str) -> None:
+        self.bad_hashes.add(info_hash.lower())
+        async with self._sessions.begin() as session:
+            await repo.mark_bad(session, info_hash, reason=reason, source=source)
+        log.info("hash marked bad", info_hash=info_hash, reason=reason)

@@ -1,0 +1,88 @@
+"""Search: Torrentio queries, answered from the store's cache while fresh, turned into selection candidates."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from seerbridge.domain.release import Candidate
+from seerbridge.selection.parse import candidate
+from seerbridge.services.torrentio import Stream, TorrentioClient
+from seerbridge.store import repo
+
+Now = Callable[[], datetime]
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def to_candidate(stream: Stream, max_chars: int) -> Candidate:
+    """A Torrentio stream as a selection candidate (the release name parsed, the flags kept as language hints)."""
+    return candidate(
+        info_hash=stream.info_hash,
+        name=stream.release_name,
+        max_chars=max_chars,
+        seeders=stream.seeders,
+        size_bytes=stream.size_bytes,
+        provider=stream.provider,
+        file_idx=stream.file_idx,
+        filename=stream.filename,
+        file_path=stream.file_path,
+        cached_hint=stream.cached_hint,
+        languages=stream.languages,
+    )
+
+
+class Searcher:
+    """Torrentio with a cache in the store: a query answered within `ttl_s` is not asked again, even after a restart."""
+
+    def __init__(
+        self,
+        torrentio: TorrentioClient,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        ttl_s: float,
+        max_name_chars: int,
+        now: Now = _utcnow,
+    ) -> None:
+        self._torrentio = torrentio
+        self._sessions = sessions
+        self._ttl_s = ttl_s
+        self._max_chars = max_name_chars
+        self._now = now
+
+    async def movie(self, imdb_id: str) -> list[Candidate]:
+        return await self._query(f"movie/{imdb_id}", lambda: self._torrentio.movie_streams(imdb_id))
+
+    async def episode(self, imdb_id: str, season: int, episode: int) -> list[Candidate]:
+        return await self._query(
+            f"series/{imdb_id}:{season}:{episode}",
+            lambda: self._torrentio.episode_streams(imdb_id, season, episode),
+        )
+
+    async def _query(self, query: str, fetch: Callable[[], Any]) -> list[Candidate]:
+        streams = await self._cached(query)
+        if streams is None:
+            streams = await fetch()
+            if self._ttl_s > 0:
+                async with self._sessions.begin() as session:
+                    payload = [dataclasses.asdict(s) for s in streams]
+                    await repo.cache_put(session, query, payload, now=self._now(), ttl_s=self._ttl_s)
+        return [to_candidate(s, self._max_chars) for s in streams]
+
+    async def _cached(self, query: str) -> list[Stream] | None:
+        if self._ttl_s <= 0:
+            return None
+        async with self._sessions() as session:
+            payload = await repo.cache_get(session, query, now=self._now())
+        if payload is None:
+            return None
+        try:
+            return [Stream(**{**item, "languages": tuple(item.get("languages", ()))}) for item in payload]
+        except TypeError:
+            return None  # written by another version: ask again

@@ -1,0 +1,1 @@
+"""The daemon: opening the store and clients, the polling loop, and stopping cleanly."""
