@@ -109,3 +109,23 @@ def test_default_database_is_sqlite_in_user_data_dir() -> None:
     url = load_settings().database.url.get_secret_value()
     assert url.startswith("sqlite+aiosqlite:///")
     assert url.endswith("seerbridge/seerbridge.db")
+
+
+def test_a_profile_in_the_file_changes_only_what_it_names(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(
+        "[selection.profiles.4k]\nepisode_size_gb = [1.0, 20.0]\n\n"
+        '[selection.profiles.anime]\nresolutions = ["1080p"]\n'
+    )
+    profiles = load_settings(cfg).selection.profiles
+    assert set(profiles) == {"standard", "4k", "classic", "anime"}
+    assert profiles["4k"].episode_size_gb == (1.0, 20.0)
+    assert profiles["4k"].resolutions == ["2160p", "1080p"]  # kept from the shipped 4k profile
+    assert profiles["anime"].resolutions == ["1080p"]
+
+
+def test_profile_rules_must_name_defined_profiles(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[[selection.profile_rules]]\nprofile = "nope"\n')
+    with pytest.raises(ConfigError, match="names profile 'nope', which is not defined"):
+        load_settings(cfg)

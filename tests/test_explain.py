@@ -82,16 +82,16 @@ def test_movie_example_classic_profile() -> None:
     rows = {c["name"]: c for c in result["candidates"]}
     assert len(rows) == 6
     accepted = [c["name"] for c in result["candidates"] if c["accepted"]]
-    # a 58-year-old film uses the "classic" profile: 1080p/720p/576p/480p, REMUX ranked first
+    # a 58-year-old film uses the "classic" profile: 1080p down to 480p and unknown (old DVD rips), REMUX first
     assert accepted == [
         "Night of the Living Dead 1968 REMUX 1080p BluRay AVC DTS-HD MA 1.0-EXAMPLE",
         "Night of the Living Dead 1968 1080p BluRay x264 ITA ENG AC3-EXAMPLE",
         "Night Of The Living Dead (1968) [1080p] [BluRay] [YTS.MX]",
         "Night.of.the.Living.Dead.1968.720p.BluRay.x264-EXAMPLE",
+        "Night of the Living Dead (1968) DVDRip XviD-EXAMPLE",
     ]
     uhd = rows["Night.of.the.Living.Dead.1968.2160p.UHD.BluRay.x265.10bit.HDR.DV.DTS-HD.MA.1.0-EXAMPLE"]
     assert uhd["reasons"] == ["resolution"]
-    assert rows["Night of the Living Dead (1968) DVDRip XviD-EXAMPLE"]["reasons"] == ["resolution"]
     assert all(c["season"] is None and c["episodes"] == [] for c in result["candidates"])
 
 

@@ -230,6 +230,95 @@ def status() -> None:
     console().print(status_table(records))
 
 
+@app.command()
+def explain(
+    request: Annotated[int | None, typer.Option("--request", help="Seerr request id (live; probes nothing).")] = None,
+    streams: Annotated[
+        Path | None, typer.Option("--streams", help="A saved Torrentio response (offline; calls nothing).")
+    ] = None,
+    kind: Annotated[str, typer.Option(help="movie or show (offline form).")] = "movie",
+    title: Annotated[str | None, typer.Option(help="The title asked for (offline form).")] = None,
+    original_title: Annotated[str | None, typer.Option("--original-title", help="Its original title.")] = None,
+    year: Annotated[int | None, typer.Option(help="Release year (movie) or first-air year (show).")] = None,
+    season: Annotated[int | None, typer.Option(help="Wanted season (shows).")] = None,
+    episodes: Annotated[str | None, typer.Option(help="Wanted episodes, e.g. 1-8 or 1,3,5 (shows).")] = None,
+    profile: Annotated[str | None, typer.Option(help="Quality profile name (default: chosen by the rules).")] = None,
+    is4k: Annotated[bool, typer.Option("--4k", help="Judge as a 4K request.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of a table.")] = False,
+) -> None:
+    """Show why seerbridge would pick what it picks, without adding anything anywhere."""
+    import json
+    from datetime import UTC, datetime
+
+    from seerbridge.explain import explain_offline, parse_episode_range, render_table
+    from seerbridge.report import console
+
+    settings = _settings()
+    if (request is None) == (streams is None):
+        _fail("give either --request ID or --streams FILE")
+    if streams is not None:
+        if kind not in ("movie", "show"):
+            _fail("--kind must be movie or show")
+        if not title:
+            _fail("--title is required with --streams")
+        try:
+            payload = json.loads(streams.read_text(encoding="utf-8"))
+            wanted_episodes = parse_episode_range(episodes) if episodes else []
+            result = explain_offline(
+                payload,
+                kind=kind,  # type: ignore[arg-type]
+                title=title,
+                original_title=original_title,
+                year=year,
+                season=season,
+                episodes=wanted_episodes,
+                profile=profile,
+                settings=settings.selection,
+                today=datetime.now(UTC).date(),
+                is4k=is4k,
+            )
+        except (OSError, ValueError) as exc:
+            _fail(f"cannot explain {streams}: {exc}")
+        if as_json:
+            typer.echo(json.dumps(result, ensure_ascii=False))
+        else:
+            console().print(render_table(result))
+        return
+    assert request is not None
+    _explain_live(settings, request, as_json)
+
+
+def _explain_live(settings: Settings, request_id: int, as_json: bool) -> None:
+    import json
+
+    from seerbridge.errors import SeerbridgeError
+    from seerbridge.explain import render_table
+    from seerbridge.pipeline.explain_live import LiveExplanation, explain_request
+    from seerbridge.report import console
+    from seerbridge.runtime.bridge import open_bridge
+
+    async def main() -> LiveExplanation:
+        async with open_bridge(settings) as bridge:
+            return await explain_request(bridge, request_id)
+
+    try:
+        live = asyncio.run(main())
+    except SeerbridgeError as exc:
+        _fail(str(exc), 1)
+    if as_json:
+        typer.echo(json.dumps(live.as_json(), ensure_ascii=False))
+        return
+    out = console()
+    out.print(f"request {live.request_id}: {live.title.title}")
+    for note in live.notes:
+        out.print(f"  {note}")
+    if not live.items:
+        out.print("  nothing to search for right now")
+    for wanted, explanation in live.items:
+        out.print(f"\n{wanted.describe()}")
+        out.print(render_table(explanation))
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply pending migrations (seerbridge also does this at start-up)."""

@@ -175,7 +175,9 @@ def _default_profiles() -> dict[str, ProfileSettings]:
             resolutions=["2160p", "1080p"], prefer_hdr=True, movie_size_gb=(1.0, 120.0), episode_size_gb=(0.2, 30.0)
         ),
         "classic": ProfileSettings(
-            resolutions=["1080p", "720p", "576p", "480p"], movie_size_gb=(0.2, 40.0), episode_size_gb=(0.03, 10.0)
+            resolutions=["1080p", "720p", "576p", "480p", "unknown"],
+            movie_size_gb=(0.2, 40.0),
+            episode_size_gb=(0.03, 10.0),
         ),
     }
 
@@ -225,6 +227,18 @@ class SelectionSettings(Section):
         ],
         description="Which profile a request uses; the first match wins.",
     )
+
+    @field_validator("profiles", mode="before")
+    @classmethod
+    def _over_defaults(cls, value: Any) -> Any:
+        """A profile given in the file changes only the keys it names; the shipped profiles stay defined."""
+        if not isinstance(value, dict):
+            return value
+        defaults = {name: p.model_dump() for name, p in _default_profiles().items()}
+        merged: dict[str, Any] = dict(defaults)
+        for name, given in value.items():
+            merged[name] = {**defaults[name], **given} if isinstance(given, dict) and name in defaults else given
+        return merged
 
     @model_validator(mode="after")
     def _consistent(self) -> SelectionSettings:

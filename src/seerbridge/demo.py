@@ -6,12 +6,14 @@ import tempfile
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
+
 from seerbridge.config import Settings, load_settings
 from seerbridge.pipeline.process import KEPT_STATES, PassReport
 from seerbridge.runtime.bridge import open_bridge
 from seerbridge.sandbox.scenario import Scenario
 from seerbridge.sandbox.serve import LoopbackServers
-from seerbridge.sandbox.world import Sandbox, ServiceName
+from seerbridge.sandbox.world import SERVICES, Sandbox, ServiceName
 from seerbridge.store import repo
 
 DEMO_SPEED = 60.0  # virtual seconds per real second: metadata fetching and downloads move along quickly
@@ -36,13 +38,28 @@ class DemoResult:
     duplicate_hashes: list[str]
 
 
-def demo_settings(world: Sandbox, hosts: dict[ServiceName, str], db_url: str) -> Settings:
+def sandbox_settings(
+    world: Sandbox, db_url: str, hosts: dict[ServiceName, str] | None = None, *, unpaced: bool = False
+) -> Settings:
+    """Settings that point at the sandbox (on loopback when `hosts` are given, else in-process URLs).
+
+    The Torrentio emulator has no daily budget to protect, so its pacing is lifted. `unpaced` also lifts
+    Real-Debrid's 250/min pacing, for tests and benchmarks whose emulator counts calls instead of timing them.
+    """
     overrides: dict[str, Any] = dict(world.overrides(hosts))
     overrides["database"] = {"url": db_url}
-    # The emulator is local and has no daily budget to protect; Real-Debrid keeps its real 250/min pacing.
     overrides["torrentio"]["rate_limit_per_min"] = 0
     overrides["acquire"] = {"conversion_poll_s": 0.1}
-    return load_settings(None, overrides)
+    settings = load_settings(None, overrides)
+    if unpaced:
+        # Bypasses the 1..250 bound on purpose: nothing real is on the other end.
+        settings.realdebrid.rate_limit_per_min = 0
+    return settings
+
+
+def in_process(world: Sandbox) -> dict[str, httpx.AsyncBaseTransport]:
+    """Transports that reach the emulators without sockets."""
+    return {name: world.transport(name) for name in SERVICES}
 
 
 async def run_demo(scenario: Scenario, *, passes: int = 2) -> DemoResult:
@@ -53,7 +70,7 @@ async def run_demo(scenario: Scenario, *, passes: int = 2) -> DemoResult:
     hosts = await servers.start()
     try:
         with tempfile.TemporaryDirectory(prefix="seerbridge-demo-") as tmp:
-            settings = demo_settings(world, hosts, f"sqlite+aiosqlite:///{tmp}/demo.db")
+            settings = sandbox_settings(world, f"sqlite+aiosqlite:///{tmp}/demo.db", hosts)
             reports: list[PassReport] = []
             async with open_bridge(settings, today=world.clock.today) as bridge:
                 for _ in range(passes):

@@ -62,6 +62,17 @@ class PassReport:
         return all(r.state is not RequestState.FAILED for r in self.results)
 
 
+async def owned_episodes(sessions: async_sessionmaker[AsyncSession], key: str) -> frozenset[int]:
+    """Episodes ({0} for a movie) that torrents seerbridge keeps on Real-Debrid hold for a work item."""
+    async with sessions() as session:
+        rows = await repo.torrents_of_item(session, key)
+    episodes: set[int] = set()
+    for row in rows:
+        if row.state in KEPT_STATES:
+            episodes.update(row.episodes or [0])
+    return frozenset(episodes)
+
+
 def is_available(request: MediaRequest) -> bool:
     status = request.media.status4k if request.is4k else request.media.status
     return status is MediaStatus.AVAILABLE
@@ -266,13 +277,7 @@ class Bridge:
             await repo.set_item_state(session, wanted.key, ItemState(outcome.state), reason=outcome.reason, done=done)
 
     async def _owned(self, key: str) -> frozenset[int]:
-        async with self.sessions() as session:
-            rows = await repo.torrents_of_item(session, key)
-        episodes: set[int] = set()
-        for row in rows:
-            if row.state in KEPT_STATES:
-                episodes.update(row.episodes or [0])
-        return frozenset(episodes)
+        return await owned_episodes(self.sessions, key)
 
     async def _link(self, request_id: int, plan: Plan, title: Title) -> None:
         """Tie the request to every item it involves, so two requests for one film share what was found."""

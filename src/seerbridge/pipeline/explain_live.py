@@ -1,0 +1,60 @@
+"""`seerbridge explain --request ID`: what the bridge would pick for a request now, probing nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from seerbridge.domain.media import Title, Wanted
+from seerbridge.explain import Explanation, explain_candidates, to_json
+from seerbridge.pipeline.plan import JellyfinIndex, describe_title, plan_request
+from seerbridge.pipeline.process import Bridge, owned_episodes
+from seerbridge.services.calls import CallLedger
+from seerbridge.store import repo
+
+
+@dataclass(frozen=True)
+class LiveExplanation:
+    request_id: int
+    title: Title
+    notes: list[str]
+    items: list[tuple[Wanted, Explanation]]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "request": self.request_id,
+            "title": self.title.title,
+            "notes": self.notes,
+            "items": [{"item": w.key, "wanted": w.describe(), **to_json(e)} for w, e in self.items],
+        }
+
+
+async def explain_request(bridge: Bridge, request_id: int) -> LiveExplanation:
+    """Ask Seerr, Jellyfin and Torrentio (one query per wanted item, as a pass would start); touch no Real-Debrid."""
+    services = bridge.services
+    request = await services.seerr.request(request_id)
+    title = await describe_title(request, services.seerr)
+    today = bridge.today()
+    plan = await plan_request(
+        request,
+        title,
+        seerr=services.seerr,
+        library=JellyfinIndex(services.jellyfin, CallLedger()),
+        owned=partial(owned_episodes, bridge.sessions),
+        today=today,
+    )
+    async with bridge.sessions() as session:
+        bad = await repo.bad_hashes(session)
+    items: list[tuple[Wanted, Explanation]] = []
+    for wanted in plan.wanted:
+        assert title.imdb_id is not None  # plan_request wants nothing without one
+        if wanted.season is None:
+            found = await bridge.searcher.movie(title.imdb_id)
+        else:
+            found = await bridge.searcher.episode(title.imdb_id, wanted.season, min(wanted.episodes))
+        explanation = explain_candidates(
+            found, wanted, settings=bridge.settings.selection, today=today, bad_hashes=bad
+        )
+        items.append((wanted, explanation))
+    return LiveExplanation(request_id, title, plan.notes, items)
