@@ -227,7 +227,7 @@ def status() -> None:
     if not records:
         typer.echo("No requests yet: run `seerbridge run --once` (or the daemon) first.")
         return
-    console().print(status_table(records))
+    console().print(status_table(sorted(records, key=lambda r: r.id)))
 
 
 @app.command()

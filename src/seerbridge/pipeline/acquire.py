@@ -60,7 +60,8 @@ def rejection_summary(verdicts: list[Verdict]) -> str:
     rejected = [v for v in verdicts if not v.accepted]
     counts = Counter(v.rejections[0].rule for v in rejected)
     parts = ", ".join(f"{rule} {n}" for rule, n in counts.most_common())
-    return f"{len(verdicts)} candidates, none acceptable" + (f" ({parts})" if parts else "")
+    noun = "candidate" if len(verdicts) == 1 else "candidates"
+    return f"{len(verdicts)} {noun}, none acceptable" + (f" ({parts})" if parts else "")
 
 
 class Acquirer:
