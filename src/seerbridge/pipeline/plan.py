@@ -24,6 +24,7 @@ class Plan:
     wanted: list[Wanted]
     notes: list[str] = field(default_factory=list)
     keys: list[str] = field(default_factory=list)  # every work item the request involves, wanted now or not
+    unsearchable: bool = False  # the catalogue lacks what a search needs (an IMDb id): no release can be found
 
     @property
     def nothing_missing(self) -> bool:
@@ -107,6 +108,7 @@ async def plan_request(
     plan = Plan(title=title, wanted=[])
     if title.imdb_id is None:
         plan.notes.append("no IMDb id in the catalogue, so Torrentio cannot be searched")
+        plan.unsearchable = True
         return plan
     if title.kind is MediaKind.MOVIE:
         wanted = Wanted(title=title, is4k=request.is4k)

@@ -36,6 +36,9 @@ from seerbridge.store import repo
 log = structlog.get_logger("seerbridge.probe")
 
 
+_UNSELECTED = frozenset({TorrentStatus.MAGNET_CONVERSION, TorrentStatus.WAITING_FILES_SELECTION})
+
+
 class ProbeOutcome(StrEnum):
     CACHED = "cached"
     DOWNLOADING = "downloading"  # not cached, kept on purpose (uncached download)
@@ -136,11 +139,17 @@ class Prober:
         except ServiceError:
             # A timeout may still have added it: the row stays in `adding`, and reconciliation finds out.
             raise
-        async with self._sessions.begin() as session:
-            await repo.mark_added(session, row_id, rd_id)
-        return await self._select_and_check(
-            rd_id, row_id, verdict, target, keep_uncached=keep_uncached, min_share=min_share
-        )
+        try:
+            async with self._sessions.begin() as session:
+                await repo.mark_added(session, row_id, rd_id)
+            return await self._select_and_check(
+                rd_id, row_id, verdict, target, keep_uncached=keep_uncached, min_share=min_share
+            )
+        except ServiceError:
+            # Half a probe must not stay behind: an unselected torrent in the account, and a row that `_owned`
+            # would count. Undo it if Real-Debrid lets us; otherwise `reconcile` does at the next pass.
+            await self._undo(rd_id, row_id)
+            raise
 
     async def _reuse(
         self, existing: Torrent, verdict: Verdict, target: Wanted, *, request_id: int
@@ -228,6 +237,41 @@ class Prober:
             return ProbeResult(ProbeOutcome.DOWNLOADING, verdict, selection.covered, rd_id, info.status.value)
         await self._drop(rd_id, row_id, TorrentState.DELETED)
         return ProbeResult(ProbeOutcome.NOT_CACHED, verdict, selection.covered, rd_id, info.status.value)
+
+    async def reconcile(self) -> int:
+        """Settle probes an error or a crash left half-done; returns how many rows it settled.
+
+        An ADDING row is an add whose answer never came: Real-Debrid may or may not have the torrent. One with the
+        hash that still waits for file selection (nobody selected files of it) is that lost add, and is deleted.
+        An ADDED row is a torrent we added whose probe did not finish: it is deleted. The rows end DELETED (or
+        FAILED when nothing was in the account), so nothing counts them as held and the item is probed afresh.
+        Known limit: a torrent with the same hash that a person added by hand and never selected files for is
+        indistinguishable from our lost add, and is deleted too.
+        """
+        async with self._sessions() as session:
+            rows = await repo.torrents_in_state(session, TorrentState.ADDING, TorrentState.ADDED)
+        for row in rows:
+            found = False
+            if row.rd_id is not None:
+                found = await self._rd.delete(row.rd_id, missing_ok=True)
+                self._account.removed(row.rd_id)
+            else:
+                for torrent in await self._account.with_hash(row.info_hash):
+                    if torrent.status in _UNSELECTED:
+                        found = await self._rd.delete(torrent.id, missing_ok=True) or found
+                        self._account.removed(torrent.id)
+            await self._set_row(row.id, TorrentState.DELETED if found else TorrentState.FAILED)
+            log.info("half-done probe settled", info_hash=row.info_hash, rd_id=row.rd_id, found=found)
+        return len(rows)
+
+    async def _undo(self, rd_id: str, row_id: int) -> None:
+        try:
+            await self._rd.delete(rd_id, missing_ok=True)
+        except ServiceError as exc:
+            log.warning("could not undo a half-done probe; the next pass will", rd_id=rd_id, error=str(exc))
+            return
+        self._account.removed(rd_id)
+        await self._set_row(row_id, TorrentState.DELETED)
 
     async def release(self, result: ProbeResult, state: TorrentState = TorrentState.DELETED) -> None:
         """Remove a torrent we added (e.g. a held uncached download once a cached copy was found)."""

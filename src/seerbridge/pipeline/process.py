@@ -39,7 +39,8 @@ from seerbridge.store import repo
 
 log = structlog.get_logger("seerbridge.pass")
 
-KEPT_STATES = (TorrentState.ADDED, TorrentState.DOWNLOADED, TorrentState.DOWNLOADING)
+# Torrents that hold an item's files. ADDED is not one: it is a probe in flight (files not selected or not checked).
+KEPT_STATES = (TorrentState.DOWNLOADED, TorrentState.DOWNLOADING)
 
 
 @dataclass
@@ -140,6 +141,11 @@ class Bridge:
             prober=Prober(self.services.realdebrid, self.sessions, account, self.settings.acquire, bad),
             today=self.today(),
         )
+        try:
+            with attribute_calls(pass_ledger):
+                await ctx.prober.reconcile()
+        except ServiceError as exc:  # Real-Debrid down: the rows wait for the next pass; requests fail on their own
+            log.warning("could not settle half-done probes", error=str(exc))
         semaphore = asyncio.Semaphore(self.settings.run.concurrency)
 
         async def one(request: MediaRequest) -> RequestResult:
@@ -224,14 +230,20 @@ class Bridge:
                 wanted=sorted(wanted.episodes),
             )
             await repo.link_request_item(session, request.id, wanted.key)
-        # Another request may have covered this item while we waited for its lock.
+        # Another request may have worked this item while we waited for its lock: the same media is worked once
+        # per pass, whatever came of it (found, downloading or nothing acceptable), and both requests show it.
+        earlier = ctx.worked.get(wanted.key)
+        if earlier is not None:
+            await self._record(request.id, wanted, earlier)
+            return earlier
         owned = await self._owned(wanted.key)
+        held = "downloading" if await self._item_downloading(wanted.key) else "fulfilled"
         if wanted.is_movie and owned:
-            return ItemOutcome("fulfilled", "already on Real-Debrid (added by seerbridge)", done=frozenset({0}))
+            return ItemOutcome(held, "already on Real-Debrid (added by seerbridge)", done=frozenset({0}))
         if not wanted.is_movie:
             wanted = Wanted(wanted.title, wanted.season, wanted.episodes - owned, wanted.is4k)
             if not wanted.episodes:
-                return ItemOutcome("fulfilled", "already on Real-Debrid (added by seerbridge)")
+                return ItemOutcome(held, "already on Real-Debrid (added by seerbridge)")
 
         judge = self.judge(profile_name, frozenset(ctx.prober.bad_hashes), ctx.today)
         acquirer = Acquirer(ctx.prober, self.settings.acquire, profile.resolutions, request.id)
@@ -249,6 +261,7 @@ class Bridge:
             first = await search_episode(min(wanted.episodes))
             outcome = await acquirer.season(wanted, first, search_episode, judge)
         await self._record(request.id, wanted, outcome)
+        ctx.worked[wanted.key] = outcome
         if outcome.done:
             ctx.newly_fulfilled = True
         return outcome
@@ -295,6 +308,11 @@ class Bridge:
                 )
                 await repo.link_request_item(session, request_id, key)
 
+    async def _item_downloading(self, key: str) -> bool:
+        async with self.sessions() as session:
+            torrents = await repo.torrents_of_item(session, key)
+        return any(t.state is TorrentState.DOWNLOADING for t in torrents)
+
     async def _downloading(self, request_id: int) -> bool:
         async with self.sessions() as session:
             for item in await repo.items_of_request(session, request_id):
@@ -315,7 +333,7 @@ class Bridge:
             return RequestResult(request.id, title.title, RequestState.DOWNLOADING, reason)
         if any("seerbridge" in n for n in notes):
             return RequestResult(request.id, title.title, RequestState.FULFILLED, reason)
-        if any(("aired" in n or "released" in n) and "every" not in n for n in notes):
+        if plan.unsearchable or any(("aired" in n or "released" in n) and "every" not in n for n in notes):
             return RequestResult(request.id, title.title, RequestState.NO_RELEASE, reason)
         return RequestResult(request.id, title.title, RequestState.ALREADY_AVAILABLE, reason)
 
@@ -349,6 +367,7 @@ class PassContext:
     prober: Prober
     today: date
     newly_fulfilled: bool = False
+    worked: dict[str, ItemOutcome] = field(default_factory=dict)  # item key → what this pass's work on it came to
     _locks: defaultdict[str, asyncio.Lock] = field(default_factory=lambda: defaultdict(asyncio.Lock))
 
     @contextlib.asynccontextmanager
