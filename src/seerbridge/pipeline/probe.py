@@ -103,12 +103,15 @@ class Prober:
         account: Account,
         settings: AcquireSettings,
         bad_hashes: set[str],
+        in_flight: set[int] | None = None,
     ) -> None:
         self._rd = rd
         self._sessions = sessions
         self._account = account
         self._settings = settings
         self.bad_hashes = bad_hashes
+        # Torrent rows whose probe is running (shared by the passes of one process): never `reconcile`d.
+        self.in_flight = in_flight if in_flight is not None else set()
 
     async def probe(
         self,
@@ -128,6 +131,16 @@ class Prober:
             if reused is not None:
                 return reused
         row_id = await self._intent(verdict, target, request_id)
+        self.in_flight.add(row_id)
+        try:
+            return await self._add_and_check(verdict, target, row_id, keep_uncached=keep_uncached, min_share=min_share)
+        finally:
+            self.in_flight.discard(row_id)
+
+    async def _add_and_check(
+        self, verdict: Verdict, target: Wanted, row_id: int, *, keep_uncached: bool, min_share: float
+    ) -> ProbeResult:
+        cand = verdict.candidate
         try:
             rd_id = await self._rd.add_magnet(cand.info_hash, cand.name)
         except RequestRejected as exc:
@@ -137,7 +150,7 @@ class Prober:
                 return ProbeResult(ProbeOutcome.REFUSED, verdict, detail="451 infringing_file")
             return ProbeResult(ProbeOutcome.FAILED, verdict, detail=str(exc))
         except ServiceError:
-            # A timeout may still have added it: the row stays in `adding`, and reconciliation finds out.
+            # A timeout may still have added it: the row stays in `adding`, and `reconcile` settles it next pass.
             raise
         try:
             async with self._sessions.begin() as session:
@@ -250,6 +263,8 @@ class Prober:
         """
         async with self._sessions() as session:
             rows = await repo.torrents_in_state(session, TorrentState.ADDING, TorrentState.ADDED)
+        busy = {row.info_hash for row in rows if row.id in self.in_flight}  # a probe of that hash is running now
+        rows = [row for row in rows if row.info_hash not in busy]
         for row in rows:
             found = False
             if row.rd_id is not None:

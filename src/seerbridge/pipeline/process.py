@@ -95,6 +95,7 @@ class Bridge:
         self.sessions = sessions
         self.today = today
         self.chain = build_chain(settings.selection.rules)
+        self._in_flight: set[int] = set()  # torrent rows being probed by any pass: reconciliation leaves them alone
         self.searcher = Searcher(
             services.torrentio,
             sessions,
@@ -138,7 +139,9 @@ class Bridge:
         account = Account(self.services.realdebrid, pass_ledger)
         ctx = PassContext(
             library=JellyfinIndex(self.services.jellyfin, pass_ledger),
-            prober=Prober(self.services.realdebrid, self.sessions, account, self.settings.acquire, bad),
+            prober=Prober(
+                self.services.realdebrid, self.sessions, account, self.settings.acquire, bad, self._in_flight
+            ),
             today=self.today(),
         )
         try:
