@@ -11,8 +11,14 @@ import pytest
 from rich.console import Console
 
 from seerbridge.config import SelectionSettings
-from seerbridge.explain import explain_offline, explain_streams, parse_episode_range, render_table
+from seerbridge.explain import explain_streams, parse_episode_range, render_table, to_json
 from seerbridge.selection.profiles import NoProfile
+
+
+def explain_offline(payload: Any, **args: Any) -> dict[str, Any]:
+    """The `explain --streams … --json` object."""
+    return to_json(explain_streams(payload, **args))
+
 
 EXAMPLES = Path(__file__).parent / "sandbox" / "torrentio_examples"
 TODAY = date(2026, 11, 24)

@@ -167,6 +167,8 @@ def demo(
         shared = ", ".join(f"{svc} {sum(eps.values())}" for svc, eps in report.shared_calls.items())
         states = sorted({r.state.value for r in report.results})
         out.print(f"pass {number}: {len(report.results)} requests ({', '.join(states)}); shared calls: {shared}")
+    for line in result.live:
+        out.print(line)
     dupes = ", ".join(result.duplicate_hashes) or "none"
     out.print(f"torrents added twice: {dupes}")
     raise typer.Exit(0 if not result.duplicate_hashes else 1)
@@ -176,10 +178,10 @@ def demo(
 def run(
     once: Annotated[bool, typer.Option("--once", help="One pass over all pending requests, then exit.")] = False,
 ) -> None:
-    """Work Seerr's approved requests: poll every run.poll_interval_s until interrupted (or once with --once)."""
+    """Work Seerr's approved requests until stopped: webhooks, polling, download following (or one pass)."""
     from seerbridge.report import console
     from seerbridge.runtime.bridge import open_bridge
-    from seerbridge.runtime.loop import install_stop_signals, run_forever
+    from seerbridge.runtime.daemon import Daemon, StopSignal
 
     settings = _settings()
 
@@ -190,10 +192,10 @@ def run(
                 for r in report.results:
                     console().print(f"request {r.request_id} {r.title}: {r.state.value} - {r.reason}")
                 return 0 if report.all_known() else 1
-            stop = asyncio.Event()
-            install_stop_signals(stop)
-            await run_forever(bridge, stop, settings.run.poll_interval_s)
-            return 0
+            stop = StopSignal(hard_exit_s=3.0)  # a second signal exits within 3 s, whatever hangs
+            stop.install()
+            await Daemon(settings, bridge).run(stop)
+            return 130 if stop.forced.is_set() else 0
 
     try:
         code = asyncio.run(main())
@@ -207,23 +209,49 @@ def run(
 
 
 @app.command()
-def status() -> None:
-    """List the requests seerbridge knows, with their state and last decision."""
-    from seerbridge.report import console, status_table
+def retry(request_id: Annotated[int, typer.Argument(help="The Seerr request id.")]) -> None:
+    """Forget a request's backoff so the next poll (or webhook) works it at once."""
     from seerbridge.store import repo
     from seerbridge.store.db import open_database
 
     settings = _settings()
 
-    async def main() -> list[repo.RequestRecord]:
+    async def main() -> bool:
         engine, sessions = await open_database(settings.database.url.get_secret_value())
         try:
-            async with sessions() as session:
-                return await repo.list_requests(session)
+            async with sessions.begin() as session:
+                if await repo.get_request(session, request_id) is None:
+                    return False
+                await repo.schedule_request(session, request_id, next_attempt_at=None, backoff_step=0)
+                return True
         finally:
             await engine.dispose()
 
-    records = asyncio.run(main())
+    if not asyncio.run(main()):
+        _fail(f"seerbridge knows no request {request_id}", 1)
+    typer.echo(f"request {request_id} will be worked on the next poll")
+
+
+@app.command()
+def status() -> None:
+    """List the requests seerbridge knows, with their state and last decision."""
+    from seerbridge.report import console, services_lines, status_table
+    from seerbridge.store import repo
+    from seerbridge.store.db import open_database
+
+    settings = _settings()
+
+    async def main() -> tuple[list[repo.RequestRecord], str | None]:
+        engine, sessions = await open_database(settings.database.url.get_secret_value())
+        try:
+            async with sessions() as session:
+                return await repo.list_requests(session), await repo.get_state(session, "services")
+        finally:
+            await engine.dispose()
+
+    records, services = asyncio.run(main())
+    for line in services_lines(services):
+        typer.echo(line)
     if not records:
         typer.echo("No requests yet: run `seerbridge run --once` (or the daemon) first.")
         return
@@ -250,7 +278,7 @@ def explain(
     import json
     from datetime import UTC, datetime
 
-    from seerbridge.explain import explain_offline, parse_episode_range, render_table
+    from seerbridge.explain import explain_streams, parse_episode_range, render_table, to_json
     from seerbridge.report import console
 
     settings = _settings()
@@ -264,7 +292,7 @@ def explain(
         try:
             payload = json.loads(streams.read_text(encoding="utf-8"))
             wanted_episodes = parse_episode_range(episodes) if episodes else []
-            result = explain_offline(
+            explanation = explain_streams(
                 payload,
                 kind=kind,  # type: ignore[arg-type]
                 title=title,
@@ -280,9 +308,9 @@ def explain(
         except (OSError, ValueError) as exc:
             _fail(f"cannot explain {streams}: {exc}")
         if as_json:
-            typer.echo(json.dumps(result, ensure_ascii=False))
+            typer.echo(json.dumps(to_json(explanation), ensure_ascii=False))
         else:
-            console().print(render_table(result))
+            console().print(render_table(explanation))
         return
     assert request is not None
     _explain_live(settings, request, as_json)

@@ -54,6 +54,30 @@ class ServiceSettings(Section):
     rate_limit_per_min: float = Field(
         0, ge=0, description="Most calls per minute, spread evenly (no burst); 0 means no limit."
     )
+    rate_margin_s: float = Field(
+        1.0,
+        ge=0,
+        le=30,
+        description="Slack added to the 60 s rate window, so that network delay never lets the service count more "
+        "than the limit in any minute.",
+    )
+    slowdown_recovery_s: float = Field(
+        30.0, ge=0, description="After a 429 halves the pace, seconds it takes to climb back to full (0: no slowing)."
+    )
+    rate_limited_pause_s: float = Field(
+        1.0,
+        ge=0,
+        description="Pause of every call after a 429 without Retry-After; doubles while 429s keep coming. A pause "
+        "longer than retry_timeout_s fails calls at once instead of holding them.",
+    )
+    rate_limited_max_pause_s: float = Field(60.0, ge=0, description="Longest pause after repeated 429s.")
+    breaker_failures: int = Field(
+        5, ge=0, description="Failures in a row (no connection, timeout, 5xx) that take the service for down; 0: never."
+    )
+    breaker_cooldown_s: float = Field(
+        30.0, gt=0, description="While down, seconds calls fail at once before a trial call; doubles per failed trial."
+    )
+    breaker_max_cooldown_s: float = Field(600.0, gt=0, description="Longest wait between two trial calls.")
 
 
 class SeerrSettings(ServiceSettings):
@@ -64,6 +88,11 @@ class SeerrSettings(ServiceSettings):
 class JellyfinSettings(ServiceSettings):
     url: BaseUrl = Field("http://localhost:8096", description="Jellyfin base URL, including any base path.")
     api_key: SecretStr = Field(SecretStr(""), description="Jellyfin API key (Dashboard → API Keys).")
+    rd_mount_path: str | None = Field(
+        None,
+        description="Where Real-Debrid's files appear to Jellyfin (e.g. /mnt/zurg/__all__); when set, finished "
+        "downloads are announced by path (Library/Media/Updated) instead of a whole-library refresh.",
+    )
 
 
 class TorrentioSettings(ServiceSettings):
@@ -73,8 +102,18 @@ class TorrentioSettings(ServiceSettings):
     )
     rate_limit_per_min: float = Field(6.0, ge=0, description="Most Torrentio calls per minute (no burst).")
     daily_budget: int = Field(
-        2000, ge=0, description="Most Torrentio stream calls per day (the public instance allows 5000 per IP)."
+        2000,
+        ge=0,
+        description="Most Torrentio stream calls per UTC day, counted in the database so restarts keep the count "
+        "(the public instance allows 5000 per IP); 0 means no budget.",
     )
+    rate_limited_pause_s: float = Field(
+        3600.0,
+        ge=0,
+        description="Pause of Torrentio calls after a 429 (it sends no Retry-After: its limit is per day); doubles "
+        "while 429s keep coming.",
+    )
+    rate_limited_max_pause_s: float = Field(6 * 3600.0, ge=0, description="Longest pause after repeated 429s.")
 
     @field_validator("url", mode="before")
     @classmethod
@@ -88,6 +127,15 @@ class RealDebridSettings(ServiceSettings):
     api_key: SecretStr = Field(SecretStr(""), description="Real-Debrid private API token (real-debrid.com/apitoken).")
     rate_limit_per_min: float = Field(
         250.0, gt=0, le=250, description="Most calls per minute (Real-Debrid allows 250)."
+    )
+    fair_usage_pause_s: float = Field(
+        3600.0, ge=0, description="Pause of Real-Debrid calls after it refuses one for fair usage (503, error 36)."
+    )
+    slot_recheck_s: float = Field(
+        60.0,
+        gt=0,
+        description="While every download slot is in use (509, error 21), seconds between looks at the active "
+        "count; new torrents wait until one is free.",
     )
 
 
@@ -268,6 +316,63 @@ class SearchSettings(Section):
 class RunSettings(Section):
     poll_interval_s: float = Field(300, ge=1, description="Seconds between polling passes over Seerr.")
     concurrency: int = Field(4, ge=1, le=64, description="Requests worked on at once.")
+    grace_s: float = Field(30, ge=0, description="On stop, seconds in-flight requests get to finish their work.")
+
+
+class BackoffSettings(Section):
+    """When to look again for what could not be found (all times in minutes; the last step repeats)."""
+
+    request_minutes: list[float] = Field(
+        default_factory=lambda: [30.0, 120.0, 360.0, 1440.0],
+        description="Waits after a request found nothing acceptable (or failed), step by step; the last repeats.",
+    )
+    download_minutes: list[float] = Field(
+        default_factory=lambda: [10.0, 60.0, 240.0, 1440.0],
+        description="Waits after a download failed (dead, error, stalled) before the next candidate is tried.",
+    )
+
+    @field_validator("request_minutes", "download_minutes")
+    @classmethod
+    def _positive(cls, v: list[float]) -> list[float]:
+        if not v or any(m <= 0 for m in v):
+            raise ValueError("needs at least one wait, every wait > 0")
+        return v
+
+
+class FollowSettings(Section):
+    """Following uncached downloads on Real-Debrid until they finish, fail or stall."""
+
+    stall_minutes: float = Field(
+        60.0, gt=0, description="A download whose progress has not moved for this long is dropped as stalled."
+    )
+    min_interval_s: float = Field(5.0, gt=0, description="Least seconds between two looks at the downloads.")
+    max_interval_s: float = Field(
+        300.0, gt=0, description="Most seconds between two looks while something downloads (also the idle wait)."
+    )
+    rate_share: float = Field(
+        0.3, gt=0, le=1, description="Most share of the Real-Debrid call budget (250/min) spent on following."
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> FollowSettings:
+        if self.min_interval_s > self.max_interval_s:
+            raise ValueError("min_interval_s must not exceed max_interval_s")
+        return self
+
+
+class ServerSettings(Section):
+    """The HTTP server inside `seerbridge run`: Seerr webhooks and health."""
+
+    enabled: bool = Field(True, description="Serve webhooks and /healthz while `seerbridge run` runs.")
+    host: str = Field("127.0.0.1", description="Address to listen on; 0.0.0.0 to accept Seerr from another host.")
+    port: int = Field(8787, ge=0, le=65535, description="Port to listen on (0 picks a free one).")
+
+
+class WebhookSettings(Section):
+    secret: SecretStr = Field(
+        SecretStr(""),
+        description="Shared secret Seerr sends as its Authorization header; webhooks are refused while unset.",
+    )
 
 
 class LogSettings(Section):
@@ -286,6 +391,10 @@ class Settings(BaseSettings):
     acquire: AcquireSettings = Field(default_factory=AcquireSettings)
     search: SearchSettings = Field(default_factory=SearchSettings)
     run: RunSettings = Field(default_factory=RunSettings)
+    backoff: BackoffSettings = Field(default_factory=BackoffSettings)
+    follow: FollowSettings = Field(default_factory=FollowSettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    webhook: WebhookSettings = Field(default_factory=WebhookSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     log: LogSettings = Field(default_factory=LogSettings)
 
@@ -359,6 +468,7 @@ def secret_values(settings: Settings) -> list[str]:
         settings.seerr.api_key.get_secret_value(),
         settings.jellyfin.api_key.get_secret_value(),
         settings.realdebrid.api_key.get_secret_value(),
+        settings.webhook.secret.get_secret_value(),
     ]
     db_password = make_url(settings.database.url.get_secret_value()).password
     if db_password:

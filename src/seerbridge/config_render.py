@@ -21,6 +21,10 @@ SECTION_HELP = {
     "acquire": "How candidates are probed and added on Real-Debrid.",
     "search": "Torrentio searches.",
     "run": "The daemon: polling and concurrency.",
+    "backoff": "Retrying what could not be found or downloaded.",
+    "follow": "Following uncached downloads on Real-Debrid to the end.",
+    "server": "The HTTP server for Seerr webhooks and health checks.",
+    "webhook": "Seerr webhook authentication.",
     "log": "Logging.",
 }
 
@@ -28,6 +32,7 @@ EXAMPLE_SECRETS = {
     ("seerr", "api_key"): "your-seerr-api-key",
     ("jellyfin", "api_key"): "your-jellyfin-api-key",
     ("realdebrid", "api_key"): "your-real-debrid-api-token",
+    ("webhook", "secret"): "a-long-random-string-also-set-in-seerr",
 }
 
 

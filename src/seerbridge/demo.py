@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import secrets
 import tempfile
-from dataclasses import dataclass
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from pydantic import SecretStr
 
 from seerbridge.config import Settings, load_settings
-from seerbridge.pipeline.process import KEPT_STATES, PassReport
+from seerbridge.domain.states import TorrentState
+from seerbridge.pipeline.process import KEPT_STATES, Bridge, PassReport
+from seerbridge.redact import register
 from seerbridge.runtime.bridge import open_bridge
 from seerbridge.sandbox.scenario import Scenario
 from seerbridge.sandbox.serve import LoopbackServers
@@ -36,6 +44,7 @@ class DemoResult:
     passes: list[PassReport]
     hosts: dict[ServiceName, str]
     duplicate_hashes: list[str]
+    live: list[str] = field(default_factory=list)  # what the daemon did: the webhook, the followed download
 
 
 def sandbox_settings(
@@ -62,19 +71,23 @@ def in_process(world: Sandbox) -> dict[str, httpx.AsyncBaseTransport]:
     return {name: world.transport(name) for name in SERVICES}
 
 
-async def run_demo(scenario: Scenario, *, passes: int = 2) -> DemoResult:
-    """Serve the scenario on loopback, run `passes` passes of the bridge, and summarise what happened."""
+async def run_demo(scenario: Scenario, *, passes: int = 2, live: bool = True) -> DemoResult:
+    """Serve the scenario on loopback, run `passes` passes of the bridge, then (with `live`) run the daemon:
+    request a film in Seerr and send Seerr's webhook, and follow the uncached download until it is there."""
     world = Sandbox(scenario)
     world.clock.set_speed(DEMO_SPEED)
     servers = LoopbackServers(world)
     hosts = await servers.start()
+    live_lines: list[str] = []
     try:
         with tempfile.TemporaryDirectory(prefix="seerbridge-demo-") as tmp:
             settings = sandbox_settings(world, f"sqlite+aiosqlite:///{tmp}/demo.db", hosts)
             reports: list[PassReport] = []
-            async with open_bridge(settings, today=world.clock.today) as bridge:
+            async with open_bridge(settings, today=world.clock.today, now=world.clock.now) as bridge:
                 for _ in range(passes):
                     reports.append(await bridge.run_pass())
+                if live:
+                    live_lines = await _live(world, settings, bridge)
                 async with bridge.sessions() as session:
                     rows = await _rows(session)
     finally:
@@ -82,7 +95,94 @@ async def run_demo(scenario: Scenario, *, passes: int = 2) -> DemoResult:
     hashes = world.realdebrid_state.hashes()
     scenario_hand_added = {t.hash for t in scenario.realdebrid.torrents}
     dupes = sorted({h for h in hashes if hashes.count(h) > 1 and h not in scenario_hand_added})
-    return DemoResult(rows, reports, hosts, dupes)
+    return DemoResult(rows, reports, hosts, dupes, live_lines)
+
+
+LIVE_TMDB_ID = 329865  # Arrival, in the demo catalogue but not requested
+LIVE_TIMEOUT_S = 30.0
+
+
+async def _live(world: Sandbox, settings: Settings, bridge: Bridge) -> list[str]:
+    """The daemon at work: a webhook-triggered request, and downloads followed until they finish."""
+    from seerbridge.runtime.daemon import Daemon, StopSignal
+    from seerbridge.sandbox.seerr_webhook import render_webhook
+
+    media = world.scenario.media_by_tmdb(LIVE_TMDB_ID)
+    if media is None or media.imdb_id is None:
+        return []
+    secret = secrets.token_urlsafe(24)
+    register(secret)
+    live = settings.model_copy(deep=True)
+    live.server.port = 0
+    live.webhook.secret = SecretStr(secret)
+    live.run.poll_interval_s = 3600  # the webhook, not a poll, must be what acts
+    live.follow.min_interval_s, live.follow.max_interval_s = 0.2, 1.0
+    bridge.settings = live
+    bridge.follower.settings = live
+    daemon = Daemon(live, bridge)
+    stop = StopSignal()
+    lines: list[str] = []
+    started = asyncio.Event()
+
+    async def ready(_: Daemon) -> None:
+        started.set()
+
+    refreshes_before = world.jellyfin_state.refresh_count
+    scans_before = len(world.seerr_state.runs_of("jellyfin-recently-added-scan"))
+    task = asyncio.create_task(daemon.run(stop, ready=ready))
+    try:
+        await asyncio.wait_for(started.wait(), 10)
+        request = world.seerr_state.add_request(LIVE_TMDB_ID, approved=True, requested_by="dave")
+        body = render_webhook("MEDIA_AUTO_APPROVED", request)
+        wanted = {r.info_hash for r in world.scenario.releases_for(media.imdb_id)}
+        sent = time.monotonic()
+        async with httpx.AsyncClient() as client:
+            answer = await client.post(
+                f"http://127.0.0.1:{daemon.port}/webhook/seerr", json=body, headers={"Authorization": secret}
+            )
+
+        async def arrived() -> bool:
+            return bool(wanted & set(world.realdebrid_state.hashes()))
+
+        got = await _eventually(arrived)
+        took = time.monotonic() - sent
+        lines.append(
+            f"webhook: Seerr request {request.id} (Arrival) approved → HTTP {answer.status_code}; "
+            + (f"cached torrent on Real-Debrid {took:.2f} s later, no poll involved" if got else "nothing added")
+        )
+
+        async def downloads_done() -> bool:
+            async with bridge.sessions() as session:
+                rows = await repo.torrents_in_state(session, TorrentState.DOWNLOADING)
+            return not rows
+
+        done = await _eventually(downloads_done)
+        async with bridge.sessions() as session:
+            finished = [
+                t for t in await repo.all_torrents(session) if t.state is TorrentState.DOWNLOADED and not t.cached
+            ]
+        names = ", ".join(t.name for t in finished) or "none"
+        lines.append(
+            f"followed: {names} "
+            + ("downloaded, request fulfilled" if done else "still downloading when the demo ended")
+            + f"; Jellyfin asked to scan {world.jellyfin_state.refresh_count - refreshes_before}×, "
+            + f"Seerr scan job run {len(world.seerr_state.runs_of('jellyfin-recently-added-scan')) - scans_before}×"
+        )
+    finally:
+        stop.trigger()
+        await asyncio.wait_for(task, 15)
+    return lines
+
+
+async def _eventually(check: Callable[[], Awaitable[bool]]) -> bool:
+    """True once `check` holds, False if it has not within LIVE_TIMEOUT_S."""
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(LIVE_TIMEOUT_S):
+            # The emulators change state in other tasks and have no event to wait on: look every 50 ms.
+            while not await check():  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
+            return True
+    return False
 
 
 async def _rows(session: Any) -> list[DemoRow]:

@@ -1,7 +1,7 @@
 """Offline `seerbridge explain`: judge a saved Torrentio answer for a title without calling any service, and show it.
 
-`explain_offline(...)` returns the JSON form; `explain_streams(...)` returns the richer `Explanation` (verdicts with
-reason sentences) that `render_table` shows to people. The live form (`--request ID`) builds the same inputs from
+`explain_streams(...)` returns an `Explanation` (verdicts with reason sentences): `to_json` gives the `--json`
+object, `render_table` the table people read. The live form (`--request ID`) builds the same inputs from
 Seerr, Jellyfin and Torrentio and reuses `explain_candidates` + `to_json` + `render_table`.
 """
 
@@ -21,7 +21,6 @@ from seerbridge.domain.decision import Verdict
 from seerbridge.domain.media import MediaKind, Title, Wanted
 from seerbridge.domain.release import Candidate
 from seerbridge.selection.chain import evaluate
-from seerbridge.selection.parse import candidate
 from seerbridge.selection.profiles import choose_profile, profile_by_name
 from seerbridge.selection.rules import RuleContext, build_chain
 
@@ -60,27 +59,13 @@ def parse_episode_range(text: str) -> list[int]:
 
 def candidates_from_streams(streams_payload: Mapping[str, Any], *, max_chars: int) -> list[Candidate]:
     """A saved Torrentio answer (`{"streams": [...]}`) → candidates, via the client's own stream reader."""
+    from seerbridge.pipeline.candidates import to_candidate
     from seerbridge.services.torrentio import parse_streams
 
     streams = streams_payload.get("streams") if isinstance(streams_payload, Mapping) else None
     if not isinstance(streams, list):
         raise ValueError('not a Torrentio answer: expected an object with a "streams" list')
-    return [
-        candidate(
-            info_hash=s.info_hash,
-            name=s.release_name,
-            max_chars=max_chars,
-            seeders=s.seeders,
-            size_bytes=s.size_bytes,
-            provider=s.provider,
-            file_idx=s.file_idx,
-            filename=s.filename,
-            file_path=s.file_path,
-            cached_hint=s.cached_hint,
-            languages=s.languages,
-        )
-        for s in parse_streams(streams, endpoint="explain")
-    ]
+    return [to_candidate(s, max_chars) for s in parse_streams(streams, endpoint="saved answer")]
 
 
 def explain_candidates(
@@ -183,42 +168,6 @@ def to_json(explanation: Explanation) -> dict[str, Any]:
     }
 
 
-def explain_offline(
-    streams_payload: Mapping[str, Any],
-    *,
-    kind: Literal["movie", "show"],
-    title: str,
-    original_title: str | None,
-    year: int | None,
-    season: int | None,
-    episodes: Sequence[int],
-    profile: str | None,
-    settings: SelectionSettings,
-    today: date,
-    is4k: bool = False,
-) -> dict[str, Any]:
-    """Judge a saved Torrentio answer for the described title; returns exactly the `--json` object (see `to_json`).
-
-    Raises ValueError for a payload that is not a Torrentio answer or an inconsistent description, NoProfile for an
-    unknown profile, UnknownRule for a bad rule chain (all ValueError subclasses, one clear line each).
-    """
-    return to_json(
-        explain_streams(
-            streams_payload,
-            kind=kind,
-            title=title,
-            original_title=original_title,
-            year=year,
-            season=season,
-            episodes=episodes,
-            profile=profile,
-            settings=settings,
-            today=today,
-            is4k=is4k,
-        )
-    )
-
-
 def _episodes_text(season: int | None, episodes: Iterable[int]) -> str:
     eps = sorted(episodes)
     if season is None:
@@ -291,7 +240,6 @@ __all__ = [
     "Explanation",
     "candidates_from_streams",
     "explain_candidates",
-    "explain_offline",
     "explain_streams",
     "parse_episode_range",
     "render_table",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -35,9 +36,20 @@ def _calls(calls: dict[str, dict[str, int]] | None, service: str) -> str:
     return str(sum((calls or {}).get(service, {}).values()))
 
 
+def _next(record: RequestRecord) -> str:
+    """When the request will be looked at again, for backed-off ones; empty when on the normal poll."""
+    parts = []
+    if record.next_attempt_at is not None:
+        parts.append(record.next_attempt_at.strftime("%Y-%m-%d %H:%M") + f" (step {record.backoff_step})")
+    if record.next_air_date is not None:
+        parts.append(f"or when an episode airs ({record.next_air_date.isoformat()})")
+    return " ".join(parts)
+
+
 def status_table(records: Sequence[RequestRecord]) -> Table:
     table = Table(title="seerbridge status", title_justify="left")
-    for column in ("request", "title", "state", "last decision", "Torrentio", "Real-Debrid", "updated"):
+    columns = ("request", "title", "state", "last decision", "next attempt", "Torrentio", "Real-Debrid", "updated")
+    for column in columns:
         table.add_column(column, overflow="fold")
     for r in records:
         table.add_row(
@@ -45,6 +57,7 @@ def status_table(records: Sequence[RequestRecord]) -> Table:
             r.title,
             _state(str(r.state)),
             r.reason or "",
+            _next(r),
             _calls(r.calls, "torrentio"),
             _calls(r.calls, "realdebrid"),
             r.updated_at.strftime("%Y-%m-%d %H:%M") if r.updated_at else "",
@@ -67,3 +80,24 @@ def demo_table(result: DemoResult) -> Table:
             str(row.realdebrid_calls),
         )
     return table
+
+
+def services_lines(stored: str | None) -> list[str]:
+    """For `status`: the services the running seerbridge last found down, paused or short of slots (empty if all up).
+
+    `stored` is the JSON the bridge keeps in app_state "services" (`Bridge.record_services`).
+    """
+    try:
+        payload = json.loads(stored) if stored else None
+    except ValueError:
+        return []
+    if not isinstance(payload, dict) or not isinstance(services := payload.get("services"), dict):
+        return []
+    lines = [
+        f"  {name}: {view.get('summary') or view.get('state')}"
+        for name, view in sorted(services.items())
+        if isinstance(view, dict) and (view.get("summary") or "up") != "up"
+    ]
+    if lines:
+        lines.insert(0, f"Services not fully up (as of {payload.get('as_of', '?')}):")
+    return lines

@@ -56,7 +56,8 @@ class E2E:
     @contextlib.asynccontextmanager
     async def bridge(self) -> AsyncIterator[Bridge]:
         transports = {**in_process(self.world), **self.transports}
-        async with open_bridge(self.settings, transports, today=self.world.clock.today) as bridge:
+        clock = self.world.clock
+        async with open_bridge(self.settings, transports, today=clock.today, now=clock.now) as bridge:
             yield bridge
 
     async def run(self, *, passes: int = 1, only: set[int] | None = None) -> PassReport:

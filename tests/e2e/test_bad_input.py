@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from seerbridge.domain.states import RequestState, TorrentState
-from seerbridge.pipeline.search import to_candidate
+from seerbridge.pipeline.candidates import to_candidate
 from seerbridge.sandbox.middleware import FaultPlan
 from seerbridge.services.torrentio import Stream
 from seerbridge.store import repo

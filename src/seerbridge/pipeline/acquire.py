@@ -16,7 +16,8 @@ from seerbridge.config import AcquireSettings
 from seerbridge.domain.decision import Verdict
 from seerbridge.domain.media import Wanted
 from seerbridge.domain.release import Candidate
-from seerbridge.pipeline.probe import ProbeOutcome, Prober, ProbeResult
+from seerbridge.errors import ServiceError
+from seerbridge.pipeline.probe import Interrupted, ProbeOutcome, Prober, ProbeResult
 
 Judge = Callable[[list[Candidate], Wanted], list[Verdict]]
 EpisodeSearch = Callable[[int], Awaitable[list[Candidate]]]
@@ -98,11 +99,21 @@ class Acquirer:
             # The uncached pick can change as probes find hashes Real-Debrid refuses; hold it if we meet it.
             pick = self._seeded(accepted, outcome) if self.settings.allow_uncached and held is None else None
             keep = pick is not None and verdict is pick
-            result = await self.prober.probe(verdict, wanted, request_id=self.request_id, keep_uncached=keep)
+            try:
+                result = await self.prober.probe(verdict, wanted, request_id=self.request_id, keep_uncached=keep)
+            except (ServiceError, Interrupted):
+                if held is not None:
+                    # The item stops undecided: the held download must not pass for the choice (a cached copy
+                    # may come next), so `reconcile` settles it and the next work on the item decides afresh.
+                    await self.prober.reopen(held)
+                raise
             outcome.probes[verdict.candidate.info_hash] = result
             if result.outcome in (ProbeOutcome.CACHED, ProbeOutcome.IN_PROGRESS):
                 if held is not None:
-                    await self.prober.release(held)
+                    try:
+                        await self.prober.release(held)
+                    except ServiceError:
+                        await self.prober.reopen(held)  # `reconcile` deletes it when Real-Debrid answers again
                     outcome.probes[held.verdict.candidate.info_hash] = ProbeResult(
                         ProbeOutcome.NOT_CACHED, held.verdict, rd_id=held.rd_id, detail="held, then dropped"
                     )

@@ -53,8 +53,6 @@ async def explain_request(bridge: Bridge, request_id: int) -> LiveExplanation:
             found = await bridge.searcher.movie(title.imdb_id)
         else:
             found = await bridge.searcher.episode(title.imdb_id, wanted.season, min(wanted.episodes))
-        explanation = explain_candidates(
-            found, wanted, settings=bridge.settings.selection, today=today, bad_hashes=bad
-        )
+        explanation = explain_candidates(found, wanted, settings=bridge.settings.selection, today=today, bad_hashes=bad)
         items.append((wanted, explanation))
     return LiveExplanation(request_id, title, plan.notes, items)

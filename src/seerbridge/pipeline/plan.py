@@ -24,6 +24,7 @@ class Plan:
     wanted: list[Wanted]
     notes: list[str] = field(default_factory=list)
     keys: list[str] = field(default_factory=list)  # every work item the request involves, wanted now or not
+    next_air: date | None = None  # the earliest requested episode still to air: the request is due again then
     unsearchable: bool = False  # the catalogue lacks what a search needs (an IMDb id): no release can be found
 
     @property
@@ -127,6 +128,9 @@ async def plan_request(
         season = await seerr.season(title.tmdb_id, number)
         aired = {ep.episode_number for ep in season.episodes if ep.air_date is not None and ep.air_date <= today}
         undated = [ep.episode_number for ep in season.episodes if ep.air_date is None]
+        upcoming = [ep.air_date for ep in season.episodes if ep.air_date is not None and ep.air_date > today]
+        if upcoming:
+            plan.next_air = min([*upcoming, plan.next_air] if plan.next_air else upcoming)
         if not aired:
             extra = f" ({len(undated)} without an air date)" if undated else ""
             plan.notes.append(f"season {number}: no episode has aired{extra}")

@@ -10,6 +10,7 @@ crash between the two can be reconciled instead of leaving an orphan.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -22,6 +23,7 @@ from seerbridge.domain.media import Wanted
 from seerbridge.domain.states import TorrentState
 from seerbridge.errors import NotFound, RequestRejected, ServiceError
 from seerbridge.selection.files import pack_share, select_files
+from seerbridge.services.budget import SlotGate
 from seerbridge.services.calls import CallLedger, attribute_only
 from seerbridge.services.realdebrid import (
     RealDebridClient,
@@ -37,6 +39,12 @@ log = structlog.get_logger("seerbridge.probe")
 
 
 _UNSELECTED = frozenset({TorrentStatus.MAGNET_CONVERSION, TorrentStatus.WAITING_FILES_SELECTION})
+_UNSETTLED = (TorrentState.ADDING, TorrentState.ADDED)
+_KEPT = (TorrentState.DOWNLOADED, TorrentState.DOWNLOADING)
+
+
+class Interrupted(Exception):
+    """seerbridge is stopping: the work in hand ends at a step boundary (nothing half done) and resumes later."""
 
 
 class ProbeOutcome(StrEnum):
@@ -104,6 +112,8 @@ class Prober:
         settings: AcquireSettings,
         bad_hashes: set[str],
         in_flight: set[int] | None = None,
+        stopping: Callable[[], bool] = lambda: False,
+        slots: SlotGate | None = None,
     ) -> None:
         self._rd = rd
         self._sessions = sessions
@@ -112,6 +122,10 @@ class Prober:
         self.bad_hashes = bad_hashes
         # Torrent rows whose probe is running (shared by the passes of one process): never `reconcile`d.
         self.in_flight = in_flight if in_flight is not None else set()
+        self._stopping = stopping  # true once shutdown began: no new probe starts (`Interrupted`)
+        # Download slots as last seen (shared by the process): while all are in use nothing new is added.
+        self._slots = slots
+        self.slot_waits: set[int] = set()  # requests that met full slots, to be tried again when one frees
 
     async def probe(
         self,
@@ -122,20 +136,34 @@ class Prober:
         keep_uncached: bool = False,
         min_share: float = 0.0,
     ) -> ProbeResult:
-        """Find out whether `verdict`'s release is cached for `target`, keeping it if so (or if `keep_uncached`)."""
+        """Find out whether `verdict`'s release is cached for `target`, keeping it if so (or if `keep_uncached`).
+
+        Raises `Interrupted` instead of starting when shutdown has begun; a probe once started runs to its end.
+        """
         cand = verdict.candidate
+        if self._stopping():
+            raise Interrupted("seerbridge is stopping")
+        # An add of this hash that a crash or an error left unsettled is settled first: the account may hold it.
+        await self._settle_leftovers(cand.info_hash)
         for existing in await self._account.with_hash(cand.info_hash):
             if existing.status.failed:
                 continue
             reused = await self._reuse(existing, verdict, target, request_id=request_id)
             if reused is not None:
                 return reused
-        row_id = await self._intent(verdict, target, request_id)
-        self.in_flight.add(row_id)
+        if self._slots is not None and not await self._slots.has_room():
+            self.slot_waits.add(request_id)
+            return ProbeResult(ProbeOutcome.NO_SLOT, verdict, detail="every Real-Debrid download slot is in use")
+        row_id = await self._intent(verdict, target, request_id)  # in flight from here
         try:
-            return await self._add_and_check(verdict, target, row_id, keep_uncached=keep_uncached, min_share=min_share)
+            result = await self._add_and_check(
+                verdict, target, row_id, keep_uncached=keep_uncached, min_share=min_share
+            )
         finally:
             self.in_flight.discard(row_id)
+        if result.outcome is ProbeOutcome.NO_SLOT:
+            self.slot_waits.add(request_id)
+        return result
 
     async def _add_and_check(
         self, verdict: Verdict, target: Wanted, row_id: int, *, keep_uncached: bool, min_share: float
@@ -148,6 +176,9 @@ class Prober:
             if is_infringing(exc):
                 await self._mark_bad(cand.info_hash, "Real-Debrid refused it (451 infringing_file)", "realdebrid:451")
                 return ProbeResult(ProbeOutcome.REFUSED, verdict, detail="451 infringing_file")
+            if is_too_many_active(exc):
+                self._no_slot()
+                return ProbeResult(ProbeOutcome.NO_SLOT, verdict, detail="too many active downloads")
             return ProbeResult(ProbeOutcome.FAILED, verdict, detail=str(exc))
         except ServiceError:
             # A timeout may still have added it: the row stays in `adding`, and `reconcile` settles it next pass.
@@ -226,6 +257,7 @@ class Prober:
         except RequestRejected as exc:
             if is_too_many_active(exc):
                 await self._drop(rd_id, row_id, TorrentState.DELETED)
+                self._no_slot()
                 return ProbeResult(ProbeOutcome.NO_SLOT, verdict, rd_id=rd_id, detail="too many active downloads")
             raise
         async with self._sessions.begin() as session:
@@ -254,30 +286,70 @@ class Prober:
     async def reconcile(self) -> int:
         """Settle probes an error or a crash left half-done; returns how many rows it settled.
 
-        An ADDING row is an add whose answer never came: Real-Debrid may or may not have the torrent. One with the
-        hash that still waits for file selection (nobody selected files of it) is that lost add, and is deleted.
-        An ADDED row is a torrent we added whose probe did not finish: it is deleted. The rows end DELETED (or
-        FAILED when nothing was in the account), so nothing counts them as held and the item is probed afresh.
-        Known limit: a torrent with the same hash that a person added by hand and never selected files for is
-        indistinguishable from our lost add, and is deleted too.
+        Rows of a probe running now in this process are left alone. See `_settle` for what happens to each.
         """
         async with self._sessions() as session:
-            rows = await repo.torrents_in_state(session, TorrentState.ADDING, TorrentState.ADDED)
+            rows = await repo.torrents_in_state(session, *_UNSETTLED)
+        return await self._settle_rows(rows)
+
+    async def _settle_leftovers(self, info_hash: str) -> None:
+        async with self._sessions() as session:
+            rows = await repo.our_torrents_with_hash(session, info_hash)
+        await self._settle_rows([row for row in rows if row.state in _UNSETTLED])
+
+    async def _settle_rows(self, rows: list[repo.TorrentRecord]) -> int:
         busy = {row.info_hash for row in rows if row.id in self.in_flight}  # a probe of that hash is running now
         rows = [row for row in rows if row.info_hash not in busy]
         for row in rows:
-            found = False
-            if row.rd_id is not None:
-                found = await self._rd.delete(row.rd_id, missing_ok=True)
-                self._account.removed(row.rd_id)
-            else:
-                for torrent in await self._account.with_hash(row.info_hash):
-                    if torrent.status in _UNSELECTED:
-                        found = await self._rd.delete(torrent.id, missing_ok=True) or found
-                        self._account.removed(torrent.id)
-            await self._set_row(row.id, TorrentState.DELETED if found else TorrentState.FAILED)
-            log.info("half-done probe settled", info_hash=row.info_hash, rd_id=row.rd_id, found=found)
+            state = await self._settle(row)
+            log.info("half-done probe settled", info_hash=row.info_hash, rd_id=row.rd_id, state=state.value)
         return len(rows)
+
+    async def _settle(self, row: repo.TorrentRecord) -> TorrentState:
+        """Settle one row left ADDING or ADDED against the account, so it ends known-held or known-gone.
+
+        ADDING: addMagnet was called and its answer never recorded, so Real-Debrid may or may not hold it. A torrent
+        with the hash that still waits for file selection (nobody selected its files) is that lost add: deleted
+        (row DELETED); none: row FAILED (nothing was added). Known limit: a same-hash torrent a person added by hand
+        and never selected files for is indistinguishable from our lost add, and is deleted too.
+        ADDED with file ids: files were selected and the check never recorded. A torrent Real-Debrid has finished
+        (cached) is adopted as the probe would have kept it (row DOWNLOADED), unless the item already holds those
+        episodes another way (e.g. an uncached download held while this probe ran); anything else is deleted
+        (DELETED), and the next work on the item decides again, uncached downloads included.
+        ADDED without file ids: an add whose probe stopped before selecting: deleted.
+        """
+        if row.rd_id is None:
+            found = False
+            for torrent in await self._account.with_hash(row.info_hash):
+                if torrent.status in _UNSELECTED:
+                    found = await self._rd.delete(torrent.id, missing_ok=True) or found
+                    self._account.removed(torrent.id)
+            state = TorrentState.DELETED if found else TorrentState.FAILED
+            await self._set_row(row.id, state)
+            return state
+        if row.state is TorrentState.ADDED and row.file_ids:
+            try:
+                info = await self._rd.torrent_info(row.rd_id)
+            except NotFound:
+                self._account.removed(row.rd_id)
+                await self._set_row(row.id, TorrentState.FAILED)
+                return TorrentState.FAILED
+            if info.status is TorrentStatus.DOWNLOADED and info.selected_files() and not await self._held(row):
+                await self._set_row(row.id, TorrentState.DOWNLOADED, cached=True)
+                self._account.added(info)
+                return TorrentState.DOWNLOADED
+        found = await self._rd.delete(row.rd_id, missing_ok=True)
+        self._account.removed(row.rd_id)
+        state = TorrentState.DELETED if found else TorrentState.FAILED
+        await self._set_row(row.id, state)
+        return state
+
+    async def _held(self, row: repo.TorrentRecord) -> bool:
+        """Whether another torrent kept for the row's item already holds any of the row's episodes."""
+        async with self._sessions() as session:
+            siblings = await repo.torrents_of_item(session, row.item_key)
+        held = {e for t in siblings if t.id != row.id and t.state in _KEPT for e in (t.episodes or (0,))}
+        return bool(held & set(row.episodes or (0,)))
 
     async def _undo(self, rd_id: str, row_id: int) -> None:
         try:
@@ -298,6 +370,18 @@ class Prober:
             if row.rd_id == result.rd_id:
                 await self._drop(result.rd_id, row.id, state)
 
+    async def reopen(self, result: ProbeResult) -> None:
+        """Hand a held uncached download back to `reconcile` (row ADDED again, no call made): the work that held it
+        stopped before deciding, so it is deleted at the next reconcile unless Real-Debrid has finished it."""
+        if result.rd_id is None:
+            return
+        async with self._sessions() as session:
+            rows = await repo.our_torrents_with_hash(session, result.verdict.candidate.info_hash)
+        for row in rows:
+            if row.rd_id == result.rd_id and row.state is TorrentState.DOWNLOADING:
+                await self._set_row(row.id, TorrentState.ADDED)
+                log.info("held download left for reconcile", info_hash=row.info_hash, rd_id=row.rd_id)
+
     async def _wait_for_files(self, rd_id: str) -> TorrentInfo:
         info = await self._rd.torrent_info(rd_id)
         polls = 1
@@ -309,18 +393,27 @@ class Prober:
 
     async def _intent(self, verdict: Verdict, target: Wanted, request_id: int) -> int:
         cand = verdict.candidate
-        async with self._sessions.begin() as session:
-            return await repo.record_intent(
-                session,
-                info_hash=cand.info_hash,
-                name=cand.name,
-                item_key=target.key,
-                request_id=request_id,
-                season=target.season,
-                episodes=sorted(verdict.episodes),
-                file_ids=[],
-                size_bytes=cand.size_bytes,
-            )
+        row_id: int | None = None
+        try:
+            async with self._sessions.begin() as session:
+                row_id = await repo.record_intent(
+                    session,
+                    info_hash=cand.info_hash,
+                    name=cand.name,
+                    item_key=target.key,
+                    request_id=request_id,
+                    season=target.season,
+                    episodes=sorted(verdict.episodes),
+                    file_ids=[],
+                    size_bytes=cand.size_bytes,
+                )
+                # Marked in flight before the commit, so a reconcile running meanwhile never settles it.
+                self.in_flight.add(row_id)
+        except BaseException:
+            if row_id is not None:
+                self.in_flight.discard(row_id)
+            raise
+        return row_id
 
     async def _adopt(
         self,
@@ -357,6 +450,10 @@ class Prober:
         await self._rd.delete(rd_id, missing_ok=True)
         self._account.removed(rd_id)
         await self._set_row(row_id, state)
+
+    def _no_slot(self) -> None:
+        if self._slots is not None:
+            self._slots.full()
 
     async def _mark_bad(self, info_hash: str, reason: str, source: str) -> None:
         self.bad_hashes.add(info_hash.lower())

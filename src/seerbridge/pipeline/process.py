@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import structlog
@@ -23,18 +24,23 @@ from seerbridge.domain.decision import Verdict
 from seerbridge.domain.media import MediaKind, Title, Wanted
 from seerbridge.domain.release import Candidate
 from seerbridge.domain.states import ItemState, RequestState, TorrentState
-from seerbridge.errors import ServiceError
+from seerbridge.errors import RateLimited, ServiceError
+from seerbridge.pipeline import backoff
 from seerbridge.pipeline.acquire import Acquirer, ItemOutcome, Judge
 from seerbridge.pipeline.plan import JellyfinIndex, Plan, describe_title, plan_request
-from seerbridge.pipeline.probe import Account, Prober
+from seerbridge.pipeline.probe import Account, Interrupted, Prober
 from seerbridge.pipeline.search import Searcher
+from seerbridge.pipeline.track import Follower
 from seerbridge.redact import redact
 from seerbridge.selection.chain import evaluate
 from seerbridge.selection.profiles import choose_profile
 from seerbridge.selection.rules import RuleContext, build_chain
+from seerbridge.services.breaker import CircuitOpen
+from seerbridge.services.budget import SlotGate
 from seerbridge.services.bundle import Services
 from seerbridge.services.calls import CallLedger, attribute_calls
-from seerbridge.services.seerr import MediaRequest, MediaStatus
+from seerbridge.services.http import Paused
+from seerbridge.services.seerr import MediaRequest, MediaRequestStatus, MediaStatus
 from seerbridge.store import repo
 
 log = structlog.get_logger("seerbridge.pass")
@@ -51,6 +57,8 @@ class RequestResult:
     reason: str
     chosen: list[str] = field(default_factory=list)
     calls: dict[str, dict[str, int]] = field(default_factory=dict)
+    next_air: date | None = None
+    next_attempt_at: datetime | None = None
 
 
 @dataclass
@@ -74,6 +82,29 @@ async def owned_episodes(sessions: async_sessionmaker[AsyncSession], key: str) -
     return frozenset(episodes)
 
 
+_UNFOUND = (RequestState.NO_RELEASE, RequestState.PARTIAL)
+
+
+@dataclass(frozen=True)
+class StoredCallCounts:
+    """The store's `call_counts` table as a daily budget's count (`services.budget.CallCountStore`).
+
+    Only daily budgets write it (Torrentio's stream calls), so a service's total for a day is its budget's count.
+    """
+
+    sessions: async_sessionmaker[AsyncSession]
+
+    async def used(self, day: date, service: str) -> int:
+        async with self.sessions() as session:
+            return await repo.calls_on(session, day, service)
+
+    async def spend(self, day: date, service: str, endpoint: str) -> None:
+        one = CallLedger()
+        one.record(service, endpoint)
+        async with self.sessions.begin() as session:
+            await repo.add_call_counts(session, day, one)
+
+
 def is_available(request: MediaRequest) -> bool:
     status = request.media.status4k if request.is4k else request.media.status
     return status is MediaStatus.AVAILABLE
@@ -89,19 +120,30 @@ class Bridge:
         sessions: async_sessionmaker[AsyncSession],
         *,
         today: Callable[[], date] = lambda: datetime.now(UTC).date(),
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.settings = settings
         self.services = services
         self.sessions = sessions
         self.today = today
         self.chain = build_chain(settings.selection.rules)
+        self._cycle: PassContext | None = None  # the daemon's current poll cycle
         self._in_flight: set[int] = set()  # torrent rows being probed by any pass: reconciliation leaves them alone
+        # Set when the daemon stops: requests in hand end at the next step boundary (`Interrupted`), due at restart.
+        self.stopping = False
+        self.now = now  # the time followed downloads are judged by (stall detection, download backoff)
+        self.follower = Follower(settings, services, sessions, now=lambda: self.now(), in_flight=self._in_flight)
         self.searcher = Searcher(
             services.torrentio,
             sessions,
             ttl_s=settings.search.cache_ttl_s,
             max_name_chars=settings.selection.max_name_chars,
         )
+        # Torrentio's daily budget counts in the store, so a restart keeps the day's count.
+        services.torrentio.budget.keep_in(StoredCallCounts(sessions))
+        # Real-Debrid's download slots as last seen, for every pass of the process (see services/budget.SlotGate).
+        self.slots = SlotGate(self._read_slots, recheck_s=settings.realdebrid.slot_recheck_s)
+        self._services_written: dict[str, Any] | None = None
 
     def judge(self, profile_name: str, bad_hashes: frozenset[str], today: date) -> Judge:
         """The rule chain and ranking with one profile, as a function of (candidates, wanted item)."""
@@ -120,6 +162,125 @@ class Bridge:
 
         return judge
 
+    async def new_context(self, ledger: CallLedger) -> PassContext:
+        """Fresh views of the library and the account, for one pass (or one poll cycle of the daemon)."""
+        async with self.sessions() as session:
+            bad = set(await repo.bad_hashes(session))
+        account = Account(self.services.realdebrid, ledger)
+        return PassContext(
+            library=JellyfinIndex(self.services.jellyfin, ledger),
+            prober=Prober(
+                self.services.realdebrid,
+                self.sessions,
+                account,
+                self.settings.acquire,
+                bad,
+                self._in_flight,
+                stopping=lambda: self.stopping,
+                slots=self.slots,
+            ),
+            today=self.today(),
+            ledger=ledger,
+        )
+
+    # ----- the daemon's entry points (see runtime/daemon.py) -----
+
+    async def reconcile(self) -> None:
+        """Settle probes a crash or kill left half done, before any new work."""
+        ctx = await self.new_context(CallLedger())
+        try:
+            with attribute_calls(ctx.ledger):
+                await ctx.prober.reconcile()
+        except ServiceError as exc:
+            log.warning("could not settle half-done probes yet", error=str(exc))
+
+    async def due_request_ids(self) -> list[int]:
+        """Start a new cycle and return the approved requests whose backoff allows work now."""
+        self._cycle = await self.new_context(CallLedger())
+        with attribute_calls(self._cycle.ledger):
+            requests = await self.pending_requests()
+        now = self.now()
+        async with self.sessions() as session:
+            known = {r.id: r for r in await repo.list_requests(session)}
+        due = []
+        for request in requests:
+            record = known.get(request.id)
+            if record is None or backoff.is_due(record.next_attempt_at, record.next_air_date, now):
+                due.append(request.id)
+        return due
+
+    async def work_request(self, request_id: int) -> RequestResult | None:
+        """Work one request now (a webhook or the poller asked); None when Seerr no longer has it approved."""
+        ctx = self._cycle if self._cycle is not None else await self.new_context(CallLedger())
+        self._cycle = ctx
+        request = await self.services.seerr.request(request_id)
+        if request.status is not MediaRequestStatus.APPROVED:
+            log.info("request is not approved (any more); nothing to do", request_id=request_id)
+            return None
+        return await self.process(request, ctx)
+
+    async def follow_downloads(self) -> float:
+        """One round over the uncached downloads (see pipeline/track.py); returns the seconds to wait before the
+        next. Never raises: a failing service, or a bug, makes it ask for the longest wait."""
+        try:
+            report = await self.follower.follow()
+        except Exception:  # the follower must outlive one bad round; the store is consistent per step
+            log.exception("following downloads failed")
+            return self.settings.follow.max_interval_s
+        if self._cycle is not None:
+            self._cycle.prober.bad_hashes.update(report.bad)  # the current cycle's judge rejects them at once
+        return report.delay
+
+    def health_details(self) -> dict[str, Any]:
+        return {"services": {name: view["summary"] for name, view in self.service_health().items()}}
+
+    def service_health(self) -> dict[str, dict[str, Any]]:
+        """Each service's condition: `state` up / down / trying / paused, `until` (ISO, UTC) and a `summary`."""
+        out: dict[str, dict[str, Any]] = {}
+        now = datetime.now(UTC)
+        for name in ("seerr", "jellyfin", "torrentio", "realdebrid"):
+            client = getattr(self.services, name)
+            view = client.breaker.view()
+            state, until, summary = "up", None, "up"
+            if view.down:
+                state = "down" if view.until is not None else "trying"
+                until = view.until.isoformat(timespec="seconds") if view.until else None
+                summary = view.describe()
+            elif client.paused_for > 0:
+                state = "paused"
+                until = (now + timedelta(seconds=client.paused_for)).isoformat(timespec="seconds")
+                summary = f"paused until {until} ({client.pause_reason})"
+            out[name] = {"state": state, "until": until, "summary": summary}
+        slots = self.slots.describe()
+        if slots is not None and out["realdebrid"]["state"] == "up":
+            out["realdebrid"]["summary"] = f"up; {slots}"
+        return out
+
+    async def record_services(self) -> None:
+        """Keep the services' condition in the store (`app_state` "services") for `seerbridge status`."""
+        health = self.service_health()
+        if health == self._services_written:
+            return
+        self._services_written = health
+        payload = {"as_of": datetime.now(UTC).isoformat(timespec="seconds"), "services": health}
+        async with self.sessions.begin() as session:
+            await repo.set_state(session, "services", json.dumps(payload))
+
+    def _down_for(self, exc: ServiceError) -> float | None:
+        """Seconds until the service behind `exc` may be called again, when it failed as "down or paused"."""
+        if isinstance(exc, CircuitOpen):
+            return exc.retry_after
+        if isinstance(exc, Paused) or (isinstance(exc, RateLimited) and exc.error == "daily_budget"):
+            return exc.retry_after
+        client = getattr(self.services, exc.service, None)
+        if exc.retryable and client is not None and client.breaker.view().down:
+            return float(client.breaker.open_for)  # this outage was the one that opened the breaker
+        return None
+
+    async def _read_slots(self) -> tuple[int, int]:
+        active = await self.services.realdebrid.active_count()
+        return active.nb, active.limit
+
     async def pending_requests(self) -> list[MediaRequest]:
         """Approved requests (all pages), one per request id."""
         seen: dict[int, MediaRequest] = {}
@@ -134,16 +295,7 @@ class Bridge:
             requests = await self.pending_requests()
         if only is not None:
             requests = [r for r in requests if r.id in only]
-        async with self.sessions() as session:
-            bad = set(await repo.bad_hashes(session))
-        account = Account(self.services.realdebrid, pass_ledger)
-        ctx = PassContext(
-            library=JellyfinIndex(self.services.jellyfin, pass_ledger),
-            prober=Prober(
-                self.services.realdebrid, self.sessions, account, self.settings.acquire, bad, self._in_flight
-            ),
-            today=self.today(),
-        )
+        ctx = await self.new_context(pass_ledger)
         try:
             with attribute_calls(pass_ledger):
                 await ctx.prober.reconcile()
@@ -162,6 +314,7 @@ class Bridge:
                 await self._announce(ctx)
         async with self.sessions.begin() as session:
             await repo.set_state(session, "last_pass", started.isoformat())
+        await self.record_services()
         return PassReport(started, list(results), pass_ledger.as_dict())
 
     async def _announce(self, ctx: PassContext) -> None:
@@ -175,6 +328,9 @@ class Bridge:
         ledger = CallLedger()
         label = f"{request.media_type} {request.tmdb_id}"
         async with self.sessions.begin() as session:
+            before = await repo.get_request(session, request.id)
+            # A request whose seasons changed in Seerr starts its backoff afresh.
+            changed = before is not None and list(before.seasons) != request.season_numbers
             await repo.upsert_request(
                 session,
                 id=request.id,
@@ -185,11 +341,16 @@ class Bridge:
                 title=label,
             )
             await repo.set_request_state(session, request.id, RequestState.WORKING)
+        down_for: float | None = None  # a service is down or paused: seconds until it may be called again
+        ctx.prober.slot_waits.discard(request.id)
         try:
             with attribute_calls(ledger):
                 result = await self._work(request, ctx, ledger)
         except ServiceError as exc:
             result = RequestResult(request.id, label, RequestState.FAILED, redact(str(exc)))
+            down_for = self._down_for(exc)
+        except Interrupted:  # shutdown, between two steps: nothing is half done; worked again at the next start
+            result = RequestResult(request.id, label, RequestState.NEW, "interrupted by a shutdown; resumes at start")
         except Exception as exc:  # one request's bug must not stop the pass
             log.exception("request failed", request_id=request.id)
             result = RequestResult(request.id, label, RequestState.FAILED, redact(f"internal error: {exc!r}"))
@@ -198,7 +359,27 @@ class Bridge:
             error = result.reason if result.state is RequestState.FAILED else None
             await repo.set_request_state(session, request.id, result.state, reason=result.reason, error=error)
             await repo.add_request_calls(session, request.id, ledger)
+            record = await repo.get_request(session, request.id)
+            step = 0 if record is None or changed else record.backoff_step
+            schedule = backoff.after(result.state, step, self.now(), self.settings.backoff.request_minutes)
+            if result.state is RequestState.NEW:  # interrupted: due at once, its backoff untouched
+                schedule = backoff.Schedule(None, step)
+            waits_for_slot = result.state in _UNFOUND and request.id in ctx.prober.slot_waits
+            if down_for is not None or waits_for_slot:
+                # Not this request's fault: due again when the service may be called again (or the slots are looked
+                # at again), its backoff untouched.
+                wait = down_for if down_for is not None else self.settings.realdebrid.slot_recheck_s
+                schedule = backoff.Schedule(self.now() + timedelta(seconds=max(wait, 1.0)), step)
+            result.next_attempt_at = schedule.next_attempt_at
+            await repo.schedule_request(
+                session,
+                request.id,
+                next_attempt_at=schedule.next_attempt_at,
+                backoff_step=schedule.step,
+                next_air_date=result.next_air,
+            )
         log.info("request", id=request.id, state=result.state.value, reason=result.reason)
+        await self.record_services()
         return result
 
     async def _work(self, request: MediaRequest, ctx: PassContext, ledger: CallLedger) -> RequestResult:
@@ -213,12 +394,15 @@ class Bridge:
         plan = await plan_request(request, title, seerr=seerr, library=ctx.library, owned=self._owned, today=ctx.today)
         await self._link(request.id, plan, title)
         if plan.nothing_missing:
-            return await self._settled_without_work(request, title, plan)
-        outcomes: list[ItemOutcome] = []
-        for wanted in plan.wanted:
-            async with ctx.lock(wanted.key):
-                outcomes.append(await self._acquire(request, wanted, profile_name, ctx))
-        return self._combine(request, title, outcomes, plan.notes)
+            result = await self._settled_without_work(request, title, plan)
+        else:
+            outcomes: list[ItemOutcome] = []
+            for wanted in plan.wanted:
+                async with ctx.lock(wanted.key):
+                    outcomes.append(await self._acquire(request, wanted, profile_name, ctx))
+            result = self._combine(request, title, outcomes, plan.notes)
+        result.next_air = plan.next_air
+        return result
 
     async def _acquire(self, request: MediaRequest, wanted: Wanted, profile_name: str, ctx: PassContext) -> ItemOutcome:
         profile = self.settings.selection.profiles[profile_name]
@@ -259,6 +443,8 @@ class Bridge:
             assert season is not None
 
             async def search_episode(episode: int) -> list[Candidate]:
+                if self.stopping:
+                    raise Interrupted("seerbridge is stopping")
                 return await self.searcher.episode(imdb, season, episode)
 
             first = await search_episode(min(wanted.episodes))
@@ -369,6 +555,7 @@ class PassContext:
     library: JellyfinIndex
     prober: Prober
     today: date
+    ledger: CallLedger = field(default_factory=CallLedger)
     newly_fulfilled: bool = False
     worked: dict[str, ItemOutcome] = field(default_factory=dict)  # item key → what this pass's work on it came to
     _locks: defaultdict[str, asyncio.Lock] = field(default_factory=lambda: defaultdict(asyncio.Lock))

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from seerbridge.domain.release import Candidate
-from seerbridge.selection.parse import candidate
+from seerbridge.pipeline.candidates import to_candidate
 from seerbridge.services.torrentio import Stream, TorrentioClient
 from seerbridge.store import repo
 
@@ -19,23 +19,6 @@ Now = Callable[[], datetime]
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-def to_candidate(stream: Stream, max_chars: int) -> Candidate:
-    """A Torrentio stream as a selection candidate (the release name parsed, the flags kept as language hints)."""
-    return candidate(
-        info_hash=stream.info_hash,
-        name=stream.release_name,
-        max_chars=max_chars,
-        seeders=stream.seeders,
-        size_bytes=stream.size_bytes,
-        provider=stream.provider,
-        file_idx=stream.file_idx,
-        filename=stream.filename,
-        file_path=stream.file_path,
-        cached_hint=stream.cached_hint,
-        languages=stream.languages,
-    )
 
 
 class Searcher:

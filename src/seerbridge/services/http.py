@@ -1,10 +1,16 @@
-"""The one place that builds HTTP clients: timeouts, retries, no-burst rate limits, call counting, typed errors.
+"""The one place that builds HTTP clients: timeouts, retries, pacing, circuit breaking, call counting, typed errors.
 
-Every service client holds a `ServiceHttp`. A call goes: wait out any 429 pause → take a rate-limiter slot →
-count it → send under a hard deadline → turn the response into a value or a typed `ServiceError`. Transient
-failures are retried by stamina with exponential backoff and jitter; a 429's `Retry-After` wins over the backoff.
-Calls that are not idempotent (e.g. adding a magnet) are retried only when the service certainly did not act on
-them (connection refused, 429), because a retried POST after a timeout could add the same thing twice.
+Every service client holds a `ServiceHttp`. One attempt goes: fail fast if the service is paused for longer than a
+call may wait (a long 429 pause, a fair-usage pause) or its circuit breaker is open → take a slot from the pacer
+(`budget.Pacer`: the hard per-minute window, even spacing, short pauses) → count it → send under a hard deadline →
+tell the breaker whether the service answered → turn the response into a value or a typed `ServiceError`.
+
+Transient failures are retried by stamina with exponential backoff and jitter, and every attempt takes its own slot
+and counts; a 429's `Retry-After` wins over the backoff (unless it is longer than the retry budget: then the error
+is raised at once and later calls fail fast until the pause ends). Calls that are not idempotent (e.g. adding a
+magnet) are retried only when the service certainly did not act on them (connection refused, 429), because a
+retried POST after a timeout could add the same thing twice. Answers that mean "an account limit is reached"
+(the `account_limit` hook; Real-Debrid's fair-usage and slot limits) are neither retried nor counted as outages.
 """
 
 from __future__ import annotations
@@ -15,12 +21,12 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import httpx
 import stamina
 import structlog
-from aiolimiter import AsyncLimiter
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from seerbridge.config import ServiceSettings
@@ -37,6 +43,8 @@ from seerbridge.errors import (
     ServiceUnreachable,
 )
 from seerbridge.redact import redact
+from seerbridge.services.breaker import CircuitBreaker
+from seerbridge.services.budget import Pacer
 from seerbridge.services.calls import CallLedger, active_ledgers
 
 log = structlog.get_logger("seerbridge.http")
@@ -71,6 +79,27 @@ class RemoteError:
 ErrorReader = Callable[[httpx.Response], RemoteError]
 
 
+@dataclass(frozen=True)
+class AccountLimit:
+    """An answer meaning "an account limit is reached": not an outage, not retried; `pause_s` > 0 pauses the client."""
+
+    reason: str
+    pause_s: float = 0.0
+
+
+LimitReader = Callable[[int, RemoteError], AccountLimit | None]
+
+
+def no_account_limits(status: int, remote: RemoteError) -> AccountLimit | None:
+    return None
+
+
+class Paused(RateLimited):
+    """The client is paused (after a 429 or an account limit) for longer than a call may wait: not sent, not retried."""
+
+    retryable = False
+
+
 def read_error_body(response: httpx.Response) -> RemoteError:
     """A general reader: JSON `error`/`error_code`, `message`, or ProblemDetails `title`/`detail`; else the text."""
     try:
@@ -98,19 +127,6 @@ def parse_retry_after(value: str | None) -> float | None:
         return None
 
 
-def _retry_hook(exc: Exception) -> bool | float:
-    if isinstance(exc, RateLimited) and exc.retry_after is not None:
-        return exc.retry_after
-    return isinstance(exc, ServiceError) and exc.retryable
-
-
-def _safe_to_repeat(exc: Exception) -> bool | float:
-    """For calls that must not run twice: retry only what the service surely did not act on."""
-    if isinstance(exc, RateLimited):
-        return _retry_hook(exc)
-    return isinstance(exc, ServiceUnreachable) and exc.error == "connect_error"
-
-
 class ServiceHttp:
     """An async HTTP client for one service, with that service's policy applied to every call."""
 
@@ -125,12 +141,16 @@ class ServiceHttp:
         ledger: CallLedger | None = None,
         read_error: ErrorReader = read_error_body,
         auth_failure_statuses: frozenset[int] = frozenset({401}),
+        account_limit: LimitReader = no_account_limits,
+        pacer: Pacer | None = None,
+        breaker: CircuitBreaker | None = None,
     ) -> None:
         self.service = service
         self.policy = policy
         self.ledger = ledger if ledger is not None else CallLedger()
         self._read_error = read_error
         self._auth_failure_statuses = auth_failure_statuses
+        self._account_limit = account_limit
         self._client = httpx.AsyncClient(
             base_url=base_url.rstrip("/") + "/",
             headers=dict(headers or {}),
@@ -138,11 +158,19 @@ class ServiceHttp:
             transport=transport,
             follow_redirects=False,
         )
-        rate = policy.rate_limit_per_min
-        # One slot per interval and no bucket: a 250/min limit must never let 250 through in a burst.
-        self._limiter = AsyncLimiter(1, 60.0 / rate) if rate > 0 else None
-        self._paused_until = 0.0
-        self._penalty_s = 0.0
+        self.pacer = pacer or Pacer(
+            policy.rate_limit_per_min,
+            margin_s=policy.rate_margin_s,
+            recovery_s=policy.slowdown_recovery_s,
+            pause_s=policy.rate_limited_pause_s,
+            max_pause_s=policy.rate_limited_max_pause_s,
+        )
+        self.breaker = breaker or CircuitBreaker(
+            service,
+            threshold=policy.breaker_failures,
+            cooldown_s=policy.breaker_cooldown_s,
+            max_cooldown_s=policy.breaker_max_cooldown_s,
+        )
 
     async def aclose(self) -> None:
         await self._client.aclose()
@@ -155,8 +183,33 @@ class ServiceHttp:
 
     @property
     def paused_for(self) -> float:
-        """Seconds left in a pause imposed by a 429 (0 when not paused)."""
-        return max(0.0, self._paused_until - time.monotonic())
+        """Seconds left in a pause imposed by a 429 or an account limit (0 when not paused)."""
+        return self.pacer.paused_for
+
+    def pause(self, seconds: float, reason: str) -> None:
+        """Hold every call for `seconds`; logged once when a new pause starts."""
+        was = self.pacer.paused_for
+        self.pacer.pause(seconds, reason)
+        if self.pacer.paused_for > was + 1.0:
+            log.warning(
+                "calls paused",
+                service=self.service,
+                reason=reason,
+                pause_s=round(self.pacer.paused_for, 1),
+                until=(datetime.now(UTC) + timedelta(seconds=self.pacer.paused_for)).isoformat(timespec="seconds"),
+            )
+
+    def rate_limited(self, endpoint: str, retry_after: float | None = None) -> float:
+        """The service answered 429: pause and slow down the whole client; returns the pause in seconds."""
+        pause = self.pacer.too_many(retry_after)
+        log.warning(
+            "rate limited",
+            service=self.service,
+            endpoint=endpoint,
+            pause_s=round(pause, 2),
+            pace_share=round(self.pacer.share, 2),
+        )
+        return pause
 
     async def request(
         self,
@@ -174,7 +227,7 @@ class ServiceHttp:
         """Send one logical call (retried as policy allows) and return a response whose status is in `ok`."""
         if idempotent is None:
             idempotent = method.upper() in {"GET", "HEAD", "PUT", "DELETE", "OPTIONS"}
-        hook = _retry_hook if idempotent else _safe_to_repeat
+        hook = self._may_retry if idempotent else self._may_repeat
         async for attempt in stamina.retry_context(
             on=hook,
             attempts=self.policy.retries,
@@ -215,12 +268,31 @@ class ServiceHttp:
                 detail = f"unexpected response shape at {where}: {first['msg']}"
             raise BadResponse(self.service, endpoint, redact(detail), status=response.status_code) from None
 
-    async def _wait_for_slot(self) -> None:
-        pause = self.paused_for
-        if pause > 0:
-            await asyncio.sleep(pause)
-        if self._limiter is not None:
-            await self._limiter.acquire()
+    def _may_retry(self, exc: Exception) -> bool | float:
+        """stamina's hook: retry what may pass; a Retry-After is the wait, unless it exceeds the retry budget."""
+        if not isinstance(exc, ServiceError) or not exc.retryable:
+            return False
+        if isinstance(exc, RateLimited) and exc.retry_after is not None:
+            return exc.retry_after if exc.retry_after <= self.policy.retry_timeout_s else False
+        return True
+
+    def _may_repeat(self, exc: Exception) -> bool | float:
+        """For calls that must not run twice: retry only what the service surely did not act on."""
+        if isinstance(exc, RateLimited):
+            return self._may_retry(exc)
+        return isinstance(exc, ServiceUnreachable) and exc.error == "connect_error"
+
+    def _refuse_if_paused(self, endpoint: str) -> None:
+        paused = self.pacer.paused_for
+        if paused > self.policy.retry_timeout_s:
+            reason = self.pacer.pause_reason or "a pause"
+            raise Paused(
+                self.service,
+                endpoint,
+                f"calls paused for {paused:.0f}s more ({reason})",
+                error="paused",
+                retry_after=round(paused, 1),
+            )
 
     async def _send_once(
         self,
@@ -234,7 +306,10 @@ class ServiceHttp:
         headers: Mapping[str, str] | None,
         ok: tuple[int, ...],
     ) -> httpx.Response:
-        await self._wait_for_slot()
+        self._refuse_if_paused(endpoint)
+        self.breaker.refuse_if_open(endpoint)
+        await self.pacer.acquire()
+        trial = self.breaker.admit(endpoint)  # it may have opened while we waited for the slot
         self.ledger.record(self.service, endpoint)
         for ledger in active_ledgers():
             ledger.record(self.service, endpoint)
@@ -247,25 +322,40 @@ class ServiceHttp:
                 )
         except (TimeoutError, httpx.TimeoutException):
             log.warning("call timed out", service=self.service, endpoint=endpoint, timeout_s=self.policy.timeout_s)
-            raise ServiceTimeout(
+            error: ServiceError = ServiceTimeout(
                 self.service, endpoint, f"no answer within {self.policy.timeout_s:g}s", error="timeout"
-            ) from None
+            )
+            self.breaker.outage(str(error), trial=trial)
+            raise error from None
         except httpx.ConnectError as exc:
-            raise ServiceUnreachable(
-                self.service, endpoint, redact(f"cannot connect: {exc}"), error="connect_error"
-            ) from None
+            error = ServiceUnreachable(self.service, endpoint, redact(f"cannot connect: {exc}"), error="connect_error")
+            self.breaker.outage(str(error), trial=trial)
+            raise error from None
         except httpx.TransportError as exc:
-            raise ServiceUnreachable(
+            error = ServiceUnreachable(
                 self.service, endpoint, redact(f"{type(exc).__name__}: {exc}"), error="transport_error"
-            ) from None
+            )
+            self.breaker.outage(str(error), trial=trial)
+            raise error from None
+        except BaseException:  # cancelled: the call proved nothing either way
+            if trial:
+                self.breaker.abandoned()
+            raise
         elapsed_ms = round((time.monotonic() - started) * 1000, 1)
         log.debug("call", service=self.service, endpoint=endpoint, status=response.status_code, ms=elapsed_ms)
         if response.status_code in ok:
-            self._penalty_s = max(0.0, self._penalty_s / 2 - 0.5)
+            self.breaker.success(trial=trial)
+            self.pacer.answered()
             return response
-        raise self._error_for(response, endpoint)
+        error, outage = self._error_for(response, endpoint)
+        if outage:
+            self.breaker.outage(str(error), trial=trial)
+        else:
+            self.breaker.success(trial=trial)  # it answered: up, even if it said no
+        raise error
 
-    def _error_for(self, response: httpx.Response, endpoint: str) -> ServiceError:
+    def _error_for(self, response: httpx.Response, endpoint: str) -> tuple[ServiceError, bool]:
+        """The typed error for a refused call, and whether it is an outage (for the circuit breaker)."""
         status = response.status_code
         remote = self._read_error(response)
         fields: dict[str, Any] = {
@@ -274,25 +364,37 @@ class ServiceHttp:
             "error_code": remote.error_code,
         }
         message = redact(remote.message)
+        limit = self._account_limit(status, remote) if status >= 400 else None
+        if limit is not None:
+            if limit.pause_s > 0:
+                self.pause(limit.pause_s, limit.reason)
+            return RequestRejected(self.service, endpoint, message or limit.reason, **fields), False
         if status == 429:
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
-            # Without a hint, back off the whole client, doubling while 429s keep coming.
-            self._penalty_s = min(max(self._penalty_s * 2, 1.0), 60.0)
-            pause = retry_after if retry_after is not None else self._penalty_s
-            self._paused_until = max(self._paused_until, time.monotonic() + pause)
-            log.warning("rate limited", service=self.service, endpoint=endpoint, pause_s=round(pause, 2))
-            return RateLimited(self.service, endpoint, message, retry_after=retry_after, **fields)
+            # Without a hint, back off the whole client, doubling while 429s keep coming, and slow its pace.
+            self.rate_limited(endpoint, retry_after)
+            return RateLimited(self.service, endpoint, message, retry_after=retry_after, **fields), False
         if status in self._auth_failure_statuses:
-            return AuthenticationError(self.service, endpoint, message or "credentials refused", **fields)
+            return AuthenticationError(self.service, endpoint, message or "credentials refused", **fields), False
         if status == 403:
-            return PermissionDenied(self.service, endpoint, message, **fields)
+            return PermissionDenied(self.service, endpoint, message, **fields), False
         if status == 404:
-            return NotFound(self.service, endpoint, message, **fields)
+            return NotFound(self.service, endpoint, message, **fields), False
         if status >= 500:
-            return ServiceUnavailable(self.service, endpoint, message, **fields)
+            return ServiceUnavailable(self.service, endpoint, message, **fields), True
         if 200 <= status < 300:
-            return BadResponse(self.service, endpoint, f"unexpected status {status}", **fields)
-        return RequestRejected(self.service, endpoint, message, **fields)
+            return BadResponse(self.service, endpoint, f"unexpected status {status}", **fields), False
+        return RequestRejected(self.service, endpoint, message, **fields), False
 
 
-__all__ = ["BaseModel", "RemoteError", "ServiceHttp", "parse_retry_after", "read_error_body"]
+__all__ = [
+    "AccountLimit",
+    "BaseModel",
+    "LimitReader",
+    "Paused",
+    "RemoteError",
+    "ServiceHttp",
+    "no_account_limits",
+    "parse_retry_after",
+    "read_error_body",
+]

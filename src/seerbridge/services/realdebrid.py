@@ -5,7 +5,8 @@ redaction) and reads the answer into a model. Policy (which hash to add, when to
 Facts it encodes (see shared/api/realdebrid-api.md): POST bodies are form fields; errors are
 `{"error": key, "error_code": n}`; adding a hash twice makes two torrents, so `add_magnet` is never retried once
 the request may have reached RD; `instantAvailability` answers 403/37 for everyone, which means "unknown", not a
-failure; "too many active downloads" comes back as a non-standard 509 with error 21.
+failure; "too many active downloads" comes back as a non-standard 509 with error 21, and "fair usage" (36) with a
+503: both are account limits, not outages (`rd_account_limit`): not retried, not counted by the circuit breaker.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from seerbridge.redact import redact, register
 from seerbridge.services.base import ServiceClient
 from seerbridge.services.calls import CallLedger
 from seerbridge.services.health import ServiceCheck
-from seerbridge.services.http import RemoteError, ServiceHttp, read_error_body
+from seerbridge.services.http import AccountLimit, LimitReader, RemoteError, ServiceHttp, read_error_body
 
 log = structlog.get_logger("seerbridge.realdebrid")
 
@@ -122,6 +123,24 @@ def read_rd_error(response: httpx.Response) -> RemoteError:
     code = RdErrorCode.of(remote.error_code)
     message = remote.message or (_DESCRIPTIONS.get(code, "") if code is not None else "")
     return RemoteError(error=remote.error, error_code=remote.error_code, message=message)
+
+
+def rd_account_limit(fair_usage_pause_s: float) -> LimitReader:
+    """RD answers that mean an account limit, not an outage: never retried, never counted by the circuit breaker.
+
+    509 / 21 (every download slot in use) refuses one new torrent; the pipeline waits for a free slot. 36 (fair
+    usage, seen with 503) pauses every Real-Debrid call for `fair_usage_pause_s`, with one log line.
+    """
+
+    def reader(status: int, remote: RemoteError) -> AccountLimit | None:
+        code = RdErrorCode.of(remote.error_code)
+        if code is RdErrorCode.TOO_MANY_ACTIVE_DOWNLOADS or status == 509:
+            return AccountLimit("all active download slots are in use (error 21)")
+        if code is RdErrorCode.FAIR_USAGE_LIMIT:
+            return AccountLimit(f"fair-usage limit reached (HTTP {status}, error 36)", fair_usage_pause_s)
+        return None
+
+    return reader
 
 
 def rd_error_code(exc: BaseException) -> RdErrorCode | None:
@@ -353,6 +372,7 @@ class RealDebridClient(ServiceClient):
                 transport=transport,
                 ledger=ledger,
                 read_error=read_rd_error,
+                account_limit=rd_account_limit(settings.fair_usage_pause_s),
             )
         )
         self._instant_disabled = False
@@ -558,6 +578,7 @@ __all__ = [
     "is_too_many_active",
     "is_unknown_resource",
     "magnet_uri",
+    "rd_account_limit",
     "rd_error_code",
     "read_rd_error",
 ]

@@ -5,14 +5,14 @@ so the key is registered for redaction and never kept in a `Stream`; a stream's 
 then (packs) the file inside the torrent, then `👤 seeders 💾 size ⚙️ provider`, then language flags; with a debrid
 key streams arrive as `/resolve/<moch>/<key>/<hash>/<cached>/<fileIdx>/<file>` URLs without `infoHash`; a refused
 key comes back as one "error" stream (200), which we raise as a typed error; the daily limit answers 429 with a text
-body and no Retry-After, which retrying within the day cannot fix, so it is raised at once, not retried.
+body and no Retry-After, which retrying within the day cannot fix, so it is raised at once, not retried, and the
+client pauses (`torrentio.rate_limited_pause_s`, an hour by default; later calls fail fast meanwhile). Our own
+daily budget (`torrentio.daily_budget`, per UTC day) stops calls before Torrentio has to.
 """
 
 from __future__ import annotations
 
 import re
-import time
-from collections import deque
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -32,6 +32,7 @@ from seerbridge.errors import (
 )
 from seerbridge.redact import redact, register, torrentio_keys
 from seerbridge.services.base import ServiceClient
+from seerbridge.services.budget import DailyBudget
 from seerbridge.services.calls import CallLedger
 from seerbridge.services.health import ServiceCheck
 from seerbridge.services.http import RemoteError, ServiceHttp, read_error_body
@@ -39,7 +40,6 @@ from seerbridge.services.http import RemoteError, ServiceHttp, read_error_body
 log = structlog.get_logger("seerbridge.torrentio")
 
 SERVICE = "torrentio"
-DAY_S = 24 * 60 * 60
 _IMDB_ID = re.compile(r"^tt\d{1,12}$")
 _HASH = re.compile(r"^[0-9a-fA-F]{40}$")
 _RESOLVE = re.compile(
@@ -288,36 +288,6 @@ def parse_streams(body: list[Any], *, endpoint: str) -> list[Stream]:
 KEY_PROBE_IMDB_ID = "tt0063350"  # Night of the Living Dead (1968)
 
 
-class _DailyBudget:
-    """At most `limit` stream calls in any rolling 24 h (0 = no limit); kept in memory, per client."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self._calls: deque[float] = deque()
-
-    def spend(self, endpoint: str) -> None:
-        if self.limit <= 0:
-            return
-        now = time.monotonic()
-        while self._calls and now - self._calls[0] >= DAY_S:
-            self._calls.popleft()
-        if len(self._calls) >= self.limit:
-            wait = DAY_S - (now - self._calls[0])
-            raise RateLimited(
-                SERVICE,
-                endpoint,
-                f"daily budget of {self.limit} stream calls used (torrentio.daily_budget)",
-                error="daily_budget",
-                retry_after=round(wait, 1),
-            )
-        self._calls.append(now)
-
-    @property
-    def used(self) -> int:
-        now = time.monotonic()
-        return sum(1 for t in self._calls if now - t < DAY_S)
-
-
 class TorrentioClient(ServiceClient):
     """Typed calls to one Torrentio instance (the configured URL: host + config segment)."""
 
@@ -332,7 +302,8 @@ class TorrentioClient(ServiceClient):
         register(*torrentio_keys(url))
         self.settings = settings
         self.debrid = debrid_services(url)
-        self.budget = _DailyBudget(settings.daily_budget)
+        # Stream calls per UTC day; the running app keeps the count in the store (`budget.keep_in`).
+        self.budget = DailyBudget(SERVICE, settings.daily_budget)
         super().__init__(
             ServiceHttp(
                 SERVICE,
@@ -387,12 +358,13 @@ class TorrentioClient(ServiceClient):
         )
 
     async def _streams(self, path: str, *, endpoint: str) -> list[Stream]:
-        self.budget.spend(endpoint)
+        await self.budget.spend(endpoint)
         response = await self._http.request("GET", path, endpoint=endpoint, ok=(200, 429))
         if response.status_code == 429:
             # The public instance's limit is per IP per 24 h and sends no Retry-After: retrying now cannot help.
+            # The client pauses (torrentio.rate_limited_pause_s, an hour by default), so no call is sent meanwhile.
             message = redact(response.text.strip()[:200]) or "too many requests"
-            log.warning("rate limited", service=SERVICE, endpoint=endpoint, detail=message)
+            self._http.rate_limited(endpoint)
             raise RateLimited(SERVICE, endpoint, message, status=429)
         body = self._http.parse(response, _StreamsBody, endpoint=endpoint)
         return parse_streams(body.streams, endpoint=endpoint)

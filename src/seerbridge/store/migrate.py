@@ -33,6 +33,10 @@ def _current(connection: Connection) -> str | None:
 async def upgrade_to_head(engine: AsyncEngine) -> None:
     """Apply every pending migration in one transaction (alembic's async env would need its own loop)."""
     async with engine.begin() as conn:
+        if engine.dialect.name == "sqlite":
+            # Python's sqlite3 opens a transaction only before DML, so each CREATE/ALTER would commit on its own
+            # and a kill in the middle would leave half a schema the next start cannot migrate. Open it explicitly.
+            await conn.exec_driver_sql("BEGIN")
         await conn.run_sync(_upgrade)
 
 

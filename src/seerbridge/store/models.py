@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Date, DateTime, ForeignKey, Integer, MetaData, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, Date, DateTime, Float, ForeignKey, Integer, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING = {
@@ -66,6 +66,11 @@ class Request(Base):
     first_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     calls: Mapped[dict[str, dict[str, int]]] = mapped_column(JSON)  # {"torrentio": {"stream/movie": 1}, ...}
+    # Backoff: when to try again (None = whenever polled), how far up the ladder it is, and the next air date
+    # among its requested seasons (a newly aired episode makes it due at once).
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    backoff_step: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_air_date: Mapped[date | None] = mapped_column(Date)
 
 
 class WorkItem(Base):
@@ -124,6 +129,9 @@ class Torrent(Base):
     size_bytes: Mapped[int | None] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
     added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Following an uncached download: last progress seen and when it last moved (for stall detection).
+    progress: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    progress_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class BadHash(Base):

@@ -88,6 +88,9 @@ class RequestRecord:
     first_seen_at: datetime
     updated_at: datetime  # last state change (or first sight); descriptive refreshes do not move it
     calls: dict[str, dict[str, int]]  # service -> endpoint -> count, cumulative (a copy)
+    next_attempt_at: datetime | None = None  # backoff: not before this (None: whenever polled)
+    backoff_step: int = 0
+    next_air_date: date | None = None  # the next requested episode to air; due again from that day
 
     def calls_to(self, service: str) -> int:
         return sum(self.calls.get(service, {}).values())
@@ -137,6 +140,8 @@ class TorrentRecord:
     size_bytes: int | None
     added_at: datetime
     updated_at: datetime
+    progress: float = 0.0
+    progress_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -198,6 +203,9 @@ def _request_record(row: Request) -> RequestRecord:
         first_seen_at=_read_utc(row.first_seen_at),
         updated_at=_read_utc(row.updated_at),
         calls={svc: dict(eps) for svc, eps in row.calls.items()},
+        next_attempt_at=_read_utc(row.next_attempt_at) if row.next_attempt_at else None,
+        backoff_step=row.backoff_step or 0,
+        next_air_date=row.next_air_date,
     )
 
 
@@ -233,6 +241,8 @@ def _torrent_record(row: Torrent) -> TorrentRecord:
         size_bytes=row.size_bytes,
         added_at=_read_utc(row.added_at),
         updated_at=_read_utc(row.updated_at),
+        progress=row.progress or 0.0,
+        progress_at=_read_utc(row.progress_at) if row.progress_at else None,
     )
 
 
@@ -604,7 +614,8 @@ async def latest_decision_of_item(session: AsyncSession, item_key: str) -> Decis
     row = await session.scalar(
         select(Decision)
         .where(Decision.item_key == item_key)
-        .order_by(Decision.at.desc(), Decision.id.desc())
+        # Insertion order, not `at`: tests and the demo run on a virtual clock beside the wall clock.
+        .order_by(Decision.id.desc())
         .limit(1)
         .execution_options(populate_existing=True)
     )
@@ -639,3 +650,28 @@ async def cache_put(session: AsyncSession, query: str, payload: JSONValue, *, no
     fresh = {"fetched_at": at, "expires_at": at + timedelta(seconds=ttl_s), "payload": payload}
     stmt = _upsert(session, SearchCache).values(query=query, **fresh)
     await session.execute(stmt.on_conflict_do_update(index_elements=[SearchCache.query], set_=fresh))
+
+
+async def schedule_request(
+    session: AsyncSession,
+    id: int,
+    *,
+    next_attempt_at: datetime | None,
+    backoff_step: int,
+    next_air_date: date | None = None,
+) -> None:
+    """Set a request's backoff: when it may be worked again and how far up the ladder it stands."""
+    row = await _must_get(session, Request, id)
+    row.next_attempt_at = _utc(next_attempt_at) if next_attempt_at is not None else None
+    row.backoff_step = backoff_step
+    row.next_air_date = next_air_date
+
+
+async def set_torrent_progress(
+    session: AsyncSession, row_id: int, progress: float, *, moved_at: datetime | None = None
+) -> None:
+    """Record a download's progress; `progress_at` moves only when the progress did (stall detection)."""
+    row = await _must_get(session, Torrent, row_id)
+    if row.progress_at is None or progress > (row.progress or 0.0):
+        row.progress_at = _utc(moved_at)
+    row.progress = progress

@@ -1,0 +1,37 @@
+"""Backoff: when a request that found nothing (or failed) is worked again. Pure; the clock is an argument.
+
+A request climbs one step each time it ends without what it wanted and goes back to the bottom the moment it
+gets it. It is due again when its wait has passed, or as soon as a requested episode has newly aired.
+Nothing is given up on: the last wait repeats forever (`seerbridge retry ID` skips the wait).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from seerbridge.domain.states import RequestState
+
+# States that mean "nothing more to do until something changes": no backoff, polled as usual.
+SETTLED_OK = frozenset({RequestState.FULFILLED, RequestState.ALREADY_AVAILABLE, RequestState.DOWNLOADING})
+
+
+@dataclass(frozen=True)
+class Schedule:
+    next_attempt_at: datetime | None
+    step: int
+
+
+def after(state: RequestState, step: int, now: datetime, minutes: list[float]) -> Schedule:
+    """The schedule after a request ended in `state` at `now`, having been at backoff `step`."""
+    if state in SETTLED_OK:
+        return Schedule(None, 0)
+    wait = minutes[min(step, len(minutes) - 1)]
+    return Schedule(now + timedelta(minutes=wait), step + 1)
+
+
+def is_due(next_attempt_at: datetime | None, next_air_date: date | None, now: datetime) -> bool:
+    """Work it now? Yes when no wait is set, the wait is over, or a requested episode aired since."""
+    if next_attempt_at is None or next_attempt_at <= now:
+        return True
+    return next_air_date is not None and next_air_date <= now.date()

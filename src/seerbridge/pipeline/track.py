@@ -1,0 +1,488 @@
+"""Track: follow the uncached downloads seerbridge keeps on Real-Debrid until they finish, fail or stall.
+
+One round lists the account once (`GET /torrents`, one call per 5000 torrents), so its cost does not grow with the
+number of downloads; `torrents/info` is read only for a torrent the listing no longer shows (to tell a deleted
+torrent from a listing that shifted). Each followed row (state `downloading` in the store) then meets its fate:
+
+    downloaded                              → row `downloaded`; Jellyfin and Seerr told (once per round);
+                                              requests with nothing left downloading → fulfilled (or partial)
+    error, dead, virus, magnet_error        → deleted from Real-Debrid (never an adopted one), hash marked bad,
+    no progress for `follow.stall_minutes`    row `failed`; its requests scheduled with the download backoff, so
+                                              the next work picks the next candidate
+    gone from the account                   → row `deleted`; its requests scheduled with the download backoff
+    anything else                           → progress recorded (it moves `progress_at` only when it grew)
+
+Announcements are written to the store (app state `follow.announce`) in the same transaction that marks rows
+downloaded, then sent; one that fails stays pending and is sent by a later round, so a crash or an outage of
+Jellyfin or Seerr never loses one. Errors talking to a service are logged and make the round ask for a longer
+wait; nothing here raises a ServiceError. The cadence is `next_delay`; the verdict on one torrent is `fate_of`.
+Both are pure.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from seerbridge.config import Settings
+from seerbridge.domain.states import ItemState, RequestState, TorrentState
+from seerbridge.errors import NotFound, ServiceError
+from seerbridge.pipeline import backoff
+from seerbridge.services.bundle import Services
+from seerbridge.services.calls import CallLedger, attribute_only
+from seerbridge.services.realdebrid import Torrent, TorrentStatus
+from seerbridge.store import repo
+
+log = structlog.get_logger("seerbridge.track")
+
+RD_DOCUMENTED_LIMIT_PER_MIN = 250.0  # Real-Debrid's documented budget; used when pacing is lifted (setting 0)
+SEERR_SCAN_JOB = "jellyfin-recently-added-scan"
+ANNOUNCE_KEY = "follow.announce"
+LISTING_PAGE = 5000  # the most Real-Debrid lists in one call
+
+
+class Fate(StrEnum):
+    """What one look at a followed download concluded."""
+
+    WAITING = "waiting"  # still on its way (progress recorded)
+    FINISHED = "downloaded"
+    FAILED = "failed"  # Real-Debrid says it will not finish (error, dead, virus, magnet_error)
+    STALLED = "stalled"  # no progress for `stall_minutes`
+    MISSING = "missing"  # no longer in the account (deleted by hand)
+
+
+def fate_of(row: repo.TorrentRecord, listed: Torrent | None, now: datetime, stall: timedelta) -> Fate:
+    """The fate of a followed row given what Real-Debrid shows of it now (None: not in the account).
+
+    Progress that grew since the last look is never a stall; the first look (no `progress_at` yet) starts the
+    stall clock.
+    """
+    if listed is None:
+        return Fate.MISSING
+    if listed.status is TorrentStatus.DOWNLOADED:
+        return Fate.FINISHED
+    if listed.status.failed:
+        return Fate.FAILED
+    if listed.progress > row.progress or row.progress_at is None:
+        return Fate.WAITING
+    return Fate.STALLED if now - row.progress_at >= stall else Fate.WAITING
+
+
+def seconds_left(listed: Torrent) -> float | None:
+    """Expected seconds until a downloading torrent is done, from its size, progress and speed (None: unknown)."""
+    if listed.status is not TorrentStatus.DOWNLOADING or not listed.speed or listed.bytes <= 0:
+        return None
+    return listed.bytes * max(0.0, 100.0 - listed.progress) / 100.0 / listed.speed
+
+
+def next_delay(
+    *,
+    following: int,
+    soonest_s: float | None,
+    calls: int,
+    min_interval_s: float,
+    max_interval_s: float,
+    rate_share: float,
+    rate_per_min: float,
+) -> float:
+    """Seconds to wait before the next round.
+
+    Nothing followed: `max_interval_s`. Otherwise the wait aims at the soonest expected completion (10 % late,
+    so it is there when we look), or at the geometric middle of the bounds when no download tells its speed; it is
+    stretched with the crowd (`min_interval_s * (1 + log2 n)` for n downloads, since more downloads mean more
+    follow-up calls per round) and clamped to [min_interval_s, max_interval_s]. Last, the budget: the calls this
+    round made (at least one) may use no more than `rate_share` of `rate_per_min`, which wins over the upper
+    bound after a costly round.
+    """
+    budget_s = max(calls, 1) * 60.0 / (rate_share * rate_per_min)
+    if following <= 0:
+        return max(max_interval_s, budget_s)
+    aim = soonest_s * 1.1 + 1.0 if soonest_s is not None else math.sqrt(min_interval_s * max_interval_s)
+    crowd = min_interval_s * (1.0 + math.log2(following))
+    delay = min(max(aim, crowd, min_interval_s), max_interval_s)
+    return max(delay, budget_s)
+
+
+@dataclass(frozen=True)
+class Look:
+    """One followed row and what the round decided about it."""
+
+    row: repo.TorrentRecord
+    fate: Fate
+    listed: Torrent | None
+    detail: str = ""  # the status (or "stalled at 40 %") for reasons and logs
+
+
+@dataclass
+class FollowReport:
+    """What one round did; `delay` is the wait it asks for before the next."""
+
+    delay: float
+    following: int = 0
+    finished: list[str] = field(default_factory=list)  # info hashes
+    failed: list[str] = field(default_factory=list)  # info hashes deleted (or given up) as dead, stalled, ...
+    missing: list[str] = field(default_factory=list)
+    bad: set[str] = field(default_factory=set)  # hashes marked bad this round
+    announced: bool = False  # Jellyfin and Seerr were told about finished downloads this round
+    errors: list[str] = field(default_factory=list)
+    calls: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    @property
+    def still(self) -> int:
+        """Downloads still followed after this round."""
+        return self.following - len(self.finished) - len(self.failed) - len(self.missing)
+
+
+@dataclass
+class Pending:
+    """Announcements owed to Jellyfin (paths, or a whole refresh) and Seerr (its scan job)."""
+
+    paths: list[str] = field(default_factory=list)
+    refresh: bool = False
+    seerr: bool = False
+
+    @property
+    def jellyfin(self) -> bool:
+        return self.refresh or bool(self.paths)
+
+    def __bool__(self) -> bool:
+        return self.jellyfin or self.seerr
+
+    def dump(self) -> str:
+        return json.dumps({"paths": self.paths, "refresh": self.refresh, "seerr": self.seerr})
+
+    @classmethod
+    def load(cls, raw: str | None) -> Pending:
+        if not raw:
+            return cls()
+        try:
+            data = json.loads(raw)
+            return cls(list(dict.fromkeys(data.get("paths", []))), bool(data.get("refresh")), bool(data.get("seerr")))
+        except (ValueError, AttributeError, TypeError):
+            log.warning("pending announcement unreadable; announcing with a full refresh")
+            return cls(refresh=True, seerr=True)
+
+
+class Follower:
+    """Follows the downloads in the store for one process; `follow()` runs one round."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        services: Services,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        now: Callable[[], datetime],
+        in_flight: set[int] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.services = services
+        self.sessions = sessions
+        self.now = now
+        self.in_flight = in_flight if in_flight is not None else set()  # rows a probe is working on: not ours yet
+
+    @property
+    def _rate_per_min(self) -> float:
+        configured = self.settings.realdebrid.rate_limit_per_min
+        return configured if configured > 0 else RD_DOCUMENTED_LIMIT_PER_MIN
+
+    async def follow(self) -> FollowReport:
+        """One round: look at every followed download, act on its fate, announce, and say how long to wait."""
+        ledger = CallLedger()
+        report = FollowReport(delay=self.settings.follow.max_interval_s)
+        with attribute_only(ledger):
+            soonest = await self._look_and_act(report)
+            await self._announce(report)
+        report.calls = ledger.as_dict()
+        cfg = self.settings.follow
+        rd_calls = ledger.total("realdebrid")
+        report.delay = next_delay(
+            following=report.still,
+            soonest_s=soonest,
+            calls=rd_calls,
+            min_interval_s=cfg.min_interval_s,
+            max_interval_s=cfg.max_interval_s,
+            rate_share=cfg.rate_share,
+            rate_per_min=self._rate_per_min,
+        )
+        if report.errors:
+            # A service is failing: look again later, not sooner (the circuit breakers have their own view).
+            report.delay = max(report.delay, cfg.max_interval_s)
+        if report.finished or report.failed or report.missing:
+            log.info(
+                "downloads followed",
+                finished=len(report.finished),
+                failed=len(report.failed),
+                missing=len(report.missing),
+                still=report.still,
+            )
+        return report
+
+    # ----- looking --------------------------------------------------------------------------------------------
+
+    async def _look_and_act(self, report: FollowReport) -> float | None:
+        async with self.sessions() as session:
+            rows = await repo.torrents_in_state(session, TorrentState.DOWNLOADING)
+        rows = [r for r in rows if r.id not in self.in_flight and r.rd_id is not None]
+        report.following = len(rows)
+        if not rows:
+            return None
+        try:
+            listing = await self.services.realdebrid.torrents(page_size=LISTING_PAGE)
+        except ServiceError as exc:
+            self._failed_call(report, "could not list the Real-Debrid account", exc)
+            return None
+        by_id = {t.id: t for t in listing}
+        now = self.now()
+        stall = timedelta(minutes=self.settings.follow.stall_minutes)
+        soonest: float | None = None
+        for row in rows:
+            assert row.rd_id is not None
+            listed = by_id.get(row.rd_id)
+            if listed is None:
+                try:
+                    listed = await self._detail(row.rd_id)
+                except ServiceError as exc:
+                    self._failed_call(report, "could not read a download", exc, rd_id=row.rd_id)
+                    continue
+            look = self._look(row, listed, now, stall)
+            if look.fate is Fate.WAITING and listed is not None:
+                left = seconds_left(listed)
+                if left is not None:
+                    soonest = left if soonest is None else min(soonest, left)
+            await self._act(look, now, report)
+        return soonest
+
+    async def _detail(self, rd_id: str) -> Torrent | None:
+        """A torrent the listing did not show: read it alone; None when Real-Debrid no longer knows it."""
+        try:
+            return await self.services.realdebrid.torrent_info(rd_id)
+        except NotFound:
+            return None
+
+    def _look(self, row: repo.TorrentRecord, listed: Torrent | None, now: datetime, stall: timedelta) -> Look:
+        fate = fate_of(row, listed, now, stall)
+        if fate is Fate.STALLED:
+            assert listed is not None
+            minutes = self.settings.follow.stall_minutes
+            detail = f"stalled at {listed.progress:g} % ({listed.status.value}) for over {minutes:g} min"
+        elif listed is None:
+            detail = "no longer in the Real-Debrid account"
+        else:
+            detail = listed.status.value
+        return Look(row, fate, listed, detail)
+
+    # ----- acting ---------------------------------------------------------------------------------------------
+
+    async def _act(self, look: Look, now: datetime, report: FollowReport) -> None:
+        row = look.row
+        if look.fate is Fate.WAITING:
+            assert look.listed is not None
+            async with self.sessions.begin() as session:
+                await repo.set_torrent_progress(session, row.id, look.listed.progress, moved_at=now)
+        elif look.fate is Fate.FINISHED:
+            await self._finished(look, now)
+            report.finished.append(row.info_hash)
+        elif look.fate is Fate.MISSING:
+            await self._gone(look, now, TorrentState.DELETED, bad_source=None)
+            report.missing.append(row.info_hash)
+        else:
+            if not row.adopted:
+                try:
+                    await self.services.realdebrid.delete(row.rd_id or "", missing_ok=True)
+                except ServiceError as exc:
+                    self._failed_call(report, "could not delete a failed download", exc, rd_id=row.rd_id)
+                    return  # still `downloading` in the store: the next round tries again
+            source = "stalled" if look.fate is Fate.STALLED else f"realdebrid:{look.detail}"
+            await self._gone(look, now, TorrentState.FAILED, bad_source=source)
+            report.failed.append(row.info_hash)
+            report.bad.add(row.info_hash)
+
+    async def _finished(self, look: Look, now: datetime) -> None:
+        """Mark it downloaded, owe Jellyfin and Seerr an announcement, and settle what it served (one transaction)."""
+        row = look.row
+        assert look.listed is not None
+        mount = self.settings.jellyfin.rd_mount_path
+        async with self.sessions.begin() as session:
+            await repo.set_torrent_progress(session, row.id, 100.0, moved_at=now)
+            await repo.set_torrent_state(session, row.id, TorrentState.DOWNLOADED, cached=False, now=now)
+            pending = Pending.load(await repo.get_state(session, ANNOUNCE_KEY))
+            filename = look.listed.filename.strip().strip("/")
+            if mount and filename:
+                pending.paths = list(dict.fromkeys([*pending.paths, f"{mount.rstrip('/')}/{filename}"]))
+            else:
+                pending.refresh = True
+            pending.seerr = True
+            await repo.set_state(session, ANNOUNCE_KEY, pending.dump())
+            name = look.listed.filename or row.name
+            await self._settle_item(session, row.item_key, now)
+            for request_id in await repo.requests_of_item(session, row.item_key):
+                await self._settle_finished_request(session, request_id, f"downloaded: {name}", now)
+        log.info("download finished", info_hash=row.info_hash, name=row.name, adopted=row.adopted)
+
+    async def _gone(self, look: Look, now: datetime, state: TorrentState, *, bad_source: str | None) -> None:
+        """A download that will not finish: record it, and send what it served back to the search, with backoff."""
+        row = look.row
+        if look.fate is Fate.FAILED:
+            reason = f"download {look.detail} on Real-Debrid: {row.name}"
+        elif look.fate is Fate.STALLED:
+            reason = f"download {look.detail}: {row.name}"
+        else:
+            reason = f"download gone ({look.detail}): {row.name}"
+        async with self.sessions.begin() as session:
+            if bad_source is not None:
+                await repo.mark_bad(session, row.info_hash, reason=reason, source=bad_source, now=now)
+            await repo.set_torrent_state(session, row.id, state, now=now)
+            await self._settle_item(session, row.item_key, now)
+            for request_id in await repo.requests_of_item(session, row.item_key):
+                await self._reschedule_request(session, request_id, reason, now)
+        log.warning(
+            "download dropped",
+            info_hash=row.info_hash,
+            name=row.name,
+            why=look.detail,
+            deleted=not row.adopted and bad_source is not None,
+        )
+
+    # ----- items and requests ---------------------------------------------------------------------------------
+
+    async def _held(self, session: AsyncSession, key: str) -> tuple[set[int], bool]:
+        """Episodes ({0} for a movie) on Real-Debrid for an item, and whether one of its torrents still downloads."""
+        torrents = await repo.torrents_of_item(session, key)
+        held = {e for t in torrents if t.state is TorrentState.DOWNLOADED for e in (t.episodes or (0,))}
+        return held, any(t.state is TorrentState.DOWNLOADING for t in torrents)
+
+    @staticmethod
+    def _complete(item: repo.ItemRecord, held: set[int]) -> bool:
+        if item.kind == "movie":
+            return bool(held)
+        return bool(held) and set(item.wanted) <= held
+
+    async def _settle_item(self, session: AsyncSession, key: str, now: datetime) -> None:
+        item = await repo.get_item(session, key)
+        if item is None:
+            return
+        held, downloading = await self._held(session, key)
+        if downloading:
+            return
+        if self._complete(item, held):
+            state, reason = ItemState.FULFILLED, "downloaded"
+        elif held:
+            state, reason = ItemState.PARTIAL, "some wanted episodes downloaded"
+        else:
+            state, reason = ItemState.NO_RELEASE, "download failed; the next candidate will be tried"
+        done: Iterable[int] = repo.MOVIE_DONE if item.kind == "movie" and held else sorted(held - {0})
+        await repo.set_item_state(session, key, state, reason=reason, done=done, now=now)
+        # The decision log (what `status` shows for requests settled earlier) gets the download's ending too.
+        names = [t.name for t in await repo.torrents_of_item(session, key) if t.state is TorrentState.DOWNLOADED]
+        summary = f"{reason}: {', '.join(names)}" if state is ItemState.FULFILLED and names else reason
+        for request_id in await repo.requests_of_item(session, key):
+            await repo.add_decision(session, request_id=request_id, item_key=key, summary=summary, payload=[], now=now)
+
+    async def _request_view(self, session: AsyncSession, request_id: int) -> tuple[bool, bool, bool]:
+        """(every item complete, anything held, anything still downloading) over a request's items."""
+        complete, any_held, downloading = True, False, False
+        for item in await repo.items_of_request(session, request_id):
+            held, busy = await self._held(session, item.key)
+            complete = complete and self._complete(item, held)
+            any_held = any_held or bool(held)
+            downloading = downloading or busy
+        return complete, any_held, downloading
+
+    async def _settle_finished_request(
+        self, session: AsyncSession, request_id: int, reason: str, now: datetime
+    ) -> None:
+        record = await repo.get_request(session, request_id)
+        # A request a worker holds gets its state from that worker; one already settled needs nothing.
+        if record is None or record.state in (
+            RequestState.WORKING,
+            RequestState.FULFILLED,
+            RequestState.ALREADY_AVAILABLE,
+        ):
+            return
+        complete, _, downloading = await self._request_view(session, request_id)
+        if downloading:
+            return
+        state = RequestState.FULFILLED if complete else RequestState.PARTIAL
+        await repo.set_request_state(session, request_id, state, reason=reason, now=now)
+        schedule = backoff.after(state, record.backoff_step, now, self.settings.backoff.request_minutes)
+        await repo.schedule_request(
+            session,
+            request_id,
+            next_attempt_at=schedule.next_attempt_at,
+            backoff_step=schedule.step,
+            next_air_date=record.next_air_date,
+        )
+
+    async def _reschedule_request(self, session: AsyncSession, request_id: int, reason: str, now: datetime) -> None:
+        record = await repo.get_request(session, request_id)
+        if record is None:
+            return
+        _, any_held, downloading = await self._request_view(session, request_id)
+        schedule = backoff.after(
+            RequestState.NO_RELEASE, record.backoff_step, now, self.settings.backoff.download_minutes
+        )
+        assert schedule.next_attempt_at is not None
+        if record.state is not RequestState.WORKING:
+            if downloading:
+                state = RequestState.DOWNLOADING
+            else:
+                state = RequestState.PARTIAL if any_held else RequestState.NO_RELEASE
+            when = schedule.next_attempt_at.strftime("%Y-%m-%d %H:%M UTC")
+            await repo.set_request_state(
+                session, request_id, state, reason=f"{reason}; next candidate after {when}", now=now
+            )
+        await repo.schedule_request(
+            session,
+            request_id,
+            next_attempt_at=schedule.next_attempt_at,
+            backoff_step=schedule.step,
+            next_air_date=record.next_air_date,
+        )
+
+    # ----- announcing -----------------------------------------------------------------------------------------
+
+    async def _announce(self, report: FollowReport) -> None:
+        """Send what is owed: one Jellyfin call (paths, or one refresh) and one Seerr scan job, however many
+        downloads finished. What fails stays owed."""
+        async with self.sessions() as session:
+            pending = Pending.load(await repo.get_state(session, ANNOUNCE_KEY))
+        if not pending:
+            return
+        sent_jellyfin = sent_seerr = False
+        if pending.jellyfin:
+            try:
+                if pending.paths:
+                    await self.services.jellyfin.media_updated(pending.paths)
+                if pending.refresh:
+                    await self.services.jellyfin.refresh_library()
+                sent_jellyfin = True
+            except ServiceError as exc:
+                self._failed_call(report, "could not ask Jellyfin to pick up new files", exc)
+        if pending.seerr:
+            try:
+                await self.services.seerr.run_job(SEERR_SCAN_JOB)
+                sent_seerr = True
+            except ServiceError as exc:
+                self._failed_call(report, "could not ask Seerr to scan Jellyfin", exc)
+        async with self.sessions.begin() as session:
+            # Re-read: only this task writes the key, but a crash-restart may have left more behind.
+            now_pending = Pending.load(await repo.get_state(session, ANNOUNCE_KEY))
+            if sent_jellyfin:
+                now_pending.paths = [p for p in now_pending.paths if p not in pending.paths]
+                now_pending.refresh = now_pending.refresh and not pending.refresh
+            if sent_seerr:
+                now_pending.seerr = False
+            await repo.set_state(session, ANNOUNCE_KEY, now_pending.dump())
+        report.announced = sent_jellyfin or sent_seerr
+
+    def _failed_call(self, report: FollowReport, what: str, exc: ServiceError, **context: object) -> None:
+        report.errors.append(f"{what}: {exc}")
+        log.warning(what, error=str(exc), **context)

@@ -1,0 +1,282 @@
+"""`seerbridge run`: the poller, the webhook server, the workers and the download follower in one process.
+
+Phases: start (reconcile intents left by a crash, queue the requests a stop interrupted), run (the tasks below),
+stop. The first SIGINT/SIGTERM closes the queue and the server (no new work) and tells the bridge to stop: each
+request in hand ends after the step it is in (a probe, a search) and is due again at the next start; the poller
+and the follower end after their current round. All of that is bounded by `run.grace_s`; the second signal, or
+the end of the grace period, cancels what is left. Every step commits before its next side effect and every
+Real-Debrid add is recorded as an intent first, so a cancel (or a kill) leaves the database consistent, and the
+next start settles the intents and picks up where this one stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import threading
+import time
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+import uvicorn
+
+from seerbridge.config import Settings
+from seerbridge.domain.states import RequestState
+from seerbridge.errors import ServiceError
+from seerbridge.pipeline.process import Bridge
+from seerbridge.runtime.queue import WorkQueue
+from seerbridge.store import repo
+from seerbridge.web.app import create_app
+
+log = structlog.get_logger("seerbridge.daemon")
+
+
+# After a forced stop, seconds the process gets to unwind before it exits hard (see StopSignal.hard_exit_s).
+HARD_EXIT_CODE = 130
+
+
+@dataclass
+class StopSignal:
+    """First signal: stop taking work. Second: stop now.
+
+    `hard_exit_s` (the CLI sets it; tests do not): after the second signal, the process exits with code 130 that
+    many seconds later even if something will not unwind (a thread stuck in a call). The store is safe with that,
+    as with a kill: every write is a committed transaction.
+    """
+
+    graceful: asyncio.Event = field(default_factory=asyncio.Event)
+    forced: asyncio.Event = field(default_factory=asyncio.Event)
+    hard_exit_s: float | None = None
+    since: float | None = None  # time.monotonic() of the first signal
+
+    def trigger(self) -> None:
+        if self.graceful.is_set():
+            if self.forced.is_set():
+                return
+            log.warning("second stop signal: stopping now")
+            self.forced.set()
+            if self.hard_exit_s is not None:
+                timer = threading.Timer(self.hard_exit_s, os._exit, (HARD_EXIT_CODE,))
+                timer.daemon = True
+                timer.start()
+        else:
+            log.info("stopping: finishing the work in hand (send the signal again to stop at once)")
+            self.since = time.monotonic()
+            self.graceful.set()
+
+    def install(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self.trigger)
+
+
+@dataclass
+class Health:
+    started_at: float = field(default_factory=time.monotonic)
+    last_pass_at: datetime | None = None
+    last_pass_error: str | None = None
+    worked: int = 0
+
+    def view(self, queue: WorkQueue, extra: Callable[[], dict[str, Any]] | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "alive": True,
+            "uptime_s": round(time.monotonic() - self.started_at, 1),
+            "last_successful_pass": self.last_pass_at.isoformat() if self.last_pass_at else None,
+            "last_pass_error": self.last_pass_error,
+            "queued": queue.waiting(),
+            "working": sorted(queue.busy()),
+            "requests_worked": self.worked,
+        }
+        if extra is not None:
+            body.update(extra())
+        return body
+
+
+class Daemon:
+    def __init__(self, settings: Settings, bridge: Bridge) -> None:
+        self.settings = settings
+        self.bridge = bridge
+        self.queue = WorkQueue()
+        self._follow_soon = asyncio.Event()
+        self.health = Health()
+        self.server: uvicorn.Server | None = None
+
+    def web_app(self) -> Any:
+        return create_app(
+            submit=self.queue.submit,
+            health=lambda: self.health.view(self.queue, self.bridge.health_details),
+            secret=self.settings.webhook.secret.get_secret_value(),
+        )
+
+    async def run(self, stop: StopSignal, *, ready: Callable[[Daemon], Awaitable[None]] | None = None) -> None:
+        """Start, run until the first stop signal, then stop (see the module docstring)."""
+        watch = asyncio.ensure_future(self._on_stop(stop))
+        try:
+            if await self._phase(self._start(), stop):
+                await self._serve(stop, ready)
+        finally:
+            watch.cancel()
+        log.info("stopped", worked=self.health.worked, forced=stop.forced.is_set())
+
+    async def _on_stop(self, stop: StopSignal) -> None:
+        await stop.graceful.wait()
+        self.queue.close()  # no new work: webhooks and the poller are refused from now on
+        self.bridge.stopping = True  # requests in hand end at their next step boundary
+
+    async def _start(self) -> None:
+        """Settle what a crash or kill left half done, then queue the requests a stop interrupted."""
+        await self.bridge.reconcile()
+        async with self.bridge.sessions() as session:
+            records = await repo.list_requests(session)
+        for record in records:
+            if record.state in (RequestState.WORKING, RequestState.NEW):
+                self.queue.submit(record.id, "resume")
+
+    async def _serve(self, stop: StopSignal, ready: Callable[[Daemon], Awaitable[None]] | None) -> None:
+        tasks = [asyncio.create_task(self._worker(n), name=f"worker-{n}") for n in range(self.settings.run.concurrency)]
+        tasks.append(asyncio.create_task(self._poller(stop), name="poller"))
+        tasks.append(asyncio.create_task(self._follower(stop), name="follower"))
+        try:
+            if self.settings.server.enabled:
+                await self._phase(self._start_server(), stop)
+            if ready is not None and not stop.graceful.is_set():
+                await ready(self)
+            await stop.graceful.wait()
+            await self._phase(self._stop_server(), stop)
+            # Workers end after their current step; the poller and the follower after their current round.
+            await self._phase(asyncio.gather(*tasks, return_exceptions=True), stop)
+        finally:
+            for task in tasks:
+                task.cancel()
+            # Cancelled tasks unwind at their next await; do not wait long for one that will not.
+            await asyncio.wait(tasks, timeout=2.0)
+            if self.server is not None and not self._server_task.done():
+                self.server.force_exit = True
+                self._server_task.cancel()
+
+    def _grace_left(self, stop: StopSignal) -> float | None:
+        """Seconds left of the grace period; None before the first signal."""
+        if stop.since is None:
+            return None
+        return max(0.0, stop.since + self.settings.run.grace_s - time.monotonic())
+
+    async def _phase(self, work: Coroutine[Any, Any, Any] | asyncio.Future[Any], stop: StopSignal) -> bool:
+        """Run `work` until it ends, the grace period (once a stop began) runs out or the second signal comes, and
+        cancel it in the last two cases. True when it ended by itself; its exception, if any, is raised."""
+        task = asyncio.ensure_future(work)
+        forced = asyncio.ensure_future(stop.forced.wait())
+        graceful = asyncio.ensure_future(stop.graceful.wait())
+        try:
+            while not task.done() and not stop.forced.is_set():
+                left = self._grace_left(stop)
+                if left == 0.0:
+                    log.warning("grace period over: stopping the work still in hand")
+                    break
+                waiting: set[asyncio.Future[Any]] = {task, forced}
+                if left is None:
+                    waiting.add(graceful)  # wake when a stop begins, to bound the wait by the grace period
+                await asyncio.wait(waiting, timeout=left, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            forced.cancel()
+            graceful.cancel()
+        if task.done():
+            if not task.cancelled() and (error := task.exception()) is not None:
+                raise error
+            return True
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await asyncio.wait_for(asyncio.shield(task), timeout=2.0)
+        return False
+
+    async def _worker(self, number: int) -> None:
+        while True:
+            request_id = await self.queue.take()
+            if request_id is None:
+                return
+            try:
+                result = await self.bridge.work_request(request_id)
+                self.health.worked += 1
+                if result is not None and result.state is RequestState.DOWNLOADING:
+                    self._follow_soon.set()  # a new download: look at it soon, not after an idle round's wait
+            except ServiceError as exc:
+                log.warning("request could not be worked", request_id=request_id, error=str(exc))
+            except Exception:  # a bug in one request must not kill the worker
+                log.exception("request crashed", request_id=request_id)
+            finally:
+                self.queue.finish(request_id)
+
+    async def _poller(self, stop: StopSignal) -> None:
+        """Every poll interval: queue every approved request whose retry time has come (the webhook safety net).
+
+        Each round first settles intents an error left unsettled (a timed-out add, an undo Real-Debrid refused),
+        so they never wait for a restart; a probe also settles those of its own hash before adding it.
+        """
+        while not stop.graceful.is_set():
+            try:
+                await self.bridge.reconcile()
+                for request_id in await self.bridge.due_request_ids():
+                    self.queue.submit(request_id, "poll")
+                self.health.last_pass_at = datetime.now(UTC)
+                self.health.last_pass_error = None
+            except ServiceError as exc:
+                self.health.last_pass_error = str(exc)
+                log.warning("poll failed", error=str(exc))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.graceful.wait(), timeout=self.settings.run.poll_interval_s)
+
+    async def _follower(self, stop: StopSignal) -> None:
+        """Follow the downloads seerbridge started, at a cadence the tracker chooses."""
+        while not stop.graceful.is_set():
+            try:
+                delay = await self.bridge.follow_downloads()
+            except ServiceError as exc:
+                log.warning("following downloads failed", error=str(exc))
+                delay = 60.0
+            self._follow_soon.clear()
+            woken = asyncio.ensure_future(self._follow_soon.wait())
+            stopping = asyncio.ensure_future(stop.graceful.wait())
+            await asyncio.wait([woken, stopping], timeout=delay, return_when=asyncio.FIRST_COMPLETED)
+            woken.cancel()
+            stopping.cancel()
+            if self._follow_soon.is_set():
+                # Give the new download the shortest round wait, so its first look is not immediate either.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.graceful.wait(), timeout=self.settings.follow.min_interval_s)
+
+    async def _start_server(self) -> None:
+        cfg = self.settings.server
+        config = uvicorn.Config(
+            self.web_app(),
+            host=cfg.host,
+            port=cfg.port,
+            log_config=None,
+            access_log=False,
+            timeout_graceful_shutdown=max(1, int(self.settings.run.grace_s)),
+        )
+        server = uvicorn.Server(config)
+        server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
+        self._server_task = asyncio.create_task(server.serve(), name="web")
+        while not server.started:
+            if self._server_task.done():
+                raise RuntimeError(f"cannot listen on {cfg.host}:{cfg.port}")
+            await asyncio.sleep(0.01)
+        self.server = server
+        log.info("listening", url=f"http://{cfg.host}:{self.port}")
+
+    @property
+    def port(self) -> int | None:
+        if self.server is None or not self.server.servers:
+            return None
+        port: int = self.server.servers[0].sockets[0].getsockname()[1]
+        return port
+
+    async def _stop_server(self) -> None:
+        if self.server is not None:
+            self.server.should_exit = True
+            with contextlib.suppress(Exception):
+                await self._server_task

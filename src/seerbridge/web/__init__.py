@@ -1,0 +1,1 @@
+"""seerbridge's own HTTP surface: Seerr webhooks and health."""

@@ -1,0 +1,178 @@
+"""The FastAPI app: `POST /webhook/seerr` (shared secret) and `GET /healthz`; it never crashes on input.
+
+Approvals start work on that request at once through `submit`, which coalesces duplicates (Seerr may notify
+twice). Polling stays the safety net, so a lost webhook only delays work.
+
+Answers: 202 work queued (or already queued), 200 test or ignored type, 400 not JSON, 401 wrong or missing
+secret (checked before the body is read), 413 body over `MAX_BODY_BYTES`, 422 JSON of the wrong shape. The body
+is parsed by hand rather than by a FastAPI body parameter so that each refusal carries our own clear message;
+the OpenAPI document still describes it (`_document_webhook`).
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import Callable
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ValidationError
+
+from seerbridge.web.webhook import WORK_TYPES, SeerrWebhook
+
+log = structlog.get_logger("seerbridge.web")
+
+Submit = Callable[[int, str], bool]
+"""submit(request_id, why) -> True when queued, False when it was already waiting or running."""
+Health = Callable[[], dict[str, Any]]
+
+MAX_BODY_BYTES = 1 << 20
+"""Seerr's bodies are a few kB (the message is cut at 500 characters); anything far larger is not Seerr."""
+WEBHOOK_PATH = "/webhook/seerr"
+
+
+class WebhookAnswer(BaseModel):
+    status: str
+    detail: str = ""
+    request_id: int | None = None
+    queued: bool | None = None
+
+
+class TooLarge(Exception):
+    pass
+
+
+def _authorized(given: str | None, secret: str) -> bool:
+    # Without a secret, nobody is let in: an open webhook would let anyone trigger Real-Debrid calls.
+    return bool(secret) and given is not None and hmac.compare_digest(given.encode(), secret.encode())
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _parse_json(raw: bytes) -> Any:
+    """The JSON value in `raw`; ValueError for anything that is not strict JSON (NaN, bad UTF-8, absurd depth)."""
+    try:
+        return json.loads(raw, parse_constant=_reject_constant)
+    except RecursionError as exc:  # json's C scanner recurses once per nesting level
+        raise ValueError("nested too deeply") from exc
+    # ValueError covers JSONDecodeError, UnicodeDecodeError and ints past Python's digit limit.
+
+
+async def _read_capped(request: Request) -> bytes:
+    declared = request.headers.get("content-length", "")
+    if declared.isascii() and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise TooLarge
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise TooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def create_app(*, submit: Submit, health: Health, secret: str) -> FastAPI:
+    app = FastAPI(title="seerbridge", version="1", docs_url=None, redoc_url=None)
+
+    @app.post(
+        WEBHOOK_PATH,
+        status_code=202,
+        response_model=WebhookAnswer,
+        responses={
+            200: {"model": WebhookAnswer, "description": "Test notification, or a type that needs no work"},
+            202: {"model": WebhookAnswer, "description": "Work on the request is queued (or already queued)"},
+            400: {"model": WebhookAnswer, "description": "The body is not JSON"},
+            401: {"model": WebhookAnswer, "description": "Wrong or missing Authorization header"},
+            413: {"model": WebhookAnswer, "description": "The body is too large"},
+            422: {"model": WebhookAnswer, "description": "JSON, but not a Seerr webhook body"},
+        },
+    )
+    async def seerr_webhook(request: Request) -> JSONResponse:
+        """A Seerr webhook notification in the default template; approvals start work on that request."""
+        if not _authorized(request.headers.get("authorization"), secret):
+            log.warning("webhook refused: wrong or missing Authorization header")
+            return _answer(401, "unauthorized", "wrong or missing Authorization header")
+        try:
+            raw = await _read_capped(request)
+        except TooLarge:
+            return _answer(413, "too_large", f"the body is over {MAX_BODY_BYTES} bytes")
+        try:
+            data = _parse_json(raw)
+        except ValueError as exc:
+            return _answer(400, "bad_request", f"the body is not JSON ({_short(str(exc))})")
+        try:
+            hook = SeerrWebhook.model_validate(data)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"]) or "body"
+            more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+            return _answer(422, "invalid", f"{where}: {first['msg']}{more}")
+        kind = hook.notification_type
+        if kind == "TEST_NOTIFICATION":
+            log.info("webhook test received")
+            return _answer(200, "ok", "test notification received")
+        if kind not in WORK_TYPES:
+            return _answer(200, "ignored", f"{kind} needs no work")
+        request_id = hook.request_id()
+        if request_id is None:
+            return _answer(422, "invalid", f"request.request_id must be a positive number for {kind}")
+        queued = submit(request_id, f"webhook {kind}")
+        log.info("webhook", type=kind, request_id=request_id, queued=queued)
+        return _answer(202, "accepted", "queued" if queued else "already queued", request_id, queued)
+
+    @app.get("/healthz", responses={503: {"description": "The daemon reports itself not alive"}})
+    async def healthz() -> JSONResponse:
+        """Liveness and the last successful pass; 503 when the daemon says it is not alive."""
+        body = health()
+        return JSONResponse(body, status_code=200 if body.get("alive", True) else 503)
+
+    _document_webhook(app)
+    return app
+
+
+def _document_webhook(app: FastAPI) -> None:
+    """Put the webhook's body schema and its shared-secret header into the app's OpenAPI document."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        document = generate()
+        body = SeerrWebhook.model_json_schema(ref_template="#/components/schemas/{model}")
+        components = document.setdefault("components", {})
+        schemas = components.setdefault("schemas", {})
+        schemas.update(body.pop("$defs", {}))
+        schemas["SeerrWebhook"] = body
+        components.setdefault("securitySchemes", {})["seerrSecret"] = {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "The shared secret (SEERBRIDGE_WEBHOOK__SECRET), set as Seerr's Authorization Header.",
+        }
+        operation = document["paths"][WEBHOOK_PATH]["post"]
+        operation["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SeerrWebhook"}}},
+        }
+        operation["security"] = [{"seerrSecret": []}]
+        app.openapi_schema = document
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _short(text: str, limit: int = 120) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _answer(
+    status: int, word: str, detail: str, request_id: int | None = None, queued: bool | None = None
+) -> JSONResponse:
+    body = WebhookAnswer(status=word, detail=detail, request_id=request_id, queued=queued)
+    return JSONResponse(body.model_dump(exclude_none=True), status_code=status)

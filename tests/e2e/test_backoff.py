@@ -1,0 +1,79 @@
+"""Backoff: what finds nothing waits longer each time, survives restarts, and comes back when an episode airs."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from typer.testing import CliRunner
+
+from seerbridge.cli import app
+from seerbridge.domain.states import RequestState
+from seerbridge.pipeline import backoff
+from tests.e2e.conftest import E2E, request_record
+
+NOTHING = 107  # Inception: nothing acceptable
+AIRING = 105  # The Lighthouse Keepers: E1-E4 aired, E5 airs 2026-12-01
+CACHED = 101
+
+
+async def test_nothing_found_climbs_the_ladder_and_is_not_due_meanwhile(demo: E2E) -> None:
+    clock = demo.world.clock
+    minutes = demo.settings.backoff.request_minutes
+    async with demo.bridge() as bridge:
+        await bridge.run_pass()
+        record = await request_record(demo, NOTHING)
+        assert record.state is RequestState.NO_RELEASE
+        assert record.backoff_step == 1
+        assert record.next_attempt_at is not None
+        expected = clock.now() + timedelta(minutes=minutes[0])
+        assert abs(record.next_attempt_at - expected) < timedelta(seconds=5)
+        due = await bridge.due_request_ids()
+        assert NOTHING not in due
+        assert CACHED in due  # settled requests stay on the normal poll
+        clock.advance(minutes[0] * 60 + 1)
+        assert NOTHING in await bridge.due_request_ids()
+        await bridge.work_request(NOTHING)
+    record = await request_record(demo, NOTHING)
+    assert record.backoff_step == 2
+    assert record.next_attempt_at is not None
+    wait = record.next_attempt_at - clock.now()
+    assert timedelta(minutes=minutes[1] - 1) < wait <= timedelta(minutes=minutes[1])
+
+
+async def test_the_schedule_survives_a_restart(demo: E2E) -> None:
+    await demo.run()
+    first = await request_record(demo, NOTHING)
+    async with demo.bridge() as bridge:  # a new process on the same store
+        assert NOTHING not in await bridge.due_request_ids()
+    again = await request_record(demo, NOTHING)
+    assert (again.next_attempt_at, again.backoff_step) == (first.next_attempt_at, first.backoff_step)
+
+
+async def test_success_resets_and_a_new_air_date_makes_it_due(demo: E2E) -> None:
+    await demo.run()
+    airing = await request_record(demo, AIRING)
+    assert airing.state is RequestState.FULFILLED
+    assert (airing.next_attempt_at, airing.backoff_step) == (None, 0)
+    assert str(airing.next_air_date) == "2026-12-01"
+    # Even far inside a wait, the day E5 airs makes the request due; the day before does not.
+    aired = demo.world.clock.now() + timedelta(days=7)  # 2026-12-01
+    assert backoff.is_due(aired + timedelta(days=365), airing.next_air_date, aired)
+    day_before = aired - timedelta(days=1)
+    assert not backoff.is_due(day_before + timedelta(days=365), airing.next_air_date, day_before)
+
+
+def test_retry_clears_the_wait(demo: E2E) -> None:
+    import asyncio
+
+    asyncio.run(demo.run())
+    before = asyncio.run(request_record(demo, NOTHING))
+    assert before.next_attempt_at is not None
+    runner = CliRunner()
+    env = {"SEERBRIDGE_DATABASE__URL": demo.settings.database.url.get_secret_value()}
+    result = runner.invoke(app, ["retry", str(NOTHING)], env=env)
+    assert result.exit_code == 0, result.output
+    after = asyncio.run(request_record(demo, NOTHING))
+    assert (after.next_attempt_at, after.backoff_step) == (None, 0)
+    unknown = runner.invoke(app, ["retry", "999"], env=env)
+    assert unknown.exit_code == 1
+    assert "knows no request 999" in unknown.output
