@@ -36,7 +36,7 @@ from seerbridge.web.app import create_app
 log = structlog.get_logger("seerbridge.daemon")
 
 
-# After a forced stop, seconds the process gets to unwind before it exits hard (see StopSignal.hard_exit_s).
+# The exit code of a stop forced by a second signal (128 + SIGINT, as a shell reports Ctrl-C).
 HARD_EXIT_CODE = 130
 
 
