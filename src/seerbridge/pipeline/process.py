@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import structlog
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from seerbridge.config import Settings
@@ -229,6 +230,9 @@ class Bridge:
             return self.settings.follow.max_interval_s
         if self._cycle is not None:
             self._cycle.prober.bad_hashes.update(report.bad)  # the current cycle's judge rejects them at once
+        if report.finished or report.failed or report.missing:
+            self.slots.freed()  # a download slot on Real-Debrid is free again: new torrents may go
+        await self.record_services()
         return report.delay
 
     def health_details(self) -> dict[str, Any]:
@@ -261,10 +265,14 @@ class Bridge:
         health = self.service_health()
         if health == self._services_written:
             return
-        self._services_written = health
         payload = {"as_of": datetime.now(UTC).isoformat(timespec="seconds"), "services": health}
-        async with self.sessions.begin() as session:
-            await repo.set_state(session, "services", json.dumps(payload))
+        try:
+            async with self.sessions.begin() as session:
+                await repo.set_state(session, "services", json.dumps(payload))
+        except SQLAlchemyError as exc:  # only `status` reads it: never worth failing the work for
+            log.warning("could not record the services' condition", error=redact(str(exc)))
+            return
+        self._services_written = health
 
     def _down_for(self, exc: ServiceError) -> float | None:
         """Seconds until the service behind `exc` may be called again, when it failed as "down or paused"."""

@@ -46,6 +46,15 @@ Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
 
 
+class LongPause(Exception):
+    """A pause is in force that is longer than the caller may wait."""
+
+    def __init__(self, seconds: float, reason: str) -> None:
+        self.seconds = seconds
+        self.reason = reason
+        super().__init__(f"paused for {seconds:.0f}s ({reason})")
+
+
 class Pacer:
     """Slots for one client's calls; see the module docstring for the rules. `limit` 0 means no pacing (pauses only)."""
 
@@ -116,11 +125,17 @@ class Pacer:
 
     # ----- acting -----
 
-    async def acquire(self) -> float:
-        """Wait for a slot and take it; returns the clock reading at which it was granted. Waiters go in turn."""
+    async def acquire(self, *, max_pause_s: float | None = None) -> float:
+        """Wait for a slot and take it; returns the clock reading at which it was granted. Waiters go in turn.
+
+        With `max_pause_s`, a pause longer than that (one that began while this call waited, too) raises
+        `LongPause` instead of holding the caller.
+        """
         async with self._lock:
             while True:
                 now = self._clock()
+                if max_pause_s is not None and self.paused_for > max_pause_s:
+                    raise LongPause(self.paused_for, self._pause_reason)
                 wait = self._earliest(now) - now
                 if wait <= 0:
                     break
@@ -177,8 +192,9 @@ class SlotGate:
 
     Nothing is known until Real-Debrid refuses a selection with 509 / `too_many_active_downloads` (21): then the
     gate closes (`full`). While it is closed, no new torrent is added, cached or not: a probe of a cached release
-    also takes a slot for the moment of `selectFiles` (the emulator, like RD, refuses the selection when all are in
-    use), so it would only spend four calls to meet the same 509 and delete the torrent again. Torrents already in
+    asks for a slot at `selectFiles` (RD's notes name no exception for cached torrents, and the emulator refuses any
+    selection while all are in use), so it would only spend four calls to meet the same 509 and delete the torrent
+    again. Uncached downloads wait the same way; they are the ones that hold slots for hours. Torrents already in
     the account are still reused (no slot needed). Every `recheck_s` one caller looks at the active count (one
     call); a free slot, or `freed()` (a followed download ended), opens the gate again.
     """
@@ -309,4 +325,4 @@ class DailyBudget:
                 await self._store.spend(day, self.service, endpoint)
 
 
-__all__ = ["CallCountStore", "DailyBudget", "Pacer", "ReadSlots", "SlotGate", "seconds_to_next_day"]
+__all__ = ["CallCountStore", "DailyBudget", "LongPause", "Pacer", "ReadSlots", "SlotGate", "seconds_to_next_day"]

@@ -44,7 +44,7 @@ from seerbridge.errors import (
 )
 from seerbridge.redact import redact
 from seerbridge.services.breaker import CircuitBreaker
-from seerbridge.services.budget import Pacer
+from seerbridge.services.budget import LongPause, Pacer
 from seerbridge.services.calls import CallLedger, active_ledgers
 
 log = structlog.get_logger("seerbridge.http")
@@ -282,17 +282,28 @@ class ServiceHttp:
             return self._may_retry(exc)
         return isinstance(exc, ServiceUnreachable) and exc.error == "connect_error"
 
-    def _refuse_if_paused(self, endpoint: str) -> None:
-        paused = self.pacer.paused_for
-        if paused > self.policy.retry_timeout_s:
-            reason = self.pacer.pause_reason or "a pause"
-            raise Paused(
-                self.service,
-                endpoint,
-                f"calls paused for {paused:.0f}s more ({reason})",
-                error="paused",
-                retry_after=round(paused, 1),
-            )
+    def refuse_if_down(self, endpoint: str) -> None:
+        """Raise now what a call would meet before being sent (an open breaker, a long pause), without waiting:
+        for a caller that spends a budget before calling."""
+        self.breaker.refuse_if_open(endpoint)
+        if self.pacer.paused_for > self.policy.retry_timeout_s:
+            raise self._paused(endpoint, self.pacer.paused_for, self.pacer.pause_reason)
+
+    def _paused(self, endpoint: str, seconds: float, reason: str) -> Paused:
+        return Paused(
+            self.service,
+            endpoint,
+            f"calls paused for {seconds:.0f}s more ({reason or 'a pause'})",
+            error="paused",
+            retry_after=round(seconds, 1),
+        )
+
+    async def _take_slot(self, endpoint: str) -> None:
+        """A slot from the pacer; a pause longer than one call's retry budget raises Paused instead of waiting."""
+        try:
+            await self.pacer.acquire(max_pause_s=self.policy.retry_timeout_s)
+        except LongPause as pause:
+            raise self._paused(endpoint, pause.seconds, pause.reason) from None
 
     async def _send_once(
         self,
@@ -306,9 +317,8 @@ class ServiceHttp:
         headers: Mapping[str, str] | None,
         ok: tuple[int, ...],
     ) -> httpx.Response:
-        self._refuse_if_paused(endpoint)
         self.breaker.refuse_if_open(endpoint)
-        await self.pacer.acquire()
+        await self._take_slot(endpoint)
         trial = self.breaker.admit(endpoint)  # it may have opened while we waited for the slot
         self.ledger.record(self.service, endpoint)
         for ledger in active_ledgers():

@@ -358,6 +358,7 @@ class TorrentioClient(ServiceClient):
         )
 
     async def _streams(self, path: str, *, endpoint: str) -> list[Stream]:
+        self._http.refuse_if_down(endpoint)  # a call refused unsent must not spend the day's budget
         await self.budget.spend(endpoint)
         response = await self._http.request("GET", path, endpoint=endpoint, ok=(200, 429))
         if response.status_code == 429:
