@@ -159,17 +159,7 @@ class Acquirer:
         verdicts = judge(first, wanted)
         self._remember(outcome, verdicts)
         packs = [v for v in verdicts if v.accepted and v.is_pack]
-        for verdict in probe_order(packs, self.ladder)[: self.settings.max_probes]:
-            target = Wanted(wanted.title, wanted.season, frozenset(remaining), wanted.is4k)
-            result = await self.prober.probe(
-                verdict, target, request_id=self.request_id, min_share=self.settings.pack_min_share
-            )
-            outcome.probes[verdict.candidate.info_hash] = result
-            if result.kept:
-                self._take(outcome, result, remaining)
-                break
-            if result.outcome is ProbeOutcome.NO_SLOT:
-                break
+        await self._first_kept(packs, wanted, outcome, remaining, min_share=self.settings.pack_min_share)
         all_verdicts = list(verdicts)
         for episode in sorted(remaining):
             if episode not in remaining:
@@ -180,19 +170,31 @@ class Acquirer:
             self._remember(outcome, ep_verdicts)
             all_verdicts.extend(ep_verdicts)
             fresh = [v for v in ep_verdicts if v.accepted and v.candidate.info_hash not in outcome.probes]
-            for verdict in probe_order(fresh, self.ladder)[: self.settings.max_probes]:
-                # Ask for every remaining episode the release holds, not only this one.
-                wide = Wanted(wanted.title, wanted.season, frozenset(remaining), wanted.is4k)
-                result = await self.prober.probe(verdict, wide, request_id=self.request_id)
-                outcome.probes[verdict.candidate.info_hash] = result
-                if result.kept:
-                    self._take(outcome, result, remaining)
-                    break
-                if result.outcome is ProbeOutcome.NO_SLOT:
-                    break
+            await self._first_kept(fresh, wanted, outcome, remaining)
         if remaining and self.settings.allow_uncached:
             await self._uncached_season(wanted, all_verdicts, outcome, remaining)
         return self._season_result(wanted, outcome, remaining, all_verdicts)
+
+    async def _first_kept(
+        self,
+        verdicts: list[Verdict],
+        wanted: Wanted,
+        outcome: ItemOutcome,
+        remaining: set[int],
+        *,
+        min_share: float = 0.0,
+    ) -> None:
+        """Probe in order until one release is kept for the season (at most `max_probes`)."""
+        for verdict in probe_order(verdicts, self.ladder)[: self.settings.max_probes]:
+            # Ask for every remaining episode the release holds, not only the one searched for.
+            target = Wanted(wanted.title, wanted.season, frozenset(remaining), wanted.is4k)
+            result = await self.prober.probe(verdict, target, request_id=self.request_id, min_share=min_share)
+            outcome.probes[verdict.candidate.info_hash] = result
+            if result.kept:
+                self._take(outcome, result, remaining)
+                return
+            if result.outcome is ProbeOutcome.NO_SLOT:
+                return
 
     async def _uncached_season(
         self, wanted: Wanted, verdicts: list[Verdict], outcome: ItemOutcome, remaining: set[int]
