@@ -26,6 +26,8 @@ class Plan:
     keys: list[str] = field(default_factory=list)  # every work item the request involves, wanted now or not
     next_air: date | None = None  # the earliest requested episode still to air: the request is due again then
     unsearchable: bool = False  # the catalogue lacks what a search needs (an IMDb id): no release can be found
+    held_by_us: bool = False  # something left out because seerbridge's own torrents already hold it
+    not_out_yet: bool = False  # something left out because it has not been released or aired
 
     @property
     def nothing_missing(self) -> bool:
@@ -116,10 +118,12 @@ async def plan_request(
         plan.keys.append(wanted.key)
         if title.premiere is not None and title.premiere > today:
             plan.notes.append(f"not released yet ({title.premiere.isoformat()})")
+            plan.not_out_yet = True
         elif await library.has_movie(title):
             plan.notes.append("already in Jellyfin")
         elif await owned(wanted.key):
             plan.notes.append("already on Real-Debrid (added by seerbridge)")
+            plan.held_by_us = True
         else:
             plan.wanted.append(wanted)
         return plan
@@ -134,6 +138,7 @@ async def plan_request(
         if not aired:
             extra = f" ({len(undated)} without an air date)" if undated else ""
             plan.notes.append(f"season {number}: no episode has aired{extra}")
+            plan.not_out_yet = True
             continue
         missing = aired - present.get(number, set())
         if not missing:
@@ -145,6 +150,7 @@ async def plan_request(
         still = frozenset(missing - mine)
         if not still:
             plan.notes.append(f"season {number}: seerbridge already has the missing episodes on Real-Debrid")
+            plan.held_by_us = True
             continue
         plan.wanted.append(Wanted(title=title, season=number, episodes=still, is4k=request.is4k))
     return plan

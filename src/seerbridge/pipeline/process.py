@@ -519,20 +519,21 @@ class Bridge:
         return False
 
     async def _settled_without_work(self, request: MediaRequest, title: Title, plan: Plan) -> RequestResult:
-        notes = plan.notes
-        reason = "; ".join(notes) or "nothing missing"
-        if any("seerbridge" in n for n in notes):
+        reason = "; ".join(plan.notes) or "nothing missing"
+        if plan.held_by_us:
             # Done in an earlier pass (maybe for another request): the reason worth showing is that decision.
             async with self.sessions() as session:
                 latest = [await repo.latest_decision_of_item(session, key) for key in plan.keys]
             reason = "; ".join(d.summary for d in latest if d is not None) or reason
         if await self._downloading(request.id):
-            return RequestResult(request.id, title.title, RequestState.DOWNLOADING, reason)
-        if any("seerbridge" in n for n in notes):
-            return RequestResult(request.id, title.title, RequestState.FULFILLED, reason)
-        if plan.unsearchable or any(("aired" in n or "released" in n) and "every" not in n for n in notes):
-            return RequestResult(request.id, title.title, RequestState.NO_RELEASE, reason)
-        return RequestResult(request.id, title.title, RequestState.ALREADY_AVAILABLE, reason)
+            state = RequestState.DOWNLOADING
+        elif plan.held_by_us:
+            state = RequestState.FULFILLED
+        elif plan.unsearchable or plan.not_out_yet:
+            state = RequestState.NO_RELEASE
+        else:
+            state = RequestState.ALREADY_AVAILABLE
+        return RequestResult(request.id, title.title, state, reason)
 
     def _combine(
         self, request: MediaRequest, title: Title, outcomes: list[ItemOutcome], notes: list[str]
