@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 from seerbridge.cli import app
 from seerbridge.domain.states import RequestState
 from seerbridge.pipeline import backoff
+from seerbridge.sandbox.middleware import FaultPlan
 from tests.e2e.conftest import E2E, request_record
 
 NOTHING = 107  # Inception: nothing acceptable
@@ -77,3 +78,16 @@ def test_retry_clears_the_wait(demo: E2E) -> None:
     unknown = runner.invoke(app, ["retry", "999"], env=env)
     assert unknown.exit_code == 1
     assert "knows no request 999" in unknown.output
+
+
+async def test_a_fulfilled_request_stays_fulfilled_when_a_re_check_meets_an_outage(demo: E2E) -> None:
+    await demo.run()
+    assert (await request_record(demo, CACHED)).state is RequestState.FULFILLED
+    # Seerr answers the request itself, then fails every attempt to read the movie's details.
+    demo.world.control("seerr").set_plan(FaultPlan(error_rate=1.0, path_pattern=r"/movie/"))
+    async with demo.bridge() as bridge:
+        result = await bridge.work_request(CACHED)
+    assert result is not None and result.state is RequestState.FULFILLED
+    record = await request_record(demo, CACHED)
+    assert record.state is RequestState.FULFILLED and record.next_attempt_at is None
+    assert record.last_error is not None and "seerr" in record.last_error and "503" in record.last_error

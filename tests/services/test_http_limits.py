@@ -212,21 +212,32 @@ def test_successes_shrink_the_429_penalty_again() -> None:
 
 
 async def test_the_pace_after_a_429_is_slower_for_real() -> None:
-    stamps: list[float] = []
+    # Gaps are measured between the slots the pacer grants, on the real clock: what the service sees can only be
+    # later (a busy event loop may delay one send, after which the next slot is already due), never earlier.
+    granted: list[float] = []
+    arrived: list[float] = []
+
+    class RecordingPacer(Pacer):
+        async def acquire(self, *, max_pause_s: float | None = None) -> float:
+            granted.append(await super().acquire(max_pause_s=max_pause_s))
+            return granted[-1]
+
     answers = iter([200, 200, 429] + [200] * 10)
 
     def answer(request: httpx.Request) -> httpx.Response:
-        stamps.append(time.monotonic())
+        arrived.append(time.monotonic())
         return httpx.Response(next(answers), json={})
 
     policy = ServiceSettings(rate_limit_per_min=1200, rate_margin_s=0, rate_limited_pause_s=0.05)  # 50 ms apart
-    http = ServiceHttp("svc", "http://svc.test", policy, transport=httpx.MockTransport(answer))
+    pacer = RecordingPacer(1200, margin_s=0, pause_s=0.05)
+    http = ServiceHttp("svc", "http://svc.test", policy, transport=httpx.MockTransport(answer), pacer=pacer)
     for _ in range(6):
         await http.request("GET", "x", endpoint="x")
-    gaps = [b - a for a, b in itertools.pairwise(stamps)]
-    assert all(g >= 0.045 for g in gaps[:2])
-    assert gaps[2] >= 0.095  # the retry after the 429: the pause, and the slower pace
-    assert all(g >= 0.095 for g in gaps[3:]), gaps  # half the pace: 100 ms apart
+    assert len(granted) == len(arrived) == 7 and all(a >= g for g, a in zip(granted, arrived, strict=True))
+    gaps = [b - a for a, b in itertools.pairwise(granted)]
+    assert all(g >= 0.049 for g in gaps[:2]), gaps
+    assert gaps[2] >= 0.099, gaps  # the retry after the 429: the pause, and the slower pace
+    assert all(g >= 0.099 for g in gaps[3:]), gaps  # half the pace: 100 ms apart
 
 
 async def test_every_attempt_takes_a_slot() -> None:

@@ -350,13 +350,20 @@ class Bridge:
             )
             await repo.set_request_state(session, request.id, RequestState.WORKING)
         down_for: float | None = None  # a service is down or paused: seconds until it may be called again
+        settled_error: str | None = None
         ctx.prober.slot_waits.discard(request.id)
         try:
             with attribute_calls(ledger):
                 result = await self._work(request, ctx, ledger)
         except ServiceError as exc:
-            result = RequestResult(request.id, label, RequestState.FAILED, redact(str(exc)))
             down_for = self._down_for(exc)
+            if before is not None and before.state in backoff.SETTLED_OK:
+                # A re-check that could not finish changes nothing already settled (a fulfilled request stays
+                # fulfilled through a Seerr hiccup); the error is kept for `status`, and the next poll looks again.
+                result = RequestResult(request.id, before.title, before.state, before.reason or "")
+                settled_error = redact(str(exc))
+            else:
+                result = RequestResult(request.id, label, RequestState.FAILED, redact(str(exc)))
         except Interrupted:  # shutdown, between two steps: nothing is half done; worked again at the next start
             result = RequestResult(request.id, label, RequestState.NEW, "interrupted by a shutdown; resumes at start")
         except Exception as exc:  # one request's bug must not stop the pass
@@ -364,9 +371,10 @@ class Bridge:
             result = RequestResult(request.id, label, RequestState.FAILED, redact(f"internal error: {exc!r}"))
         result.calls = ledger.as_dict()
         async with self.sessions.begin() as session:
-            error = result.reason if result.state is RequestState.FAILED else None
+            error = result.reason if result.state is RequestState.FAILED else settled_error
             await repo.set_request_state(session, request.id, result.state, reason=result.reason, error=error)
             await repo.add_request_calls(session, request.id, ledger)
+            await repo.add_request_counters(session, request.id, ledger.events)
             record = await repo.get_request(session, request.id)
             step = 0 if record is None or changed else record.backoff_step
             schedule = backoff.after(result.state, step, self.now(), self.settings.backoff.request_minutes)
