@@ -6,7 +6,7 @@ import asyncio
 import signal
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
@@ -167,7 +167,7 @@ def demo(
         shared = ", ".join(f"{svc} {sum(eps.values())}" for svc, eps in report.shared_calls.items())
         states = sorted({r.state.value for r in report.results})
         out.print(f"pass {number}: {len(report.results)} requests ({', '.join(states)}); shared calls: {shared}")
-    for line in result.live:
+    for line in [*result.live, *result.quality]:
         out.print(line)
     dupes = ", ".join(result.duplicate_hashes) or "none"
     out.print(f"torrents added twice: {dupes}")
@@ -230,6 +230,35 @@ def retry(request_id: Annotated[int, typer.Argument(help="The Seerr request id."
     if not asyncio.run(main()):
         _fail(f"seerbridge knows no request {request_id}", 1)
     typer.echo(f"request {request_id} will be worked on the next poll")
+
+
+@app.command()
+def upgrade(
+    everything: Annotated[
+        bool, typer.Option("--all", help="Check every torrent below its cutoff now, whatever its schedule.")
+    ] = False,
+) -> None:
+    """One upgrade round: replaced torrents past their hold deleted, due torrents checked for a better copy."""
+    from seerbridge.report import console, upgrade_table
+    from seerbridge.runtime.bridge import open_bridge
+
+    settings = _settings()
+
+    async def main() -> Any:
+        from seerbridge.pipeline.upgrade import Upgrader
+
+        async with open_bridge(settings) as bridge:
+            return await Upgrader(bridge).round(everything=everything)
+
+    report = asyncio.run(main())
+    if not report.checks and not report.removed:
+        typer.echo("Nothing was due: every torrent is at its cutoff or waits for its next check (--all checks now).")
+    else:
+        console().print(upgrade_table(report))
+    if report.left_for_later:
+        typer.echo(f"{report.left_for_later} due checks left for later rounds (the round's share or budget was spent)")
+    if any(check.outcome == "error" for check in report.checks):
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -347,6 +376,40 @@ def _explain_live(settings: Settings, request_id: int, as_json: bool) -> None:
         out.print(render_table(explanation))
 
 
+@app.command()
+def cleanup(
+    apply: Annotated[bool, typer.Option("--apply", help="Delete what the plan lists (default: only show it).")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")] = False,
+) -> None:
+    """Find redundant torrents in the Real-Debrid account (duplicates, upgraded, covered by a pack, deleted media)."""
+    import json
+
+    from seerbridge.cleanup_report import render_outcome, render_plan
+    from seerbridge.errors import SeerbridgeError
+    from seerbridge.pipeline.cleanup import CleanupOutcome, CleanupPlan, apply_cleanup, plan_cleanup
+    from seerbridge.report import console
+    from seerbridge.runtime.bridge import open_bridge
+
+    settings = _settings()
+
+    async def main() -> tuple[CleanupPlan, CleanupOutcome | None]:
+        async with open_bridge(settings) as bridge:
+            plan = await plan_cleanup(bridge)
+            return plan, (await apply_cleanup(bridge, plan) if apply else None)
+
+    try:
+        plan, outcome = asyncio.run(main())
+    except SeerbridgeError as exc:
+        _fail(str(exc), 1)
+    if as_json:
+        typer.echo(json.dumps({"plan": plan.as_json(), "applied": outcome.as_json() if outcome else None}))
+    else:
+        out = console()
+        for part in render_plan(plan) if outcome is None else render_outcome(plan, outcome):
+            out.print(part)
+    raise typer.Exit(0 if outcome is None or outcome.ok else 1)
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply pending migrations (seerbridge also does this at start-up)."""
@@ -363,6 +426,44 @@ def db_upgrade() -> None:
             await engine.dispose()
 
     typer.echo(f"database schema at {asyncio.run(main())}")
+
+
+@app.command()
+def stats(
+    request: Annotated[int | None, typer.Option("--request", help="Only this Seerr request id.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of a table.")] = False,
+) -> None:
+    """What seerbridge spent and gained: calls, probes, cache hit rates, upgrades, removals, space reclaimed."""
+    import json
+
+    from seerbridge.report import console
+    from seerbridge.stats import Stats, UnknownRequest, gather_stats
+    from seerbridge.stats_report import stats_notes, stats_table
+    from seerbridge.store.db import open_database
+
+    settings = _settings()
+
+    async def main() -> Stats:
+        engine, sessions = await open_database(settings.database.url.get_secret_value())
+        try:
+            return await gather_stats(sessions, request)
+        finally:
+            await engine.dispose()
+
+    try:
+        figures = asyncio.run(main())
+    except UnknownRequest as exc:
+        _fail(str(exc), 1)
+    if as_json:
+        typer.echo(json.dumps(figures.as_json(), ensure_ascii=False))
+        return
+    if not figures.requests:
+        typer.echo("No requests yet: run `seerbridge run --once` (or the daemon) first.")
+        return
+    out = console()
+    out.print(stats_table(figures))
+    for line in stats_notes(figures):
+        out.print(line)
 
 
 @app.command()

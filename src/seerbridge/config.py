@@ -187,6 +187,30 @@ class ProfileSettings(Section):
     )
     exclude_regex: list[str] = Field(default_factory=list, description="A release name matching any is rejected.")
     require_regex: list[str] = Field(default_factory=list, description="When set, a release name must match one.")
+    cutoff_resolution: str | None = Field(
+        None,
+        description="Good enough: a copy at this resolution (and cutoff_quality) is never upgraded; "
+        "unset means the best of `resolutions`.",
+    )
+    cutoff_quality: str | None = Field(
+        None,
+        description="At the cutoff resolution, the least source that is good enough (e.g. WEB-DL: BluRay and WEB-DL "
+        "are, WEBRip is not); unset means any.",
+    )
+
+    @property
+    def cutoff(self) -> str:
+        """The cutoff as words, e.g. '1080p WEB-DL or better'."""
+        resolution = self.cutoff_resolution or self.resolutions[0]
+        return f"{resolution} {self.cutoff_quality or ''}".replace("  ", " ").strip() + " or better"
+
+    @model_validator(mode="after")
+    def _cutoff_on_the_ladders(self) -> ProfileSettings:
+        if self.cutoff_resolution is not None and self.cutoff_resolution not in self.resolutions:
+            raise ValueError(f"cutoff_resolution {self.cutoff_resolution!r} is not one of resolutions")
+        if self.cutoff_quality is not None and self.cutoff_quality.lower() not in {q.lower() for q in self.qualities}:
+            raise ValueError(f"cutoff_quality {self.cutoff_quality!r} is not one of qualities")
+        return self
 
     @field_validator("resolutions")
     @classmethod
@@ -218,14 +242,16 @@ class ProfileSettings(Section):
 
 def _default_profiles() -> dict[str, ProfileSettings]:
     return {
-        "standard": ProfileSettings(),
+        "standard": ProfileSettings(cutoff_quality="WEB-DL"),
         "4k": ProfileSettings(
             resolutions=["2160p", "1080p"], prefer_hdr=True, movie_size_gb=(1.0, 120.0), episode_size_gb=(0.2, 30.0)
         ),
+        # Old titles rarely exist in better than 720p: once there, they are not searched again.
         "classic": ProfileSettings(
             resolutions=["1080p", "720p", "576p", "480p", "unknown"],
             movie_size_gb=(0.2, 40.0),
             episode_size_gb=(0.03, 10.0),
+            cutoff_resolution="720p",
         ),
     }
 
@@ -360,6 +386,60 @@ class FollowSettings(Section):
         return self
 
 
+class To4kSettings(Section):
+    """Upgrade items fulfilled in HD to 4K: the named profile replaces theirs for upgrades, for the chosen kinds and
+    ages only (e.g. recent films, never old series)."""
+
+    enabled: bool = Field(False, description="Look for 4K copies of what was fulfilled in HD.")
+    profile: str = Field("4k", description="The profile upgrades to 4K use (its cutoff is what they aim for).")
+    kinds: list[Literal["movie", "show"]] = Field(
+        default_factory=lambda: list[Literal["movie", "show"]](["movie", "show"]),
+        description="Which libraries: movies, shows or both.",
+    )
+    min_age_years: float | None = Field(None, ge=0, description="Only titles at least this old.")
+    max_age_years: float | None = Field(None, ge=0, description="Only titles at most this old (unknown age: never).")
+
+
+class UpgradeSettings(Section):
+    """Replacing what seerbridge fulfilled below its profile's cutoff with a better cached copy, slowly."""
+
+    enabled: bool = Field(True, description="Re-search items below their profile's cutoff and replace them.")
+    interval_s: float = Field(3600, ge=1, description="Seconds between two looks for items whose check is due.")
+    revisit_days: float = Field(
+        14, gt=0, description="Every item below its cutoff is checked once in this many days (spread out)."
+    )
+    budget_share: float = Field(
+        0.1, gt=0, le=1, description="Most share of Torrentio's daily budget (and of Real-Debrid's pace) upgrades use."
+    )
+    max_probes: int = Field(3, ge=1, le=20, description="Most better candidates probed per check.")
+    keep_replaced_minutes: float = Field(
+        30,
+        ge=0,
+        description="The replaced torrent stays this long after the new one is in Jellyfin's hands "
+        "(a scan to finish, a playback to end); then it is deleted.",
+    )
+    to_4k: To4kSettings = Field(default_factory=To4kSettings)
+
+
+CleanupRule = Literal["duplicates", "superseded", "covered_episodes", "deleted_media"]
+CLEANUP_RULES: tuple[CleanupRule, ...] = ("duplicates", "superseded", "covered_episodes", "deleted_media")
+
+
+class CleanupSettings(Section):
+    """Finding torrents in the Real-Debrid account that nothing needs any more (`seerbridge cleanup`)."""
+
+    rules: list[CleanupRule] = Field(
+        default_factory=lambda: list(CLEANUP_RULES), description="Which kinds of redundancy are looked for."
+    )
+    include_hand_added: list[CleanupRule] = Field(
+        default_factory=list,
+        description="Rules that may also delete torrents seerbridge did not add (added by hand or by another tool). "
+        "Empty: those are never deleted.",
+    )
+    periodic: bool = Field(False, description="Run cleanup inside `seerbridge run` and apply its plan.")
+    interval_h: float = Field(24, gt=0, description="Hours between two periodic cleanups.")
+
+
 class ServerSettings(Section):
     """The HTTP server inside `seerbridge run`: Seerr webhooks and health."""
 
@@ -393,6 +473,8 @@ class Settings(BaseSettings):
     run: RunSettings = Field(default_factory=RunSettings)
     backoff: BackoffSettings = Field(default_factory=BackoffSettings)
     follow: FollowSettings = Field(default_factory=FollowSettings)
+    upgrade: UpgradeSettings = Field(default_factory=UpgradeSettings)
+    cleanup: CleanupSettings = Field(default_factory=CleanupSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
     webhook: WebhookSettings = Field(default_factory=WebhookSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
@@ -402,6 +484,13 @@ class Settings(BaseSettings):
         env_prefix="SEERBRIDGE_", env_nested_delimiter="__", extra="forbid", nested_model_default_partial_update=True
     )
     _toml_path: ClassVar[Path | None] = None
+
+    @model_validator(mode="after")
+    def _to_4k_profile_exists(self) -> Settings:
+        if self.upgrade.to_4k.profile not in self.selection.profiles:
+            name = self.upgrade.to_4k.profile
+            raise ValueError(f"upgrade.to_4k.profile names profile {name!r}, which is not defined")
+        return self
 
     @classmethod
     def settings_customise_sources(

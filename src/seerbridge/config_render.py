@@ -23,6 +23,8 @@ SECTION_HELP = {
     "run": "The daemon: polling and concurrency.",
     "backoff": "Retrying what could not be found or downloaded.",
     "follow": "Following uncached downloads on Real-Debrid to the end.",
+    "upgrade": "Replacing what was fulfilled below its profile's cutoff with a better cached copy, slowly.",
+    "cleanup": "Finding torrents nothing needs any more (`seerbridge cleanup`); hand-added ones only on opt-in.",
     "server": "The HTTP server for Seerr webhooks and health checks.",
     "webhook": "Seerr webhook authentication.",
     "log": "Logging.",

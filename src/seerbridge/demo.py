@@ -45,6 +45,7 @@ class DemoResult:
     hosts: dict[ServiceName, str]
     duplicate_hashes: list[str]
     live: list[str] = field(default_factory=list)  # what the daemon did: the webhook, the followed download
+    quality: list[str] = field(default_factory=list)  # weeks later: the upgrade round and the cleanup plan
 
 
 def sandbox_settings(
@@ -79,6 +80,7 @@ async def run_demo(scenario: Scenario, *, passes: int = 2, live: bool = True) ->
     servers = LoopbackServers(world)
     hosts = await servers.start()
     live_lines: list[str] = []
+    quality_lines: list[str] = []
     try:
         with tempfile.TemporaryDirectory(prefix="seerbridge-demo-") as tmp:
             settings = sandbox_settings(world, f"sqlite+aiosqlite:///{tmp}/demo.db", hosts)
@@ -88,6 +90,7 @@ async def run_demo(scenario: Scenario, *, passes: int = 2, live: bool = True) ->
                     reports.append(await bridge.run_pass())
                 if live:
                     live_lines = await _live(world, settings, bridge)
+                quality_lines = await _quality(world, bridge)
                 async with bridge.sessions() as session:
                     rows = await _rows(session)
     finally:
@@ -95,7 +98,7 @@ async def run_demo(scenario: Scenario, *, passes: int = 2, live: bool = True) ->
     hashes = world.realdebrid_state.hashes()
     scenario_hand_added = {t.hash for t in scenario.realdebrid.torrents}
     dupes = sorted({h for h in hashes if hashes.count(h) > 1 and h not in scenario_hand_added})
-    return DemoResult(rows, reports, hosts, dupes, live_lines)
+    return DemoResult(rows, reports, hosts, dupes, live_lines, quality_lines)
 
 
 LIVE_TMDB_ID = 329865  # Arrival, in the demo catalogue but not requested
@@ -171,6 +174,42 @@ async def _live(world: Sandbox, settings: Settings, bridge: Bridge) -> list[str]
     finally:
         stop.trigger()
         await asyncio.wait_for(task, 15)
+    return lines
+
+
+QUALITY_WAIT_DAYS = 15  # past the better copy's upload, and past every torrent's first upgrade check
+
+
+async def _quality(world: Sandbox, bridge: Bridge) -> list[str]:
+    """Two weeks later: one upgrade round over the torrents below their cutoff, then the cleanup plan (not applied)."""
+    from rich.markup import escape
+
+    from seerbridge.cleanup_report import human_size, plan_lines
+    from seerbridge.pipeline.cleanup import plan_cleanup
+    from seerbridge.pipeline.upgrade import Upgrader
+
+    bridge.stopping = False  # the live phase's daemon stopped; this bridge goes on
+    world.clock.set_speed(0)  # the clock moves by hand from here
+    world.clock.advance(QUALITY_WAIT_DAYS * 86400)
+    upgrader = Upgrader(bridge)
+    report = await upgrader.round()
+    more = report
+    while more.left_for_later and more.checks:  # the demo has no hours to wait: the next rounds at once
+        more = await upgrader.round()
+        report.checks += more.checks
+    lines = [f"{QUALITY_WAIT_DAYS} days later, upgrade rounds checked {len(report.checks)} torrents:"]
+    outcomes: dict[str, int] = {}
+    for check in report.checks:
+        outcomes[check.outcome] = outcomes.get(check.outcome, 0) + 1
+        if check.outcome == "upgraded":
+            lines.append(f"  upgraded ({check.profile} profile): {check.name} → {check.new_name}")
+    lines.append("  " + ", ".join(f"{n} {outcome}" for outcome, n in sorted(outcomes.items())))
+    hold = bridge.settings.upgrade.keep_replaced_minutes
+    world.clock.advance(hold * 60 + 60)
+    lines.append(f"{hold:.0f} minutes later, `seerbridge cleanup` would plan (nothing is deleted without --apply):")
+    plan = await plan_cleanup(bridge)
+    lines += [f"  {d.rule}: {escape(d.name)} ({human_size(d.size_bytes)}): {escape(d.reason)}" for d in plan.doomed]
+    lines += ["  " + line for line in plan_lines(plan)]
     return lines
 
 

@@ -11,6 +11,7 @@ from rich.table import Table
 
 if TYPE_CHECKING:
     from seerbridge.demo import DemoResult
+    from seerbridge.pipeline.upgrade import UpgradeReport
     from seerbridge.store.repo import RequestRecord
 
 STATE_STYLE = {
@@ -20,6 +21,8 @@ STATE_STYLE = {
     "partial": "yellow",
     "no_release": "yellow",
     "failed": "red",
+    "upgraded": "green",
+    "error": "red",
 }
 
 
@@ -79,6 +82,19 @@ def demo_table(result: DemoResult) -> Table:
             str(row.torrentio_calls),
             str(row.realdebrid_calls),
         )
+    return table
+
+
+def upgrade_table(report: UpgradeReport) -> Table:
+    """One upgrade round: each torrent checked, and each replaced torrent deleted."""
+    table = Table(title="seerbridge upgrade round", title_justify="left")
+    for column in ("torrent", "profile", "outcome", "detail"):
+        table.add_column(column, overflow="fold")
+    for check in report.checks:
+        detail = f"→ {check.new_name}" if check.new_name else check.detail
+        table.add_row(check.name, check.profile, _state(check.outcome), detail)
+    for doomed in report.removed:
+        table.add_row(doomed.name, "-", "[green]deleted[/green]", doomed.reason)
     return table
 
 

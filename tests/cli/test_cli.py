@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from seerbridge.cli import app
 from seerbridge.sandbox.scenario import load_scenario
 from seerbridge.sandbox.serve import running_in_thread
 from seerbridge.sandbox.world import Sandbox
+from tests.cli_runner import invoke
 
 runner = CliRunner()
 
@@ -37,13 +37,7 @@ def _env(world: Sandbox, hosts: dict[str, str], tmp_path: Path, **extra: str) ->
 
 
 def _invoke(args: list[str], env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> tuple[int, str]:
-    for key in list(os.environ):
-        if key.startswith("SEERBRIDGE_"):
-            monkeypatch.delenv(key)
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    result = runner.invoke(app, args)
-    return result.exit_code, result.output
+    return invoke(args, env, monkeypatch)
 
 
 def test_doctor_passes_against_the_emulators(
@@ -151,3 +145,10 @@ def test_demo_ends_with_the_summary(monkeypatch: pytest.MonkeyPatch) -> None:
         assert f"│ {request_id} " in out
     assert "torrents added twice: none" in out
     assert "Traceback" not in out
+    # Two weeks later: exactly one upgrade (Breaking Bad S02E13, 720p HDTV → 1080p BluRay), then a cleanup plan
+    # that would delete the replaced copy once its hold is over.
+    flat = " ".join(out.split())
+    assert flat.count("upgraded (standard profile):") == 1
+    assert "Breaking.Bad.S02E13.720p.HDTV.x264-EXAMPLE → Breaking.Bad.S02E13.1080p.BluRay.x264-REPACK-EXAMPLE" in flat
+    assert "would plan (nothing is deleted without --apply)" in flat
+    assert "1 torrent, 700 MB would be freed" in flat

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from seerbridge.cli import app
 from seerbridge.sandbox.scenario import load_scenario
 from seerbridge.sandbox.serve import running_in_thread
 from seerbridge.sandbox.world import Sandbox, ServiceName
+from tests.cli_runner import invoke
 
 runner = CliRunner()
 KEPT_REQUESTS = {101, 106, 107, 108, 109}
@@ -30,13 +29,7 @@ def loopback() -> Iterator[tuple[Sandbox, dict[ServiceName, str]]]:
 
 
 def _invoke(args: list[str], env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> tuple[int, str]:
-    for key in list(os.environ):
-        if key.startswith("SEERBRIDGE_"):
-            monkeypatch.delenv(key)
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    result = runner.invoke(app, args, terminal_width=200)
-    return result.exit_code, result.output
+    return invoke(args, env, monkeypatch, width=200)
 
 
 def test_run_once_then_status(

@@ -74,8 +74,17 @@ class JellyfinIndex:
 
 async def describe_title(request: MediaRequest, seerr: SeerrClient) -> Title:
     """The catalogue facts selection needs (names, year, ids), from Seerr's TMDB proxy."""
-    if request.media_type == "movie":
-        movie = await seerr.movie(request.tmdb_id)
+    return await describe_media(
+        request.media_type, request.tmdb_id, seerr, imdb_id=request.media.imdb_id, tvdb_id=request.media.tvdb_id
+    )
+
+
+async def describe_media(
+    media_type: str, tmdb_id: int, seerr: SeerrClient, *, imdb_id: str | None = None, tvdb_id: int | None = None
+) -> Title:
+    """As `describe_title`, by TMDB id; `imdb_id`/`tvdb_id` fill in what the catalogue leaves out."""
+    if media_type == "movie":
+        movie = await seerr.movie(tmdb_id)
         return Title(
             kind=MediaKind.MOVIE,
             tmdb_id=movie.id,
@@ -83,9 +92,9 @@ async def describe_title(request: MediaRequest, seerr: SeerrClient) -> Title:
             original_title=movie.original_title,
             year=movie.year,
             premiere=movie.release_date,
-            imdb_id=movie.imdb_id or request.media.imdb_id,
+            imdb_id=movie.imdb_id or imdb_id,
         )
-    show = await seerr.tv(request.tmdb_id)
+    show = await seerr.tv(tmdb_id)
     return Title(
         kind=MediaKind.SHOW,
         tmdb_id=show.id,
@@ -93,8 +102,8 @@ async def describe_title(request: MediaRequest, seerr: SeerrClient) -> Title:
         original_title=show.original_name,
         year=show.first_air_date.year if show.first_air_date else None,
         premiere=show.first_air_date,
-        imdb_id=show.external_ids.imdb_id or request.media.imdb_id,
-        tvdb_id=show.external_ids.tvdb_id or request.media.tvdb_id,
+        imdb_id=show.external_ids.imdb_id or imdb_id,
+        tvdb_id=show.external_ids.tvdb_id or tvdb_id,
     )
 
 

@@ -139,6 +139,7 @@ class Bridge:
             sessions,
             ttl_s=settings.search.cache_ttl_s,
             max_name_chars=settings.selection.max_name_chars,
+            now=lambda: self.now(),  # the bridge's clock: the demo and tests move it, and cached answers age with it
         )
         # Torrentio's daily budget counts in the store, so a restart keeps the day's count.
         services.torrentio.budget.keep_in(StoredCallCounts(sessions))
@@ -322,6 +323,7 @@ class Bridge:
                 await self._announce(ctx)
         async with self.sessions.begin() as session:
             await repo.set_state(session, "last_pass", started.isoformat())
+            await repo.add_shared_calls(session, pass_ledger)
         await self.record_services()
         return PassReport(started, list(results), pass_ledger.as_dict())
 

@@ -11,10 +11,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from seerbridge.domain.release import Candidate
 from seerbridge.pipeline.candidates import to_candidate
+from seerbridge.services.calls import note_event
 from seerbridge.services.torrentio import Stream, TorrentioClient
 from seerbridge.store import repo
 
 Now = Callable[[], datetime]
+
+# Events counted on the active call ledgers (per request, in `requests.counters`), once per query while the cache is on.
+SEARCH_CACHE_HIT = "search_cache_hit"
+SEARCH_CACHE_MISS = "search_cache_miss"
 
 
 def _utcnow() -> datetime:
@@ -50,6 +55,8 @@ class Searcher:
 
     async def _query(self, query: str, fetch: Callable[[], Any]) -> list[Candidate]:
         streams = await self._cached(query)
+        if self._ttl_s > 0:
+            note_event(SEARCH_CACHE_HIT if streams is not None else SEARCH_CACHE_MISS)
         if streams is None:
             streams = await fetch()
             if self._ttl_s > 0:

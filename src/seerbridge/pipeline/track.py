@@ -201,6 +201,9 @@ class Follower:
             soonest = await self._look_and_act(report)
             await self._announce(report)
         report.calls = ledger.as_dict()
+        if ledger.counts:
+            async with self.sessions.begin() as session:
+                await repo.add_shared_calls(session, ledger)
         cfg = self.settings.follow
         rd_calls = ledger.total("realdebrid")
         report.delay = next_delay(
@@ -450,39 +453,66 @@ class Follower:
     # ----- announcing -----------------------------------------------------------------------------------------
 
     async def _announce(self, report: FollowReport) -> None:
-        """Send what is owed: one Jellyfin call (paths, or one refresh) and one Seerr scan job, however many
-        downloads finished. What fails stays owed."""
-        async with self.sessions() as session:
-            pending = Pending.load(await repo.get_state(session, ANNOUNCE_KEY))
-        if not pending:
-            return
-        sent_jellyfin = sent_seerr = False
-        if pending.jellyfin:
-            try:
-                if pending.paths:
-                    await self.services.jellyfin.media_updated(pending.paths)
-                if pending.refresh:
-                    await self.services.jellyfin.refresh_library()
-                sent_jellyfin = True
-            except ServiceError as exc:
-                self._failed_call(report, "could not ask Jellyfin to pick up new files", exc)
-        if pending.seerr:
-            try:
-                await self.services.seerr.run_job(SEERR_SCAN_JOB)
-                sent_seerr = True
-            except ServiceError as exc:
-                self._failed_call(report, "could not ask Seerr to scan Jellyfin", exc)
-        async with self.sessions.begin() as session:
-            # Re-read: only this task writes the key, but a crash-restart may have left more behind.
-            now_pending = Pending.load(await repo.get_state(session, ANNOUNCE_KEY))
-            if sent_jellyfin:
-                now_pending.paths = [p for p in now_pending.paths if p not in pending.paths]
-                now_pending.refresh = now_pending.refresh and not pending.refresh
-            if sent_seerr:
-                now_pending.seerr = False
-            await repo.set_state(session, ANNOUNCE_KEY, now_pending.dump())
-        report.announced = sent_jellyfin or sent_seerr
+        sent, errors = await announce(self.services, self.sessions)
+        for what, exc in errors:
+            self._failed_call(report, what, exc)
+        report.announced = sent
 
     def _failed_call(self, report: FollowReport, what: str, exc: ServiceError, **context: object) -> None:
         report.errors.append(f"{what}: {exc}")
         log.warning(what, error=str(exc), **context)
+
+
+async def owe_jellyfin(session: AsyncSession, *, path: str | None) -> None:
+    """Owe Jellyfin a look at new files (the path under its library when known, else a refresh), in the caller's
+    transaction; `announce` sends it."""
+    pending = Pending.load(await repo.get_state(session, ANNOUNCE_KEY))
+    if path:
+        pending.paths = list(dict.fromkeys([*pending.paths, path]))
+    else:
+        pending.refresh = True
+    await repo.set_state(session, ANNOUNCE_KEY, pending.dump())
+
+
+async def jellyfin_owed(sessions: async_sessionmaker[AsyncSession]) -> bool:
+    """Whether Jellyfin has not been told of every new file yet."""
+    async with sessions() as session:
+        return Pending.load(await repo.get_state(session, ANNOUNCE_KEY)).jellyfin
+
+
+async def announce(
+    services: Services, sessions: async_sessionmaker[AsyncSession]
+) -> tuple[bool, list[tuple[str, ServiceError]]]:
+    """Send what is owed: one Jellyfin call (paths, or one refresh) and one Seerr scan job, however many files
+    arrived. What fails stays owed. Returns (something was sent, the failures)."""
+    async with sessions() as session:
+        pending = Pending.load(await repo.get_state(session, ANNOUNCE_KEY))
+    if not pending:
+        return False, []
+    errors: list[tuple[str, ServiceError]] = []
+    sent_jellyfin = sent_seerr = False
+    if pending.jellyfin:
+        try:
+            if pending.paths:
+                await services.jellyfin.media_updated(pending.paths)
+            if pending.refresh:
+                await services.jellyfin.refresh_library()
+            sent_jellyfin = True
+        except ServiceError as exc:
+            errors.append(("could not ask Jellyfin to pick up new files", exc))
+    if pending.seerr:
+        try:
+            await services.seerr.run_job(SEERR_SCAN_JOB)
+            sent_seerr = True
+        except ServiceError as exc:
+            errors.append(("could not ask Seerr to scan Jellyfin", exc))
+    async with sessions.begin() as session:
+        # Re-read: a crash-restart, or another task, may have added more meanwhile.
+        now_pending = Pending.load(await repo.get_state(session, ANNOUNCE_KEY))
+        if sent_jellyfin:
+            now_pending.paths = [p for p in now_pending.paths if p not in pending.paths]
+            now_pending.refresh = now_pending.refresh and not pending.refresh
+        if sent_seerr:
+            now_pending.seerr = False
+        await repo.set_state(session, ANNOUNCE_KEY, now_pending.dump())
+    return sent_jellyfin or sent_seerr, errors

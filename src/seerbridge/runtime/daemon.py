@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
@@ -38,6 +38,7 @@ log = structlog.get_logger("seerbridge.daemon")
 
 # The exit code of a stop forced by a second signal (128 + SIGINT, as a shell reports Ctrl-C).
 HARD_EXIT_CODE = 130
+CLEANUP_KEY = "cleanup.last_at"  # app state: when the periodic cleanup last ran
 
 
 @dataclass
@@ -141,6 +142,7 @@ class Daemon:
         tasks = [asyncio.create_task(self._worker(n), name=f"worker-{n}") for n in range(self.settings.run.concurrency)]
         tasks.append(asyncio.create_task(self._poller(stop), name="poller"))
         tasks.append(asyncio.create_task(self._follower(stop), name="follower"))
+        tasks.append(asyncio.create_task(self._keeper(stop), name="keeper"))
         try:
             if self.settings.server.enabled:
                 await self._phase(self._start_server(), stop)
@@ -247,6 +249,45 @@ class Daemon:
                 # Give the new download the shortest round wait, so its first look is not immediate either.
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.graceful.wait(), timeout=self.settings.follow.min_interval_s)
+
+    async def _keeper(self, stop: StopSignal) -> None:
+        """Every `upgrade.interval_s`: an upgrade round (replaced torrents past their hold deleted, due torrents
+        checked for a better copy), then the periodic cleanup when it is enabled and its interval has passed."""
+        from seerbridge.pipeline.upgrade import Upgrader
+
+        upgrader = Upgrader(self.bridge)
+        while not stop.graceful.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.graceful.wait(), timeout=self.settings.upgrade.interval_s)
+            if stop.graceful.is_set():
+                return
+            try:
+                await upgrader.round()
+                if self.settings.cleanup.periodic:
+                    await self._periodic_cleanup()
+            except Exception:  # a bug here must not end the daemon; the next round tries again
+                log.exception("upgrade or cleanup round crashed")
+
+    async def _periodic_cleanup(self) -> None:
+        from seerbridge.pipeline.cleanup import apply_cleanup, plan_cleanup
+
+        now = self.bridge.now()
+        async with self.bridge.sessions() as session:
+            last = await repo.get_state(session, CLEANUP_KEY)
+        if last is not None and now - datetime.fromisoformat(last) < timedelta(hours=self.settings.cleanup.interval_h):
+            return
+        if self.queue.busy() or self.queue.waiting():
+            # Between requests only: a request in hand may be about to reuse a torrent the plan would call redundant.
+            log.info("periodic cleanup waits for the requests in hand")
+            return
+        try:
+            plan = await plan_cleanup(self.bridge)
+            await apply_cleanup(self.bridge, plan)
+        except ServiceError as exc:
+            log.warning("periodic cleanup failed; it runs again at the next round", error=str(exc))
+            return
+        async with self.bridge.sessions.begin() as session:
+            await repo.set_state(session, CLEANUP_KEY, now.isoformat())
 
     async def _start_server(self) -> None:
         cfg = self.settings.server

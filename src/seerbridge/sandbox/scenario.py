@@ -154,6 +154,9 @@ class ReleaseSpec(_Model):
     rd_speed: int = Field(20 * 1024**2, ge=1, description="Bytes per virtual second while downloading (uncached).")
     rd_dies_after: float = Field(60.0, ge=0, description="Virtual seconds until a 'dead' torrent dies.")
     torrentio_cached: bool = Field(False, description="Torrentio's own cache thinks it is on RD: shown as [RD+].")
+    published: date | None = Field(
+        None, description="The day it is uploaded: Torrentio lists it only from then on (a better copy appears later)."
+    )
     trackers: list[str] | None = Field(
         None, description="Announce URLs Torrentio stored; None = three public trackers, [] = none (no `sources`)."
     )

@@ -94,6 +94,7 @@ _ROUTES: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = tuple(
         (r"^/tv/[^/]+$", {"GET"}),
         (r"^/tv/[^/]+/season/[^/]+$", {"GET"}),
         (r"^/media$", {"GET"}),
+        (r"^/media/[^/]+$", {"DELETE"}),
         (r"^/media/[^/]+/[^/]+$", {"POST"}),
         (r"^/settings/jobs$", {"GET"}),
         (r"^/settings/jobs/[^/]+/run$", {"POST"}),
@@ -242,6 +243,12 @@ def _build_routes(router: APIRouter) -> None:
                 raise SeerrFailure(403, "You do not have permission to view this request.")
             return SeerrJSON(request_json(state, row))
 
+    @router.delete("/request/{request_id}")
+    async def delete_request(request: Request, request_id: str) -> Response:
+        user = _authenticate(request)
+        _state(request).delete_request(_to_id(request_id) or -1, by=user)
+        return Response(status_code=204)
+
     @router.post("/request/{request_id}/{action}")
     async def change_request(request: Request, request_id: str, action: str) -> Response:
         check = Checker()
@@ -336,6 +343,12 @@ def _build_routes(router: APIRouter) -> None:
         media = state.set_media_status(_to_id(media_id) or -1, status, is4k=is4k, seasons=seasons)
         with state.lock:
             return SeerrJSON(media_json(state, media))
+
+    @router.delete("/media/{media_id}")
+    async def delete_media(request: Request, media_id: str) -> Response:
+        _require_manager(_authenticate(request))
+        _state(request).delete_media(_to_id(media_id) or -1)
+        return Response(status_code=204)
 
     @router.get("/settings/jobs")
     async def jobs(request: Request) -> Response:

@@ -13,6 +13,10 @@ server/routes/request.ts and media.ts):
   or DELETED completes approved/failed requests: a movie's at once, a show's when every requested season is
   AVAILABLE or DELETED. Completion sends MEDIA_AVAILABLE.
 - `POST /media/{id}/deleted` is accepted but changes nothing (the route has no case for it).
+- `DELETE /request/{id}` removes the request (a manager may remove any; a user only their own pending one); then,
+  with no request of that kind (4K or not) left, media that is not AVAILABLE goes back to UNKNOWN (the subscriber's
+  `handleRemoveParentUpdate`). `DELETE /media/{id}` removes the media row and, by the foreign key's ON DELETE CASCADE,
+  its requests; no subscriber runs for those.
 
 Notifications are recorded with their rendered default-webhook body (`notifications`, `on_notification`); nothing is
 sent over the network.
@@ -424,6 +428,33 @@ class SeerrState:
             # "deleted" passes the validator but the route has no case for it: nothing changes.
             rules.after_media_update(self, media, before)
             return media
+
+    def delete_request(self, request_id: int, *, by: User | None = None) -> None:
+        """`DELETE /request/{id}` (server/routes/request.ts); raises SeerrFailure like the route."""
+        with self.lock:
+            row = self.requests.get(request_id)
+            if row is None:
+                raise SeerrFailure(404, "Request not found.")
+            acting = by or self.admin
+            if not acting.is_admin and (row.requested_by is not acting or row.status is not RequestStatus.PENDING):
+                raise SeerrFailure(401, "You do not have permission to delete this request.")
+            del self.requests[request_id]
+            media = row.media
+            for is4k in (False, True):
+                left = any(r.is4k == is4k for r in self.requests_for(media))
+                if not left and media.get(is4k) is not MediaStatus.AVAILABLE:
+                    media.put(is4k, MediaStatus.UNKNOWN)
+                    media.updated_at = self.clock.now()
+
+    def delete_media(self, media_id: int) -> None:
+        """`DELETE /media/{id}` (server/routes/media.ts): the row goes, and its requests with it (cascade)."""
+        with self.lock:
+            media = self.media.get(media_id)
+            if media is None:
+                raise SeerrFailure(404, "Media not found")
+            for row in self.requests_for(media):
+                del self.requests[row.id]
+            del self.media[media_id]
 
     def apply_library(self, entries: Iterable[LibraryEntry]) -> list[int]:
         """What a Jellyfin scan does for each library entry: create/refresh the media row and its seasons.

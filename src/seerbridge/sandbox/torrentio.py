@@ -150,8 +150,9 @@ class TorrentioEmulator:
         media = self.scenario.media_by_imdb(imdb_id)
         show_title = media.title if media else None
         out: list[fmt.Record] = []
+        today = self.clock.now().date()
         for release in self.releases:
-            if release.imdb_id != imdb_id:
+            if release.imdb_id != imdb_id or (release.published is not None and release.published > today):
                 continue
             files = release.file_list(show_title)
             if episode is None:

@@ -1,4 +1,5 @@
-"""Counts of calls per service and endpoint, attributable to the work in progress through contextvars."""
+"""Counts of calls per service and endpoint, and of other named events (search cache hits, ...), attributable to the
+work in progress through contextvars."""
 
 from __future__ import annotations
 
@@ -11,12 +12,19 @@ from dataclasses import dataclass, field
 
 @dataclass
 class CallLedger:
-    """Counts calls by (service, endpoint); every HTTP attempt counts, since each one spends budget."""
+    """Counts calls by (service, endpoint); every HTTP attempt counts, since each one spends budget.
+
+    `events` counts things that are not calls (a search answered from the cache, ...), by name.
+    """
 
     counts: Counter[tuple[str, str]] = field(default_factory=Counter)
+    events: Counter[str] = field(default_factory=Counter)
 
     def record(self, service: str, endpoint: str) -> None:
         self.counts[(service, endpoint)] += 1
+
+    def note(self, name: str, n: int = 1) -> None:
+        self.events[name] += n
 
     def total(self, service: str | None = None) -> int:
         return sum(n for (svc, _), n in self.counts.items() if service is None or svc == service)
@@ -56,3 +64,9 @@ def attribute_only(ledger: CallLedger) -> Iterator[CallLedger]:
 
 def active_ledgers() -> tuple[CallLedger, ...]:
     return _active.get()
+
+
+def note_event(name: str, n: int = 1) -> None:
+    """Count an event on every active ledger, as calls are (a no-op outside any `attribute_*` block)."""
+    for ledger in active_ledgers():
+        ledger.note(name, n)

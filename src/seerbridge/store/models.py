@@ -71,6 +71,8 @@ class Request(Base):
     next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
     backoff_step: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     next_air_date: Mapped[date | None] = mapped_column(Date)
+    # Events that are not calls, cumulative: {"search_cache_hit": 3, "search_cache_miss": 1, ...}.
+    counters: Mapped[dict[str, int]] = mapped_column(JSON, default=dict, server_default="{}")
 
 
 class WorkItem(Base):
@@ -132,6 +134,12 @@ class Torrent(Base):
     # Following an uncached download: last progress seen and when it last moved (for stall detection).
     progress: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
     progress_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Quality over time (migration 20261125_0004): the row that replaced this one in an upgrade, and when; the next
+    # upgrade check of this torrent and the last one.
+    superseded_by: Mapped[int | None] = mapped_column(Integer)
+    superseded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    upgrade_next_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    upgrade_checked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class BadHash(Base):
@@ -167,3 +175,42 @@ class SearchCache(Base):
     fetched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     payload: Mapped[Any] = mapped_column(JSON, nullable=False)
+
+
+# --- quality over time (migration 20261125_0004) ---------------------------------------------------------------
+
+
+class Upgrade(Base):
+    """One replacement of a torrent by a better one: what was there, what came, under which profile."""
+
+    __tablename__ = "upgrades"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    item_key: Mapped[str] = mapped_column(String(80))
+    request_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    profile: Mapped[str] = mapped_column(String(64))
+    old_torrent_id: Mapped[int] = mapped_column(Integer)
+    new_torrent_id: Mapped[int] = mapped_column(Integer)
+    old_name: Mapped[str] = mapped_column(Text)
+    new_name: Mapped[str] = mapped_column(Text)
+    old_score: Mapped[int] = mapped_column(Integer)
+    new_score: Mapped[int] = mapped_column(Integer)
+
+
+class Removal(Base):
+    """A torrent deleted from Real-Debrid by an upgrade or a cleanup, with the rule and the reason (kept forever)."""
+
+    __tablename__ = "removals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    info_hash: Mapped[str] = mapped_column(String(40))
+    rd_id: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(Text)
+    size_bytes: Mapped[int | None] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+    rule: Mapped[str] = mapped_column(String(32))  # duplicates, superseded, covered_episodes, deleted_media
+    reason: Mapped[str] = mapped_column(Text)
+    ours: Mapped[bool] = mapped_column(Boolean)  # added by seerbridge (False: by hand, deleted on opt-in only)
+    torrent_id: Mapped[int | None] = mapped_column(Integer)  # our row, when there is one
+    request_id: Mapped[int | None] = mapped_column(Integer, index=True)

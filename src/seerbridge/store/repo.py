@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeAlias, TypeVar
 
@@ -26,6 +27,8 @@ from seerbridge.store.models import (
     Torrent,
     WorkItem,
 )
+from seerbridge.store.times import from_store as _read_utc
+from seerbridge.store.times import to_store as _utc
 
 _Row = TypeVar("_Row", bound=Base)
 
@@ -91,6 +94,7 @@ class RequestRecord:
     next_attempt_at: datetime | None = None  # backoff: not before this (None: whenever polled)
     backoff_step: int = 0
     next_air_date: date | None = None  # the next requested episode to air; due again from that day
+    counters: dict[str, int] = field(default_factory=dict)  # events that are not calls (search cache hits, ...)
 
     def calls_to(self, service: str) -> int:
         return sum(self.calls.get(service, {}).values())
@@ -142,6 +146,15 @@ class TorrentRecord:
     updated_at: datetime
     progress: float = 0.0
     progress_at: datetime | None = None
+    superseded_by: int | None = None  # the row that replaced this one in an upgrade
+    superseded_at: datetime | None = None
+    upgrade_next_at: datetime | None = None
+    upgrade_checked_at: datetime | None = None
+
+    @property
+    def ours(self) -> bool:
+        """Added by seerbridge (not adopted from the account): ours to delete."""
+        return not self.adopted
 
 
 @dataclass(frozen=True)
@@ -154,16 +167,8 @@ class DecisionRecord:
     payload: list[dict[str, Any]]  # one entry per candidate: info_hash, name, accepted, reasons, score, probe
 
 
-def _utc(moment: datetime | None) -> datetime:
-    if moment is None:
-        return datetime.now(UTC)
-    if moment.tzinfo is None:
-        raise ValueError("naive datetime given to the store; pass a timezone-aware one")
-    return moment.astimezone(UTC)
-
-
-def _read_utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+def _maybe_utc(moment: datetime | None) -> datetime | None:
+    return _read_utc(moment) if moment is not None else None
 
 
 def _info_hash(value: str) -> str:
@@ -206,6 +211,7 @@ def _request_record(row: Request) -> RequestRecord:
         next_attempt_at=_read_utc(row.next_attempt_at) if row.next_attempt_at else None,
         backoff_step=row.backoff_step or 0,
         next_air_date=row.next_air_date,
+        counters=dict(row.counters or {}),
     )
 
 
@@ -243,6 +249,10 @@ def _torrent_record(row: Torrent) -> TorrentRecord:
         updated_at=_read_utc(row.updated_at),
         progress=row.progress or 0.0,
         progress_at=_read_utc(row.progress_at) if row.progress_at else None,
+        superseded_by=row.superseded_by,
+        superseded_at=_maybe_utc(row.superseded_at),
+        upgrade_next_at=_maybe_utc(row.upgrade_next_at),
+        upgrade_checked_at=_maybe_utc(row.upgrade_checked_at),
     )
 
 
@@ -357,6 +367,18 @@ async def add_request_calls(session: AsyncSession, id: int, ledger: CallLedger) 
     row.calls = merged
     await session.flush()
     return _request_record(row)
+
+
+async def add_request_counters(session: AsyncSession, id: int, counts: dict[str, int]) -> None:
+    """Add event counts (not calls: search cache hits and misses, ...) to the request's cumulative `counters`."""
+    if not counts:
+        return
+    row = await _must_get(session, Request, id, lock=True)
+    merged = dict(row.counters or {})
+    for name, n in counts.items():
+        merged[name] = merged.get(name, 0) + n
+    row.counters = merged
+    await session.flush()
 
 
 # Work items
@@ -675,3 +697,49 @@ async def set_torrent_progress(
     if row.progress_at is None or progress > (row.progress or 0.0):
         row.progress_at = _utc(moved_at)
     row.progress = progress
+
+
+async def supersede(session: AsyncSession, old_id: int, new_id: int, *, now: datetime | None = None) -> None:
+    """Row `old_id` was replaced by row `new_id` in an upgrade (its torrent is deleted later, see `upgrade`)."""
+    row = await _must_get(session, Torrent, old_id)
+    row.superseded_by = new_id
+    row.superseded_at = _utc(now)
+    row.upgrade_next_at = None
+    await session.flush()
+
+
+async def schedule_upgrade(
+    session: AsyncSession, row_id: int, *, next_at: datetime | None, checked_at: datetime | None = None
+) -> None:
+    """When a kept torrent is next checked for a better copy (None: never); `checked_at` when it was looked at."""
+    row = await _must_get(session, Torrent, row_id)
+    row.upgrade_next_at = _utc(next_at) if next_at is not None else None
+    if checked_at is not None:
+        row.upgrade_checked_at = _utc(checked_at)
+    await session.flush()
+
+
+SHARED_CALLS_KEY = "calls.shared"
+
+
+async def add_shared_calls(session: AsyncSession, ledger: CallLedger, *, minus: CallLedger | None = None) -> None:
+    """Add calls that served no single request (pass-wide listings, following downloads, upgrade rounds) to their
+    cumulative count in app state; `minus` takes out calls a nested ledger already gave to requests."""
+    counts = dict(ledger.counts)
+    if minus is not None:
+        for key, n in minus.counts.items():
+            counts[key] = counts.get(key, 0) - n
+    counts = {key: n for key, n in counts.items() if n > 0}
+    if not counts:
+        return
+    raw = await get_state(session, SHARED_CALLS_KEY)
+    merged: dict[str, dict[str, int]] = json.loads(raw) if raw else {}
+    for (service, endpoint), n in counts.items():
+        per = merged.setdefault(service, {})
+        per[endpoint] = per.get(endpoint, 0) + n
+    await set_state(session, SHARED_CALLS_KEY, json.dumps(merged, sort_keys=True))
+
+
+async def shared_calls(session: AsyncSession) -> dict[str, dict[str, int]]:
+    raw = await get_state(session, SHARED_CALLS_KEY)
+    return json.loads(raw) if raw else {}
