@@ -213,13 +213,19 @@ class Bridge:
 
     async def work_request(self, request_id: int) -> RequestResult | None:
         """Work one request now (a webhook or the poller asked); None when Seerr no longer has it approved."""
-        ctx = self._cycle if self._cycle is not None else await self.new_context(CallLedger())
-        self._cycle = ctx
+        ctx = await self.cycle_context()
         request = await self.services.seerr.request(request_id)
         if request.status is not MediaRequestStatus.APPROVED:
             log.info("request is not approved (any more); nothing to do", request_id=request_id)
             return None
         return await self.process(request, ctx)
+
+    async def cycle_context(self) -> PassContext:
+        """The daemon's current poll cycle (one account view, one set of item locks for all its work), begun now if
+        none is: work outside a pass (a webhook, an upgrade round) shares it, so two never add the same hash."""
+        if self._cycle is None:
+            self._cycle = await self.new_context(CallLedger())
+        return self._cycle
 
     async def follow_downloads(self) -> float:
         """One round over the uncached downloads (see pipeline/track.py); returns the seconds to wait before the

@@ -167,7 +167,7 @@ class Upgrader:
         due.sort(key=lambda pair: (pair[0], pair[1].id))
         share = len(due) if everything else self._round_share(len(rows))
         torrentio_cap, rd_cap = self._budget_caps()
-        ctx = await self.bridge.new_context(ledger)
+        ctx = await self.bridge.cycle_context()
         for position, (_, row) in enumerate(due):
             spent_tio, spent_rd = ledger.total("torrentio"), ledger.total("realdebrid")
             if (
@@ -219,8 +219,9 @@ class Upgrader:
 
     async def _check(self, row: repo.TorrentRecord, ctx: PassContext, now: datetime) -> Check:
         request_ledger = CallLedger()
-        with attribute_calls(request_ledger):
-            check = await self._measure(row, ctx, now)
+        async with ctx.lock(row.item_key):  # the item is not worked by a request meanwhile
+            with attribute_calls(request_ledger):
+                check = await self._measure(row, ctx, now)
         if row.request_id is not None:
             async with self.bridge.sessions.begin() as session:
                 if await repo.get_request(session, row.request_id) is not None:
@@ -272,7 +273,7 @@ class Upgrader:
             result = await ctx.prober.probe(
                 verdict,
                 wanted,
-                request_id=row.request_id or 0,
+                request_id=request.id,
                 keep_uncached=False,
                 min_share=1.0 if season is not None else 0.0,
             )
