@@ -303,3 +303,27 @@ def test_the_upgrade_command_runs_one_round(make_e2e: Factory, monkeypatch: pyte
     assert "no better copy cached" in lines[SICARIO_720]
     assert "at cutoff" in lines[FAWLTY_720]
     assert e2e.hash(BR_2160) in e2e.rd.hashes() and e2e.hash(BR_720) in e2e.rd.hashes()  # deleted after its hold
+
+
+async def test_an_upgrade_to_4k_keeps_the_requests_own_language_rules(make_e2e: Factory) -> None:
+    remux_ita = "Blade.Runner.2049.2017.2160p.UHD.BluRay.REMUX.HDR.HEVC.ITA-EXAMPLE"
+
+    def add_italian_remux(data: dict[str, Any]) -> None:
+        data["releases"].append({"imdb_id": "tt1856101", "name": remux_ita, "size": 60 * 1024**3, "rd": "cached"})
+
+    control = make_e2e(scenario(), edit=add_italian_remux, upgrade=to_4k(kinds=["movie"]))
+    await control.run()
+    async with control.bridge() as bridge:
+        (check,) = [c for c in (await Upgrader(bridge).round(everything=True)).upgraded if c.name == BR_720]
+    assert check.new_name == remux_ita  # the 4K profile alone prefers the Italian remux
+
+    e2e = make_e2e(scenario(), edit=add_italian_remux, upgrade=to_4k(kinds=["movie"]))
+    # Movies requested in HD must not be Italian; the 4K profile says nothing about languages.
+    e2e.settings.selection.profiles["standard"] = e2e.settings.selection.profiles["standard"].model_copy(
+        update={"languages_excluded": ["it"]}
+    )
+    await e2e.run()
+    async with e2e.bridge() as bridge:
+        (check,) = [c for c in (await Upgrader(bridge).round(everything=True)).upgraded if c.name == BR_720]
+    assert check.new_name == BR_2160
+    assert e2e.hash(remux_ita) not in e2e.rd.add_attempts

@@ -48,6 +48,7 @@ if TYPE_CHECKING:
 log = structlog.get_logger("seerbridge.upgrade")
 
 RD_DOCUMENTED_LIMIT_PER_MIN = 250.0
+QUALITY_RULES = frozenset({"resolution", "size"})  # what an upgrade to another profile may disagree with
 
 
 @dataclass
@@ -264,6 +265,21 @@ class Upgrader:
             and not is_downgrade(v.candidate.parsed, current)
             and (season is None or set(row.episodes) <= v.episodes)
         ]
+        own_profile = choose_profile(self.settings.selection, title, is4k=request.is4k, today=ctx.today)[0]
+        if own_profile != profile_name:
+            # An upgrade to another profile (4K) changes the quality on purpose, nothing else: the request's own
+            # profile must accept the copy but for its resolution and size bounds (languages, regexes stay).
+            own = {
+                v.candidate.info_hash: v
+                for v in self.bridge.judge(own_profile, frozenset(ctx.prober.bad_hashes), ctx.today)(
+                    [v.candidate for v in better], wanted
+                )
+            }
+            better = [
+                v
+                for v in better
+                if v.candidate.info_hash in own and set(own[v.candidate.info_hash].reasons) <= QUALITY_RULES
+            ]
         better.sort(key=preference_key)
         if not better:
             await self._next_check(row, now)
