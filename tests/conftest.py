@@ -10,6 +10,9 @@ import stamina
 from seerbridge.sandbox.scenario import Scenario, load_scenario
 from seerbridge.sandbox.world import Sandbox
 
+# The Real-Debrid emulator fixtures (`clock`, `app`, `state`) its emulator and client tests share.
+pytest_plugins = ["tests.realdebrid_world"]
+
 
 @pytest.fixture(autouse=True)
 def _fast_retries() -> Iterator[None]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -14,6 +13,7 @@ from seerbridge.sandbox.clock import VirtualClock
 from seerbridge.sandbox.realdebrid import create_app
 from seerbridge.sandbox.realdebrid_state import RealDebridState
 from seerbridge.sandbox.scenario import FileSpec, ReleaseSpec, Scenario
+from tests.realdebrid_world import with_account
 
 JS_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 BASE = "http://realdebrid.sandbox/rest/1.0/"
@@ -28,32 +28,12 @@ def magnet(info_hash: str, name: str | None = None) -> str:
     return f"magnet:?xt=urn:btih:{info_hash}" + (f"&dn={name}" if name else "")
 
 
-def with_account(scenario: Scenario, **changes: Any) -> Scenario:
-    return scenario.model_copy(update={"realdebrid": scenario.realdebrid.model_copy(update=changes)})
-
-
 class FakeMonotonic:
     def __init__(self) -> None:
         self.t = 1000.0
 
     def __call__(self) -> float:
         return self.t
-
-
-@pytest.fixture
-def clock() -> VirtualClock:
-    return VirtualClock(datetime(2026, 11, 24, 12, 0, tzinfo=UTC), speed=0)
-
-
-@pytest.fixture
-def app(starter: Scenario, clock: VirtualClock) -> FastAPI:
-    return create_app(starter, clock)
-
-
-@pytest.fixture
-def state(app: FastAPI) -> RealDebridState:
-    emulator: RealDebridState = app.state.emulator
-    return emulator
 
 
 def client_for(app: FastAPI, token: str | None) -> httpx.AsyncClient:

@@ -40,6 +40,7 @@ from seerbridge.services.realdebrid import (
     is_unknown_resource,
     magnet_uri,
 )
+from tests.realdebrid_world import with_account
 
 URL = "http://realdebrid.sandbox/rest/1.0"
 UNKNOWN_HASH = "0123456789abcdef0123456789abcdef01234567"
@@ -48,26 +49,6 @@ MakeClient = Callable[..., RealDebridClient]
 
 def release(scenario: Scenario, prefix: str) -> ReleaseSpec:
     return next(r for r in scenario.releases if r.name.startswith(prefix))
-
-
-def with_account(scenario: Scenario, **changes: Any) -> Scenario:
-    return scenario.model_copy(update={"realdebrid": scenario.realdebrid.model_copy(update=changes)})
-
-
-@pytest.fixture
-def clock() -> VirtualClock:
-    return VirtualClock(datetime(2026, 11, 24, 12, 0, tzinfo=UTC), speed=0)
-
-
-@pytest.fixture
-def app(starter: Scenario, clock: VirtualClock) -> FastAPI:
-    return create_app(starter, clock)
-
-
-@pytest.fixture
-def state(app: FastAPI) -> RealDebridState:
-    emulator: RealDebridState = app.state.emulator
-    return emulator
 
 
 @pytest.fixture
