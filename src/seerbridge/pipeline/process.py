@@ -28,6 +28,7 @@ from seerbridge.domain.states import ItemState, RequestState, TorrentState
 from seerbridge.errors import RateLimited, ServiceError
 from seerbridge.pipeline import backoff
 from seerbridge.pipeline.acquire import Acquirer, ItemOutcome, Judge
+from seerbridge.pipeline.gate import AccountGate
 from seerbridge.pipeline.plan import JellyfinIndex, Plan, describe_title, plan_request
 from seerbridge.pipeline.probe import Account, Interrupted, Prober
 from seerbridge.pipeline.search import Searcher
@@ -129,6 +130,7 @@ class Bridge:
         self.today = today
         self.chain = build_chain(settings.selection.rules)
         self._cycle: PassContext | None = None  # the daemon's current poll cycle
+        self.gate = AccountGate()  # requests and upgrade checks side by side; a cleanup alone
         self._in_flight: set[int] = set()  # torrent rows being probed by any pass: reconciliation leaves them alone
         # Set when the daemon stops: requests in hand end at the next step boundary (`Interrupted`), due at restart.
         self.stopping = False
@@ -361,8 +363,9 @@ class Bridge:
         settled_error: str | None = None
         ctx.prober.slot_waits.discard(request.id)
         try:
-            with attribute_calls(ledger):
-                result = await self._work(request, ctx, ledger)
+            async with self.gate.work():
+                with attribute_calls(ledger):
+                    result = await self._work(request, ctx, ledger)
         except ServiceError as exc:
             down_for = self._down_for(exc)
             if before is not None and before.state in backoff.SETTLED_OK:

@@ -220,7 +220,7 @@ class Upgrader:
 
     async def _check(self, row: repo.TorrentRecord, ctx: PassContext, now: datetime) -> Check:
         request_ledger = CallLedger()
-        async with ctx.lock(row.item_key):  # the item is not worked by a request meanwhile
+        async with self.bridge.gate.work(), ctx.lock(row.item_key):  # no cleanup, no request on the item meanwhile
             with attribute_calls(request_ledger):
                 check = await self._measure(row, ctx, now)
         if row.request_id is not None:

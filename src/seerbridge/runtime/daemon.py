@@ -276,13 +276,11 @@ class Daemon:
             last = await repo.get_state(session, CLEANUP_KEY)
         if last is not None and now - datetime.fromisoformat(last) < timedelta(hours=self.settings.cleanup.interval_h):
             return
-        if self.queue.busy() or self.queue.waiting():
-            # Between requests only: a request in hand may be about to reuse a torrent the plan would call redundant.
-            log.info("periodic cleanup waits for the requests in hand")
-            return
         try:
-            plan = await plan_cleanup(self.bridge)
-            await apply_cleanup(self.bridge, plan)
+            # Alone: no request or upgrade check may reuse or add a torrent between the plan and its deletions.
+            async with self.bridge.gate.cleanup():
+                plan = await plan_cleanup(self.bridge)
+                await apply_cleanup(self.bridge, plan)
         except ServiceError as exc:
             log.warning("periodic cleanup failed; it runs again at the next round", error=str(exc))
             return
