@@ -63,9 +63,9 @@ SCENARIO: dict[str, Any] = {
             "size": "40 GB",
             "rd": "cached",
         },
-        # A better copy exists, but Real-Debrid does not have it.
         {"imdb_id": "tt3397884", "name": "Sicario.2015.720p.WEB-DL.H264-EXAMPLE", "size": "2 GB", "rd": "cached"},
-        {"imdb_id": "tt3397884", "name": "Sicario.2015.1080p.BluRay.x264-EXAMPLE", "size": "9 GB", "rd": "uncached"},
+        # A better copy is uploaded a week later, but Real-Debrid does not have it.
+        {"imdb_id": "tt3397884", "name": SICARIO_1080, "size": "9 GB", "rd": "uncached", "published": "2026-12-01"},
         # An old series: the classic profile's cutoff is 720p; a 2160p copy is there and must never be looked for.
         {
             "imdb_id": "tt0072500",
@@ -149,24 +149,37 @@ async def test_a_720p_movie_is_replaced_by_a_cached_2160p_copy_and_the_old_one_g
 
 
 async def test_an_upgrade_whose_new_copy_is_not_cached_leaves_the_old_one_untouched(make_e2e: Factory) -> None:
-    e2e = make_e2e(scenario(), upgrade={"keep_replaced_minutes": 0.0})
+    e2e = make_e2e(scenario(), upgrade={"keep_replaced_minutes": 0.0}, search={"cache_ttl_s": 0})
     await e2e.run()
     (old,) = (await kept(e2e, FAILING)).values()
     assert old.name == SICARIO_720
+    assert e2e.hash(SICARIO_1080) not in e2e.rd.add_attempts  # not out yet when the request was worked
+    e2e.world.clock.advance(8 * 86400)  # the 1080p copy is out
     async with e2e.bridge() as bridge:
         report = await Upgrader(bridge).round(everything=True)
-    (check,) = [c for c in report.checks if c.torrent_id == old.id]
-    assert check.outcome == "no better copy cached" and SICARIO_1080 in check.detail
-    assert not report.removed
-    # The probe added the 1080p copy, saw it was not cached and deleted it; the 720p copy stays, as before.
-    assert e2e.hash(SICARIO_1080) not in e2e.rd.hashes()
-    assert e2e.hash(SICARIO_720) in e2e.rd.hashes()
-    async with e2e.store() as session:
-        still = await repo.get_torrent(session, old.id)
-        assert await history.list_upgrades(session) == []
-        assert await history.list_removals(session) == []
-    assert still is not None and still.state is TorrentState.DOWNLOADED and still.superseded_by is None
-    assert still.upgrade_next_at is not None  # looked at again later, on the slow schedule
+        (check,) = [c for c in report.checks if c.torrent_id == old.id]
+        assert check.outcome == "no better copy cached" and f"{SICARIO_1080}: not cached" in check.detail
+        assert not report.removed
+        # The probe added the 1080p copy, saw it was not cached and deleted it; the 720p copy stays, as before.
+        assert e2e.rd.add_attempts[e2e.hash(SICARIO_1080)] == 1
+        assert e2e.hash(SICARIO_1080) not in e2e.rd.hashes()
+        assert e2e.hash(SICARIO_720) in e2e.rd.hashes()
+        async with e2e.store() as session:
+            still = await repo.get_torrent(session, old.id)
+            assert await history.list_upgrades(session) == []
+            assert await history.list_removals(session) == []
+        assert still is not None and still.state is TorrentState.DOWNLOADED and still.superseded_by is None
+        assert still.upgrade_next_at is not None  # looked at again later, on the slow schedule
+
+        # Checked again within the revisit period, the copy just found not cached is not probed again.
+        again = await Upgrader(bridge).round(everything=True)
+        (check,) = [c for c in again.checks if c.torrent_id == old.id]
+        assert check.outcome == "no better copy cached" and "not cached lately" in check.detail
+        assert e2e.rd.add_attempts[e2e.hash(SICARIO_1080)] == 1
+        # After it, it is.
+        e2e.world.clock.advance(15 * 86400)
+        await Upgrader(bridge).round(everything=True)
+    assert e2e.rd.add_attempts[e2e.hash(SICARIO_1080)] == 2
 
 
 async def test_an_old_series_at_its_profile_cutoff_is_never_searched_again(make_e2e: Factory) -> None:
@@ -300,7 +313,7 @@ def test_the_upgrade_command_runs_one_round(make_e2e: Factory, monkeypatch: pyte
     assert code == 0, out
     lines = {line.split("│")[1].strip(): line for line in out.splitlines() if line.count("│") >= 4}
     assert "upgraded" in lines[BR_720] and BR_2160 in lines[BR_720]
-    assert "no better copy cached" in lines[SICARIO_720]
+    assert "nothing better" in lines[SICARIO_720]  # its better copy is not out yet
     assert "at cutoff" in lines[FAWLTY_720]
     assert e2e.hash(BR_2160) in e2e.rd.hashes() and e2e.hash(BR_720) in e2e.rd.hashes()  # deleted after its hold
 

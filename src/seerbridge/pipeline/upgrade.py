@@ -280,7 +280,19 @@ class Upgrader:
                 for v in better
                 if v.candidate.info_hash in own and set(own[v.candidate.info_hash].reasons) <= QUALITY_RULES
             ]
+        async with self.bridge.sessions() as session:
+            # A copy a probe found not cached within the revisit period is not probed again before it is over (a
+            # season of single episodes would otherwise probe the same uncached pack once per episode).
+            recent_misses = await repo.probed_not_kept_since(session, now - self.revisit)
+        skipped = [v for v in better if v.candidate.info_hash in recent_misses]
+        better = [v for v in better if v.candidate.info_hash not in recent_misses]
         better.sort(key=preference_key)
+        if not better and skipped:
+            await self._next_check(row, now)
+            names = "; ".join(v.candidate.name for v in skipped)
+            return Check(
+                row.id, row.name, row.item_key, profile_name, "no better copy cached", f"not cached lately: {names}"
+            )
         if not better:
             await self._next_check(row, now)
             return Check(row.id, row.name, row.item_key, profile_name, "nothing better", f"below {profile.cutoff}")

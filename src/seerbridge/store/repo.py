@@ -581,6 +581,18 @@ async def torrents_in_state(session: AsyncSession, *states: TorrentState) -> lis
     return await _torrents(session, Torrent.state.in_([TorrentState(s).value for s in states]))
 
 
+async def probed_not_kept_since(session: AsyncSession, since: datetime) -> frozenset[str]:
+    """Hashes a probe added and deleted again (not cached, or not usable) since `since`: no copy of them is held."""
+    rows = await session.scalars(
+        select(Torrent.info_hash).where(
+            Torrent.state == TorrentState.DELETED.value,
+            Torrent.cached.is_(False),
+            Torrent.updated_at >= _utc(since),
+        )
+    )
+    return frozenset(rows)
+
+
 async def all_torrents(session: AsyncSession) -> list[TorrentRecord]:
     return await _torrents(session)
 
