@@ -30,7 +30,8 @@ def console() -> Console:
     return Console(width=max(120, Console().width))
 
 
-def _state(state: str) -> str:
+def styled_state(state: str) -> str:
+    """A state or outcome in its colour (rich markup)."""
     style = STATE_STYLE.get(state)
     return f"[{style}]{state}[/{style}]" if style else state
 
@@ -58,7 +59,7 @@ def status_table(records: Sequence[RequestRecord]) -> Table:
         table.add_row(
             str(r.id),
             r.title,
-            _state(str(r.state)),
+            styled_state(str(r.state)),
             r.reason or "",
             _next(r),
             _calls(r.calls, "torrentio"),
@@ -76,7 +77,7 @@ def demo_table(result: DemoResult) -> Table:
         table.add_row(
             str(row.request_id),
             row.title,
-            _state(row.state),
+            styled_state(row.state),
             "\n".join(row.torrents) or "-",
             row.reason,
             str(row.torrentio_calls),
@@ -92,7 +93,7 @@ def upgrade_table(report: UpgradeReport) -> Table:
         table.add_column(column, overflow="fold")
     for check in report.checks:
         detail = f"→ {check.new_name}" if check.new_name else check.detail
-        table.add_row(check.name, check.profile, _state(check.outcome), detail)
+        table.add_row(check.name, check.profile, styled_state(check.outcome), detail)
     for doomed in report.removed:
         table.add_row(doomed.name, "-", "[green]deleted[/green]", doomed.reason)
     return table

@@ -12,12 +12,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from seerbridge.pipeline.search import SEARCH_CACHE_HIT, SEARCH_CACHE_MISS
 from seerbridge.store import history, repo
-from seerbridge.store.models import CallCount
 
 
 class UnknownRequest(LookupError):
@@ -130,11 +128,10 @@ class Stats:
 async def _daily_calls(session: AsyncSession) -> DailyCalls:
     calls: dict[str, dict[str, int]] = {}
     days: list[date] = []
-    query = select(CallCount).order_by(CallCount.service, CallCount.endpoint, CallCount.day)
-    for row in await session.scalars(query):
-        per = calls.setdefault(row.service, {})
-        per[row.endpoint] = per.get(row.endpoint, 0) + row.count
-        days.append(row.day)
+    for day, service, endpoint, count in await repo.daily_call_counts(session):
+        per = calls.setdefault(service, {})
+        per[endpoint] = per.get(endpoint, 0) + count
+        days.append(day)
     return DailyCalls(min(days, default=None), max(days, default=None), calls)
 
 

@@ -6,7 +6,7 @@ from rich import box
 from rich.filesize import decimal
 from rich.table import Table
 
-from seerbridge.report import _state
+from seerbridge.report import styled_state
 from seerbridge.stats import Figures, Stats
 
 
@@ -57,7 +57,7 @@ def stats_table(stats: Stats) -> Table:
     for column in headers:
         table.add_column(column, justify="right", no_wrap=True)
     for r in stats.requests:
-        table.add_row(str(r.request_id), r.title, _state(r.state), *_cells(r.figures))
+        table.add_row(str(r.request_id), r.title, styled_state(r.state), *_cells(r.figures))
     if stats.unattributed != Figures():
         table.add_row("-", "not tied to a request", "", *_cells(stats.unattributed))
     table.add_section()

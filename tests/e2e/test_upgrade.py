@@ -127,7 +127,7 @@ async def test_a_720p_movie_is_replaced_by_a_cached_2160p_copy_and_the_old_one_g
         assert not (await Upgrader(bridge).round()).removed  # the hold (30 minutes) is not over
         e2e.world.clock.advance(2 * 60)
         second = await Upgrader(bridge).round()
-    assert [d.name for d in second.removed] == [BR_720]
+    assert [d.info_hash for d in second.removed] == [e2e.hash(BR_720)]
     assert e2e.hash(BR_720) not in e2e.rd.hashes() and e2e.hash(BR_2160) in e2e.rd.hashes()
 
     # On Real-Debrid, in this order: the new copy added, selected, seen downloaded; only then the old one deleted.
@@ -143,7 +143,8 @@ async def test_a_720p_movie_is_replaced_by_a_cached_2160p_copy_and_the_old_one_g
         gone = await repo.get_torrent(session, old.id)
     assert (record.old_name, record.new_name, record.request_id, record.profile) == (BR_720, BR_2160, MOVIE, "4k")
     assert record.new_score > record.old_score
-    assert [(r.rule, r.name, r.ours) for r in removals] == [("superseded", BR_720, True)]
+    assert [(r.rule, r.info_hash, r.ours) for r in removals] == [("superseded", e2e.hash(BR_720), True)]
+    assert removals[0].reason == f"replaced by {BR_2160}"
     assert gone is not None and gone.state is TorrentState.DELETED
     assert set(await kept(e2e, MOVIE)) == {BR_2160}
 
@@ -260,7 +261,7 @@ async def test_upgrades_off_checks_nothing_but_still_deletes_what_was_replaced(m
         await Upgrader(bridge).round(everything=True)  # by hand (`seerbridge upgrade --all`) it still works
         e2e.world.clock.advance(3600)
         later = await Upgrader(bridge).round()
-    assert [d.name for d in later.removed] == [BR_720]
+    assert [d.info_hash for d in later.removed] == [e2e.hash(BR_720)]
 
 
 async def test_the_daemon_upgrades_then_deletes_the_replaced_copy_and_runs_the_periodic_cleanup(
@@ -287,7 +288,7 @@ async def test_the_daemon_upgrades_then_deletes_the_replaced_copy_and_runs_the_p
     assert e2e.hash(BR_2160) in e2e.rd.hashes()
     async with e2e.store() as session:
         removals = await history.list_removals(session)
-    assert [(r.rule, r.name) for r in removals] == [("superseded", BR_720)]
+    assert [(r.rule, r.info_hash) for r in removals] == [("superseded", e2e.hash(BR_720))]
 
 
 async def cleanup_ran(bridge: Bridge) -> bool:

@@ -159,12 +159,15 @@ def _doomed_json(d: Doomed) -> dict[str, Any]:
 # --- reading -------------------------------------------------------------------------------------------------------
 
 
-async def plan_cleanup(bridge: Bridge) -> CleanupPlan:
+async def plan_cleanup(bridge: Bridge, *, rules: Sequence[CleanupRule] | None = None) -> CleanupPlan:
     """List the account once, read the store, ask Seerr about the requests kept torrents serve; then `decide`.
 
+    `rules` replaces `cleanup.rules` (upgrades use the `superseded` rule alone to delete what they replaced).
     Raises the ServiceError of a failed account listing (nothing can be judged without it).
     """
     settings = bridge.settings
+    if rules is not None:
+        settings = settings.model_copy(update={"cleanup": settings.cleanup.model_copy(update={"rules": list(rules)})})
     account = await bridge.services.realdebrid.torrents(page_size=MAX_PAGE_SIZE)
     async with bridge.sessions() as session:
         rows = await repo.all_torrents(session)

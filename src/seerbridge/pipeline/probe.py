@@ -66,6 +66,7 @@ class ProbeResult:
     covered: frozenset[int] = frozenset()
     rd_id: str | None = None
     detail: str = ""
+    filename: str = ""  # Real-Debrid's name for the torrent (its folder under a mount), when it was kept cached
 
     @property
     def kept(self) -> bool:
@@ -210,7 +211,9 @@ class Prober:
             await self._adopt(
                 info, verdict, target, request_id, selection.file_ids, selection.covered, TorrentState.DOWNLOADED, True
             )
-            return ProbeResult(ProbeOutcome.CACHED, verdict, selection.covered, info.id, "already in the account")
+            return ProbeResult(
+                ProbeOutcome.CACHED, verdict, selection.covered, info.id, "already in the account", info.filename
+            )
         if info.status.in_progress and selection is not None and selection.file_ids:
             await self._adopt(
                 info,
@@ -271,7 +274,7 @@ class Prober:
         info = await self._rd.torrent_info(rd_id)
         if info.status is TorrentStatus.DOWNLOADED:
             await self._set_row(row_id, TorrentState.DOWNLOADED, cached=True)
-            return ProbeResult(ProbeOutcome.CACHED, verdict, selection.covered, rd_id)
+            return ProbeResult(ProbeOutcome.CACHED, verdict, selection.covered, rd_id, filename=info.filename)
         if info.status.failed:
             await self._drop(rd_id, row_id, TorrentState.FAILED)
             await self._mark_bad(cand.info_hash, f"Real-Debrid status {info.status.value}", "realdebrid:status")

@@ -31,8 +31,9 @@ from seerbridge.domain.release import Candidate
 from seerbridge.domain.states import TorrentState
 from seerbridge.errors import ServiceError
 from seerbridge.pipeline import removal
+from seerbridge.pipeline.cleanup import apply_cleanup, plan_cleanup
 from seerbridge.pipeline.plan import describe_media
-from seerbridge.pipeline.probe import Interrupted, ProbeOutcome
+from seerbridge.pipeline.probe import Interrupted, ProbeOutcome, ProbeResult
 from seerbridge.pipeline.track import announce, jellyfin_owed, owe_jellyfin
 from seerbridge.selection.cutoff import is_better, is_downgrade, meets_cutoff
 from seerbridge.selection.parse import parse_release
@@ -111,7 +112,6 @@ class Upgrader:
     def __init__(self, bridge: Bridge) -> None:
         self.bridge = bridge
         self.settings = bridge.settings
-        self._attributed = CallLedger()  # this round's calls already given to requests (not shared ones)
 
     @property
     def revisit(self) -> timedelta:
@@ -124,16 +124,16 @@ class Upgrader:
         share still applies). Never raises a ServiceError: a failing service ends the round early, logged.
         """
         report = UpgradeReport()
-        ledger = CallLedger()
+        ledger = CallLedger()  # every call of the round (its budget caps)
+        attributed = CallLedger()  # those of them the checks gave to requests
         now = self.bridge.now()
         with attribute_calls(ledger):
             await self.remove_replaced(report, now)
             if self.settings.upgrade.enabled or everything:
-                await self._check_due(report, ledger, now, everything=everything)
+                await self._check_due(report, ledger, attributed, now, everything=everything)
         report.calls = ledger.as_dict()
         async with self.bridge.sessions.begin() as session:
-            await repo.add_shared_calls(session, ledger, minus=self._attributed)
-        self._attributed = CallLedger()
+            await repo.add_shared_calls(session, ledger, minus=attributed)
         if report.checks or report.removed:
             log.info(
                 "upgrade round",
@@ -152,17 +152,19 @@ class Upgrader:
             rows = await repo.torrents_in_state(session, TorrentState.DOWNLOADED)
         return [r for r in rows if r.ours and r.superseded_by is None and r.rd_id is not None]
 
-    async def _check_due(self, report: UpgradeReport, ledger: CallLedger, now: datetime, *, everything: bool) -> None:
+    async def _check_due(
+        self, report: UpgradeReport, ledger: CallLedger, attributed: CallLedger, now: datetime, *, everything: bool
+    ) -> None:
         rows = await self.eligible()
         due: list[tuple[datetime, repo.TorrentRecord]] = []
-        for row in rows:
-            next_at = row.upgrade_next_at
-            if next_at is None and row.upgrade_checked_at is None:
-                next_at = first_check_at(row, self.revisit)
-                async with self.bridge.sessions.begin() as session:
+        async with self.bridge.sessions.begin() as session:  # one transaction for the torrents seen the first time
+            for row in rows:
+                next_at = row.upgrade_next_at
+                if next_at is None and row.upgrade_checked_at is None:
+                    next_at = first_check_at(row, self.revisit)
                     await repo.schedule_upgrade(session, row.id, next_at=next_at)
-            if everything or (next_at is not None and next_at <= now):
-                due.append((next_at or now, row))
+                if everything or (next_at is not None and next_at <= now):
+                    due.append((next_at or now, row))
         if not due:
             return
         due.sort(key=lambda pair: (pair[0], pair[1].id))
@@ -180,7 +182,7 @@ class Upgrader:
                 report.left_for_later = len(due) - position
                 break
             try:
-                report.checks.append(await self._check(row, ctx, now))
+                report.checks.append(await self._check(row, ctx, now, attributed))
             except Interrupted:
                 report.left_for_later = len(due) - position
                 break
@@ -218,7 +220,9 @@ class Upgrader:
 
     # ----- one check -----
 
-    async def _check(self, row: repo.TorrentRecord, ctx: PassContext, now: datetime) -> Check:
+    async def _check(
+        self, row: repo.TorrentRecord, ctx: PassContext, now: datetime, attributed: CallLedger | None = None
+    ) -> Check:
         request_ledger = CallLedger()
         async with self.bridge.gate.work(), ctx.lock(row.item_key):  # no cleanup, no request on the item meanwhile
             with attribute_calls(request_ledger):
@@ -228,7 +232,8 @@ class Upgrader:
                 if await repo.get_request(session, row.request_id) is not None:
                     await repo.add_request_calls(session, row.request_id, request_ledger)
                     await repo.add_request_counters(session, row.request_id, request_ledger.events)
-                    self._attributed.counts.update(request_ledger.counts)
+                    if attributed is not None:
+                        attributed.counts.update(request_ledger.counts)
         log.info("upgrade check", torrent=row.name, profile=check.profile, outcome=check.outcome, detail=check.detail)
         return check
 
@@ -306,7 +311,7 @@ class Upgrader:
                 min_share=1.0 if season is not None else 0.0,
             )
             if result.outcome is ProbeOutcome.CACHED and result.rd_id is not None and result.covered >= wanted.episodes:
-                await self._replace(row, verdict, result.rd_id, profile_name, now)
+                await self._replace(row, verdict, result, profile_name, now)
                 return Check(
                     row.id,
                     row.name,
@@ -335,13 +340,14 @@ class Upgrader:
             await repo.schedule_upgrade(session, row.id, next_at=now + self.revisit, checked_at=now)
 
     async def _replace(
-        self, old: repo.TorrentRecord, verdict: Verdict, rd_id: str, profile: str, now: datetime
+        self, old: repo.TorrentRecord, verdict: Verdict, result: ProbeResult, profile: str, now: datetime
     ) -> None:
         """The better copy is downloaded: mark the old one replaced (deleted after its hold), owe Jellyfin a look."""
         async with self.bridge.sessions() as session:
             rows = await repo.our_torrents_with_hash(session, verdict.candidate.info_hash)
-        new = next(r for r in rows if r.rd_id == rd_id and r.state is TorrentState.DOWNLOADED)
-        path = await self._library_path(rd_id)
+        new = next(r for r in rows if r.rd_id == result.rd_id and r.state is TorrentState.DOWNLOADED)
+        mount, folder = self.settings.jellyfin.rd_mount_path, result.filename.strip().strip("/")
+        path = f"{mount.rstrip('/')}/{folder}" if mount and folder else None  # else a library refresh is owed
         old_score = self._score_of(old, profile)
         async with self.bridge.sessions.begin() as session:
             await repo.supersede(session, old.id, new.id, now=now)
@@ -377,57 +383,25 @@ class Upgrader:
         per_file = row.size_bytes // max(1, len(row.episodes)) if row.size_bytes else None
         return score(Candidate(row.info_hash, row.name, parsed, size_bytes=per_file), ctx)
 
-    async def _library_path(self, rd_id: str) -> str | None:
-        """Where the new copy shows up under Jellyfin's library (the Real-Debrid mount), when that is configured."""
-        mount = self.settings.jellyfin.rd_mount_path
-        if not mount:
-            return None
-        try:
-            info = await self.bridge.services.realdebrid.torrent_info(rd_id)
-        except ServiceError:
-            return None  # a full refresh is owed instead
-        name = info.filename.strip().strip("/")
-        return f"{mount.rstrip('/')}/{name}" if name else None
-
     # ----- the old copies -----
 
     async def remove_replaced(self, report: UpgradeReport, now: datetime) -> None:
-        """Delete replaced torrents whose hold is over, once Jellyfin has been told of their replacements."""
-        hold = timedelta(minutes=self.settings.upgrade.keep_replaced_minutes)
+        """Delete replaced torrents whose hold is over, once Jellyfin has been told of their replacements: the
+        cleanup planner's `superseded` rule (replacement downloaded on Real-Debrid, nothing else served by the old
+        copy), applied. Costs one account listing, and only while a replaced torrent is still held."""
         async with self.bridge.sessions() as session:
             rows = await repo.torrents_in_state(session, TorrentState.DOWNLOADED)
-            replaced = [r for r in rows if r.superseded_by is not None and r.ours and r.rd_id is not None]
-            ready: list[tuple[repo.TorrentRecord, repo.TorrentRecord]] = []
-            for row in replaced:
-                assert row.superseded_at is not None and row.superseded_by is not None
-                new = await repo.get_torrent(session, row.superseded_by)
-                if new is None or new.state is not TorrentState.DOWNLOADED:
-                    # The replacement is gone: the old copy is what the library has. Never delete it.
-                    log.warning("replacement missing; the replaced torrent stays", torrent=row.name)
-                    continue
-                if now - row.superseded_at >= hold:
-                    ready.append((row, new))
-        if not ready or await jellyfin_owed(self.bridge.sessions):
+        if not any(r.superseded_by is not None for r in rows) or await jellyfin_owed(self.bridge.sessions):
             return
-        for row, new in ready:
-            assert row.rd_id is not None
-            doomed = removal.Doomed(
-                rd_id=row.rd_id,
-                info_hash=row.info_hash,
-                name=row.name,
-                size_bytes=row.size_bytes,
-                rule="superseded",
-                reason=f"replaced by {new.name} in an upgrade",
-                ours=True,
-                torrent_id=row.id,
-                request_id=row.request_id,
+        try:
+            plan = await plan_cleanup(self.bridge, rules=("superseded",))
+        except ServiceError as exc:
+            log.warning(
+                "could not list the account to delete replaced torrents; the next round tries again", error=str(exc)
             )
-            try:
-                await removal.remove(self.bridge.services.realdebrid, self.bridge.sessions, doomed, now=now)
-            except ServiceError as exc:
-                log.warning("could not delete a replaced torrent; the next round tries again", error=str(exc))
-                return
-            report.removed.append(doomed)
+            return
+        outcome = await apply_cleanup(self.bridge, plan)
+        report.removed.extend(outcome.deleted)
 
 
 __all__ = ["Check", "UpgradeReport", "Upgrader", "first_check_at", "to_4k_applies", "upgrade_profile"]

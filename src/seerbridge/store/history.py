@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -70,14 +72,14 @@ async def record_upgrade(
     )
     session.add(row)
     await session.flush()
-    return _upgrade_record(row)
+    return _record(UpgradeRecord, row)
 
 
 async def list_upgrades(session: AsyncSession, request_id: int | None = None) -> list[UpgradeRecord]:
     query = select(Upgrade).order_by(Upgrade.id)
     if request_id is not None:
         query = query.where(Upgrade.request_id == request_id)
-    return [_upgrade_record(r) for r in await session.scalars(query)]
+    return [_record(UpgradeRecord, r) for r in await session.scalars(query)]
 
 
 async def record_removal(
@@ -108,46 +110,24 @@ async def record_removal(
     )
     session.add(row)
     await session.flush()
-    return _removal_record(row)
+    return _record(RemovalRecord, row)
 
 
 async def list_removals(session: AsyncSession, request_id: int | None = None) -> list[RemovalRecord]:
     query = select(Removal).order_by(Removal.id)
     if request_id is not None:
         query = query.where(Removal.request_id == request_id)
-    return [_removal_record(r) for r in await session.scalars(query)]
+    return [_record(RemovalRecord, r) for r in await session.scalars(query)]
 
 
-def _upgrade_record(row: Upgrade) -> UpgradeRecord:
-    return UpgradeRecord(
-        id=row.id,
-        at=from_store(row.at),
-        item_key=row.item_key,
-        request_id=row.request_id,
-        profile=row.profile,
-        old_torrent_id=row.old_torrent_id,
-        new_torrent_id=row.new_torrent_id,
-        old_name=row.old_name,
-        new_name=row.new_name,
-        old_score=row.old_score,
-        new_score=row.new_score,
-    )
+_Record = TypeVar("_Record", UpgradeRecord, RemovalRecord)
 
 
-def _removal_record(row: Removal) -> RemovalRecord:
-    return RemovalRecord(
-        id=row.id,
-        at=from_store(row.at),
-        info_hash=row.info_hash,
-        rd_id=row.rd_id,
-        name=row.name,
-        size_bytes=row.size_bytes,
-        rule=row.rule,
-        reason=row.reason,
-        ours=row.ours,
-        torrent_id=row.torrent_id,
-        request_id=row.request_id,
-    )
+def _record(kind: type[_Record], row: Upgrade | Removal) -> _Record:
+    """The frozen record of a row: every field by name, the time read back as aware UTC."""
+    values = {f.name: getattr(row, f.name) for f in dataclasses.fields(kind)}
+    values["at"] = from_store(row.at)
+    return kind(**values)
 
 
 __all__ = [

@@ -63,6 +63,12 @@ async def calls_on(session: AsyncSession, day: date, service: str) -> int:
     return sum(rows)
 
 
+async def daily_call_counts(session: AsyncSession) -> list[tuple[date, str, str, int]]:
+    """Every (day, service, endpoint, count) the daily budgets kept, by service, endpoint and day."""
+    rows = await session.scalars(select(CallCount).order_by(CallCount.service, CallCount.endpoint, CallCount.day))
+    return [(r.day, r.service, r.endpoint, r.count) for r in rows]
+
+
 # --- acquisition ------------------------------------------------------------------------------------------------
 # Functions below return frozen records, never ORM objects. Times are UTC-aware; SQLite hands back naive values,
 # which are read as UTC (every time written here is UTC). `now` defaults to the wall clock; the pipeline passes its
