@@ -161,6 +161,7 @@ def demo(
         _fail(str(exc))
     typer.echo(f"Scenario {world.name!r}: {world.description}")
     result = asyncio.run(run_demo(world))
+    print_doctor(result.doctor)
     out = console()
     out.print(demo_table(result))
     for number, report in enumerate(result.passes, 1):
@@ -171,7 +172,8 @@ def demo(
         out.print(line)
     dupes = ", ".join(result.duplicate_hashes) or "none"
     out.print(f"torrents added twice: {dupes}")
-    raise typer.Exit(0 if not result.duplicate_hashes else 1)
+    healthy = all(row.ok for row in result.doctor)
+    raise typer.Exit(0 if healthy and not result.duplicate_hashes else 1)
 
 
 @app.command()

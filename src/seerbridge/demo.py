@@ -15,6 +15,7 @@ import httpx
 from pydantic import SecretStr
 
 from seerbridge.config import Settings, load_settings
+from seerbridge.doctor import DoctorRow, run_doctor
 from seerbridge.domain.states import TorrentState
 from seerbridge.pipeline.process import KEPT_STATES, Bridge, PassReport
 from seerbridge.redact import register
@@ -46,6 +47,7 @@ class DemoResult:
     duplicate_hashes: list[str]
     live: list[str] = field(default_factory=list)  # what the daemon did: the webhook, the followed download
     quality: list[str] = field(default_factory=list)  # weeks later: the upgrade round and the cleanup plan
+    doctor: list[DoctorRow] = field(default_factory=list)  # `seerbridge doctor` against the emulators, first
 
 
 def sandbox_settings(
@@ -86,6 +88,7 @@ async def run_demo(scenario: Scenario, *, passes: int = 2, live: bool = True) ->
             settings = sandbox_settings(world, f"sqlite+aiosqlite:///{tmp}/demo.db", hosts)
             reports: list[PassReport] = []
             async with open_bridge(settings, today=world.clock.today, now=world.clock.now) as bridge:
+                doctor = await run_doctor(settings)  # what a user runs first against real services
                 for _ in range(passes):
                     reports.append(await bridge.run_pass())
                 if live:
@@ -98,7 +101,7 @@ async def run_demo(scenario: Scenario, *, passes: int = 2, live: bool = True) ->
     hashes = world.realdebrid_state.hashes()
     scenario_hand_added = {t.hash for t in scenario.realdebrid.torrents}
     dupes = sorted({h for h in hashes if hashes.count(h) > 1 and h not in scenario_hand_added})
-    return DemoResult(rows, reports, hosts, dupes, live_lines, quality_lines)
+    return DemoResult(rows, reports, hosts, dupes, live_lines, quality_lines, doctor)
 
 
 LIVE_TMDB_ID = 329865  # Arrival, in the demo catalogue but not requested

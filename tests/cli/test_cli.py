@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import queue
+import re
 import signal
 import socket
 import subprocess
@@ -140,6 +141,11 @@ def test_sandbox_prints_exports_at_once_and_stops_on_ctrl_c(tmp_path: Path) -> N
 def test_demo_ends_with_the_summary(monkeypatch: pytest.MonkeyPatch) -> None:
     code, out = _invoke(["demo"], {}, monkeypatch)
     assert code == 0, out
+    # `seerbridge doctor` against the emulators comes first, every row ok.
+    doctor = out.split("what each request came to")[0]
+    for service in ("Database", "Seerr", "Jellyfin", "Torrentio", "Real-Debrid"):
+        assert re.search(rf"│ {service} +│ ok +│", doctor), doctor
+    assert "FAIL" not in doctor
     assert "what each request came to" in out
     for request_id in range(101, 109):
         assert f"│ {request_id} " in out
