@@ -184,19 +184,22 @@ def run(
     from seerbridge.report import console
     from seerbridge.runtime.bridge import open_bridge
     from seerbridge.runtime.daemon import Daemon, StopSignal
+    from seerbridge.runtime.lease import account_lease
 
     settings = _settings()
 
     async def main() -> int:
         async with open_bridge(settings) as bridge:
             if once:
-                report = await bridge.run_pass()
+                async with account_lease(bridge.sessions, "run --once"):
+                    report = await bridge.run_pass()
                 for r in report.results:
                     console().print(f"request {r.request_id} {r.title}: {r.state.value} - {r.reason}")
                 return 0 if report.all_known() else 1
             stop = StopSignal(hard_exit_s=3.0)  # a second signal exits within 3 s, whatever hangs
             stop.install()
-            await Daemon(settings, bridge).run(stop)
+            async with account_lease(bridge.sessions, "run", wait=stop.graceful, on_lost=stop.trigger):
+                await Daemon(settings, bridge).run(stop)
             return 130 if stop.forced.is_set() else 0
 
     try:
@@ -241,18 +244,23 @@ def upgrade(
     ] = False,
 ) -> None:
     """One upgrade round: replaced torrents past their hold deleted, due torrents checked for a better copy."""
+    from seerbridge.errors import SeerbridgeError
     from seerbridge.report import console, upgrade_table
     from seerbridge.runtime.bridge import open_bridge
+    from seerbridge.runtime.lease import account_lease
 
     settings = _settings()
 
     async def main() -> Any:
         from seerbridge.pipeline.upgrade import Upgrader
 
-        async with open_bridge(settings) as bridge:
+        async with open_bridge(settings) as bridge, account_lease(bridge.sessions, "upgrade"):
             return await Upgrader(bridge).round(everything=everything)
 
-    report = asyncio.run(main())
+    try:
+        report = asyncio.run(main())
+    except SeerbridgeError as exc:
+        _fail(str(exc), 1)
     if not report.checks and not report.removed:
         typer.echo("Nothing was due: every torrent is at its cutoff or waits for its next check (--all checks now).")
     else:
@@ -266,21 +274,24 @@ def upgrade(
 @app.command()
 def status() -> None:
     """List the requests seerbridge knows, with their state and last decision."""
-    from seerbridge.report import console, services_lines, status_table
-    from seerbridge.store import repo
+    from seerbridge.report import console, lease_line, services_lines, status_table
+    from seerbridge.store import lease, repo
     from seerbridge.store.db import open_database
+    from seerbridge.store.lease import Holder
 
     settings = _settings()
 
-    async def main() -> tuple[list[repo.RequestRecord], str | None]:
+    async def main() -> tuple[list[repo.RequestRecord], str | None, Holder | None]:
         engine, sessions = await open_database(settings.database.url.get_secret_value())
         try:
             async with sessions() as session:
-                return await repo.list_requests(session), await repo.get_state(session, "services")
+                records, services = await repo.list_requests(session), await repo.get_state(session, "services")
+            return records, services, await lease.current(sessions)
         finally:
             await engine.dispose()
 
-    records, services = asyncio.run(main())
+    records, services, holder = asyncio.run(main())
+    typer.echo(lease_line(holder))
     for line in services_lines(services):
         typer.echo(line)
     if not records:
@@ -391,13 +402,17 @@ def cleanup(
     from seerbridge.pipeline.cleanup import CleanupOutcome, CleanupPlan, apply_cleanup, plan_cleanup
     from seerbridge.report import console
     from seerbridge.runtime.bridge import open_bridge
+    from seerbridge.runtime.lease import account_lease
 
     settings = _settings()
 
     async def main() -> tuple[CleanupPlan, CleanupOutcome | None]:
         async with open_bridge(settings) as bridge:
-            plan = await plan_cleanup(bridge)
-            return plan, (await apply_cleanup(bridge, plan) if apply else None)
+            if not apply:
+                return await plan_cleanup(bridge), None
+            async with account_lease(bridge.sessions, "cleanup --apply"):
+                plan = await plan_cleanup(bridge)
+                return plan, await apply_cleanup(bridge, plan)
 
     try:
         plan, outcome = asyncio.run(main())

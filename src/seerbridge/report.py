@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from rich.console import Console
@@ -12,6 +13,7 @@ from rich.table import Table
 if TYPE_CHECKING:
     from seerbridge.demo import DemoResult
     from seerbridge.pipeline.upgrade import UpgradeReport
+    from seerbridge.store.lease import Holder
     from seerbridge.store.repo import RequestRecord
 
 STATE_STYLE = {
@@ -97,6 +99,15 @@ def upgrade_table(report: UpgradeReport) -> Table:
     for doomed in report.removed:
         table.add_row(doomed.name, "-", "[green]deleted[/green]", doomed.reason)
     return table
+
+
+def lease_line(holder: Holder | None) -> str:
+    """For `status`: which seerbridge process works the account now, if any."""
+    if holder is None:
+        return "No seerbridge process is working the account now."
+    if holder.gone(datetime.now(UTC)):
+        return f"Last worked by {holder.describe()}, which is no longer running; the next start takes over."
+    return f"Worked now by {holder.describe()}."
 
 
 def services_lines(stored: str | None) -> list[str]:

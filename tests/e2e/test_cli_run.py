@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -57,3 +62,48 @@ def test_run_once_then_status(
         assert row and state in row[0], (request_id, out)
     hashes = world.realdebrid_state.hashes()
     assert len(hashes) == len(set(hashes))
+
+
+def test_one_process_at_a_time_works_the_account(
+    loopback: tuple[Sandbox, dict[ServiceName, str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While `seerbridge run` works the account, commands that change it refuse (naming the daemon), a second
+    daemon will not start, and `status` says who holds it; once the daemon stops, they work again."""
+    world, hosts = loopback
+    env = world.env(hosts) | {
+        "SEERBRIDGE_DATABASE__URL": f"sqlite+aiosqlite:///{tmp_path}/lease.db",
+        "SEERBRIDGE_TORRENTIO__RATE_LIMIT_PER_MIN": "0",
+        "SEERBRIDGE_ACQUIRE__CONVERSION_POLL_S": "0",
+        "SEERBRIDGE_SERVER__ENABLED": "false",
+    }
+    child_env = {k: v for k, v in os.environ.items() if not k.startswith("SEERBRIDGE_")} | env
+    log = (tmp_path / "daemon.log").open("wb")  # a file, not a pipe nobody reads while it runs
+    daemon = subprocess.Popen([sys.executable, "-m", "seerbridge", "run"], env=child_env, stdout=log, stderr=log)
+    try:
+        deadline = time.monotonic() + 30
+        while "Worked now by `seerbridge run`" not in (out := _invoke(["status"], env, monkeypatch)[1]):
+            assert daemon.poll() is None and time.monotonic() < deadline, out
+            time.sleep(0.2)
+        assert f"(pid {daemon.pid} on " in out
+
+        for args in (["cleanup", "--apply"], ["upgrade"], ["run", "--once"]):
+            code, out = _invoke(args, env, monkeypatch)
+            assert code == 1, (args, out)
+            flat = " ".join(out.split())
+            assert "another seerbridge is working this account: `seerbridge run`" in flat, (args, out)
+        assert _invoke(["cleanup"], env, monkeypatch)[0] == 0  # a plan changes nothing: no lease needed
+
+        second = subprocess.run(
+            [sys.executable, "-m", "seerbridge", "run"], env=child_env, capture_output=True, text=True, timeout=60
+        )
+        assert second.returncode == 1, second.stdout + second.stderr
+        assert "another seerbridge is working this account" in " ".join((second.stdout + second.stderr).split())
+    finally:
+        daemon.send_signal(signal.SIGINT)
+        code = daemon.wait(timeout=60)
+        log.close()
+        assert code == 0, (tmp_path / "daemon.log").read_text()
+    code, out = _invoke(["status"], env, monkeypatch)
+    assert "No seerbridge process is working the account now." in out
+    code, out = _invoke(["cleanup", "--apply"], env, monkeypatch)
+    assert code == 0, out

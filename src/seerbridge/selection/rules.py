@@ -318,7 +318,7 @@ class ResolutionRule:
         if parsed is None or parsed.resolution in ctx.profile.resolutions:
             return None
         ladder = ", ".join(ctx.profile.resolutions)
-        return f"{parsed.resolution} is not on profile {ctx.profile_name!r}'s ladder ({ladder})"
+        return f"{parsed.resolution} is not on the ladder of profile {ctx.profile_name!r} ({ladder})"
 
 
 def size_band(ctx: RuleContext) -> tuple[float, float]:
