@@ -6,6 +6,7 @@ import asyncio
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -118,8 +119,17 @@ async def test_the_context_renews_gives_up_and_reports_a_loss(sessions: async_se
     assert (await lease.current(sessions)).host == "elsewhere"  # type: ignore[union-attr]
 
 
+@pytest.fixture
+def live_pid() -> Iterator[int]:
+    """The pid of a process of this host that runs for the whole test."""
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    yield other.pid
+    other.kill()
+    other.wait()
+
+
 async def test_the_daemon_waits_for_a_lapse_but_not_for_a_live_holder(
-    sessions: async_sessionmaker[Any], monkeypatch: pytest.MonkeyPatch
+    sessions: async_sessionmaker[Any], monkeypatch: pytest.MonkeyPatch, live_pid: int
 ) -> None:
     now = datetime.now(UTC)
     lapsing = replace(Holder.me("run", 0.5, now), host="elsewhere", pid=1)
@@ -127,9 +137,9 @@ async def test_the_daemon_waits_for_a_lapse_but_not_for_a_live_holder(
     stop = asyncio.Event()
     async with account_lease(sessions, "run", wait=stop) as me:
         assert me.token != lapsing.token
-    # This host, alive (this very process), never lapsing within the test: refused after the short local wait.
+    # A live process of this host, never lapsing within the test: refused after the short local wait.
     monkeypatch.setattr("seerbridge.runtime.lease.LOCAL_WAIT_S", 0.3)
-    await _plant(sessions, Holder.me("run", 600, now))
+    await _plant(sessions, replace(Holder.me("run", 600, now), pid=live_pid))
     with pytest.raises(LeaseHeld):
         async with account_lease(sessions, "run", wait=stop):
             pytest.fail("must not get the lease")
@@ -137,3 +147,12 @@ async def test_the_daemon_waits_for_a_lapse_but_not_for_a_live_holder(
     with pytest.raises(LeaseHeld):
         async with account_lease(sessions, "run", wait=stop):
             pytest.fail("must not get the lease")
+
+
+async def test_an_earlier_life_of_our_own_pid_is_gone(sessions: async_sessionmaker[Any]) -> None:
+    """pid 1 of a container restarted with a fixed hostname finds its own pid in the lease: not a live rival."""
+    await _plant(sessions, Holder.me("run", 600, datetime.now(UTC)))
+    taken = await lease.acquire(sessions, "run", ttl_s=60)
+    with pytest.raises(LeaseHeld):  # and what this process holds now is live, to itself too
+        await lease.acquire(sessions, "run", ttl_s=60)
+    await lease.release(sessions, taken)

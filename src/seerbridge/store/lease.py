@@ -18,6 +18,7 @@ from seerbridge.errors import SeerbridgeError
 from seerbridge.store.models import AppState
 
 LEASE_KEY = "lease.account"
+_HELD_HERE: set[str] = set()  # tokens this process took and has not given up
 
 
 @dataclass(frozen=True)
@@ -50,10 +51,16 @@ class Holder:
         return datetime.fromisoformat(self.expires_at)
 
     def gone(self, now: datetime) -> bool:
-        """The holder can no longer be working: its lease lapsed, or it was a process of this host that has ended."""
+        """The holder can no longer be working: its lease lapsed, or it was a process of this host that has ended.
+        Our own pid with a token this process never took is an earlier life of a reused pid (pid 1 of a container
+        restarted with a fixed hostname)."""
         if self.expires <= now:
             return True
-        return self.host == socket.gethostname() and not process_alive(self.pid)
+        if self.host != socket.gethostname():
+            return False
+        if self.pid == os.getpid():
+            return self.token not in _HELD_HERE
+        return not process_alive(self.pid)
 
     def describe(self) -> str:
         return f"`seerbridge {self.command}` (pid {self.pid} on {self.host}, since {self.since})"
@@ -113,12 +120,16 @@ async def acquire(
     now = now or datetime.now(UTC)
     me = Holder.me(command, ttl_s, now)
     for _ in range(3):  # lost races only: each loop sees a newer row
+        _HELD_HERE.add(me.token)  # before the write: the moment it commits, the row must read as live
         try:
             async with sessions.begin() as session:
                 session.add(AppState(key=LEASE_KEY, value=me.to_json(), updated_at=now))
             return me
         except IntegrityError:
-            pass
+            _HELD_HERE.discard(me.token)
+        except BaseException:
+            _HELD_HERE.discard(me.token)
+            raise
         async with sessions.begin() as session:
             row = await session.get(AppState, LEASE_KEY)
             if row is None:
@@ -126,8 +137,14 @@ async def acquire(
             holder = _parse(row.value)
             if holder is not None and not holder.gone(now):
                 raise LeaseHeld(holder)
-            if await _swap(session, row.value, me, now):
-                return me
+            _HELD_HERE.add(me.token)
+            try:
+                if await _swap(session, row.value, me, now):
+                    return me
+            except BaseException:
+                _HELD_HERE.discard(me.token)
+                raise
+            _HELD_HERE.discard(me.token)
     holder = await current(sessions)
     raise LeaseHeld(holder or me)
 
@@ -151,6 +168,7 @@ async def release(sessions: async_sessionmaker[AsyncSession], me: Holder) -> Non
         held = _parse(row.value) if row else None
         if row is not None and held is not None and held.token == me.token:
             await session.execute(delete(AppState).where(AppState.key == LEASE_KEY, AppState.value == row.value))
+    _HELD_HERE.discard(me.token)
 
 
 async def _swap(session: AsyncSession, old: str, new: Holder, now: datetime) -> bool:
