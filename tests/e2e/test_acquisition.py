@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 from pydantic import SecretStr
+from structlog.testing import capture_logs
 
 from seerbridge.domain.states import RequestState, TorrentState
 from seerbridge.store import repo
@@ -377,3 +378,14 @@ async def test_two_requests_for_a_movie_with_nothing_cached_probe_once(make_e2e:
     assert dune == {e2e.hash(DUNE_REMUX): 1, e2e.hash(DUNE_X265): 1, e2e.hash(DUNE_720): 1}
     assert len(e2e.torrentio.stream_calls("tt1160419")) == 1
     assert len(await decisions(e2e, 110)) == 1  # the second request shows the same decision
+
+
+async def test_a_second_pass_logs_only_the_requests_whose_outcome_changed(demo: E2E) -> None:
+    """Settled requests are looked at every poll until Seerr marks them available; the log says only what moved."""
+    with capture_logs() as first:
+        await demo.run()
+    assert {e["id"] for e in first if e["event"] == "request" and e["log_level"] == "info"} == set(range(101, 109))
+    with capture_logs() as second:
+        await demo.run()
+    said = [e for e in second if e["event"] == "request"]
+    assert said and all(e["log_level"] == "debug" for e in said), said

@@ -382,3 +382,13 @@ async def test_token_never_reaches_errors_or_logs(
     for text in texts:
         assert token not in text
         assert "ANOTHER-SECRET-TOKEN-42" not in text
+
+
+@pytest.mark.parametrize(("days", "says"), [(1.5, "1 day left (renew soon"), (6.9, "6 days left (renew soon")])
+async def test_check_warns_when_premium_runs_out_soon(
+    make_client: MakeClient, starter: Scenario, clock: VirtualClock, days: float, says: str
+) -> None:
+    rd = make_client(create_app(with_account(starter, premium_days=days), clock))
+    check = await rd.check()
+    assert check.ok  # still usable: a warning, not a failure
+    assert check.details["premium"].startswith(says)

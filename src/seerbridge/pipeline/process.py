@@ -405,7 +405,9 @@ class Bridge:
                 backoff_step=schedule.step,
                 next_air_date=result.next_air,
             )
-        log.info("request", id=request.id, state=result.state.value, reason=result.reason)
+        # A settled request is looked at again every poll until Seerr marks it available: say only what changed.
+        same = before is not None and before.state is result.state and (before.reason or "") == result.reason
+        (log.debug if same else log.info)("request", id=request.id, state=result.state.value, reason=result.reason)
         await self.record_services()
         return result
 

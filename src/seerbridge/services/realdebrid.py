@@ -399,7 +399,7 @@ class RealDebridClient(ServiceClient):
             SERVICE,
             details={
                 "username": user.username,
-                "premium": f"{int(user.premium_days)} days left" if user.is_premium else "none",
+                "premium": _premium_left(user.premium_days) if user.is_premium else "none",
                 "active slots": f"{active.nb}/{active.limit}",
             },
             problems=problems,
@@ -582,3 +582,12 @@ __all__ = [
     "rd_error_code",
     "read_rd_error",
 ]
+
+
+PREMIUM_WARN_DAYS = 7
+
+
+def _premium_left(days: float) -> str:
+    whole = int(days)
+    text = f"{whole} day left" if whole == 1 else f"{whole} days left"
+    return text + " (renew soon: without premium nothing can be added)" if days < PREMIUM_WARN_DAYS else text
