@@ -183,6 +183,31 @@ async def test_an_upgrade_whose_new_copy_is_not_cached_leaves_the_old_one_untouc
     assert e2e.rd.add_attempts[e2e.hash(SICARIO_1080)] == 2
 
 
+async def test_a_better_copy_downloading_in_the_account_is_left_alone_until_it_is_there(make_e2e: Factory) -> None:
+    """The user started the better copy by hand: the upgrade neither adds a second one nor takes theirs over while
+    it downloads; once it is downloaded, the next check uses it."""
+    e2e = make_e2e(scenario(), search={"cache_ttl_s": 0})
+    await e2e.run()
+    (old,) = (await kept(e2e, FAILING)).values()
+    e2e.world.clock.advance(8 * 86400)  # the 1080p copy is out, and the user adds it by hand
+    theirs = e2e.rd.add_torrent(e2e.hash(SICARIO_1080), magnet_name=SICARIO_1080, status="downloading", progress=40)
+    async with e2e.bridge() as bridge:
+        report = await Upgrader(bridge).round(everything=True)
+        (check,) = [c for c in report.checks if c.torrent_id == old.id]
+        assert check.outcome == "no better copy cached"
+        assert f"{SICARIO_1080}: downloading in the account, not cached yet" in check.detail
+        assert e2e.rd.add_attempts.get(e2e.hash(SICARIO_1080), 0) == 0
+        async with e2e.store() as session:
+            assert not [r for r in await repo.all_torrents(session) if r.info_hash == e2e.hash(SICARIO_1080)]
+
+        e2e.rd.set_status(theirs, "downloaded")
+        again = await Upgrader(bridge).round(everything=True)
+        (check,) = [c for c in again.checks if c.torrent_id == old.id]
+        assert check.outcome == "upgraded" and check.new_name == SICARIO_1080
+    assert e2e.rd.hashes().count(e2e.hash(SICARIO_1080)) == 1
+    assert e2e.rd.add_attempts.get(e2e.hash(SICARIO_1080), 0) == 0
+
+
 async def test_an_old_series_at_its_profile_cutoff_is_never_searched_again(make_e2e: Factory) -> None:
     # 4K upgrades are on, but only for titles up to 30 years old: the 1975 series stays in the classic profile.
     e2e = make_e2e(scenario(), upgrade=to_4k(max_age_years=30))

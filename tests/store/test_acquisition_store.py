@@ -431,3 +431,15 @@ async def test_search_cache_expires_and_is_replaced(sessions: Sessions) -> None:
     async with sessions() as s:
         assert await repo.cache_get(s, "movie/tt1160419", now=T0 + timedelta(hours=2, seconds=59)) == {"streams": []}
         assert await repo.cache_get(s, "movie/tt1160419", now=T0 + timedelta(hours=2, seconds=61)) is None
+
+
+async def test_app_state_writes_at_once_never_collide(sessions: async_sessionmaker[Any]) -> None:
+    async def write(n: int) -> None:
+        async with sessions.begin() as session:
+            await repo.set_state(session, "services", f"value {n}")
+
+    await asyncio.gather(*(write(n) for n in range(10)))
+    async with sessions.begin() as session:
+        assert (await repo.get_state(session, "services") or "").startswith("value ")
+        await repo.set_state(session, "services", "last")
+        assert await repo.get_state(session, "services") == "last"  # read back in the same session

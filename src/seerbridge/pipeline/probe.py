@@ -52,6 +52,7 @@ class ProbeOutcome(StrEnum):
     DOWNLOADING = "downloading"  # not cached, kept on purpose (uncached download)
     NOT_CACHED = "not cached"
     IN_PROGRESS = "already downloading"  # the same hash is already being downloaded in the account
+    BUSY = "downloading in the account, not cached yet"  # the same, left alone: the caller wants cached copies only
     REFUSED = "refused (451)"
     FAILED = "failed"
     NO_FILES = "no wanted files"
@@ -136,9 +137,12 @@ class Prober:
         request_id: int,
         keep_uncached: bool = False,
         min_share: float = 0.0,
+        adopt_downloading: bool = True,
     ) -> ProbeResult:
         """Find out whether `verdict`'s release is cached for `target`, keeping it if so (or if `keep_uncached`).
 
+        A torrent of the same hash downloading in the account is adopted (followed as ours to serve `target`)
+        unless `adopt_downloading` is off: then it is left alone and nothing is added beside it (`BUSY`).
         Raises `Interrupted` instead of starting when shutdown has begun; a probe once started runs to its end.
         """
         cand = verdict.candidate
@@ -149,7 +153,7 @@ class Prober:
         for existing in await self._account.with_hash(cand.info_hash):
             if existing.status.failed:
                 continue
-            reused = await self._reuse(existing, verdict, target, request_id=request_id)
+            reused = await self._reuse(existing, verdict, target, request_id=request_id, adopt=adopt_downloading)
             if reused is not None:
                 return reused
         if self._slots is not None and not await self._slots.has_room():
@@ -197,7 +201,7 @@ class Prober:
             raise
 
     async def _reuse(
-        self, existing: Torrent, verdict: Verdict, target: Wanted, *, request_id: int
+        self, existing: Torrent, verdict: Verdict, target: Wanted, *, request_id: int, adopt: bool = True
     ) -> ProbeResult | None:
         """A torrent with this hash is already in the account: use it instead of adding a duplicate."""
         try:
@@ -215,6 +219,8 @@ class Prober:
                 ProbeOutcome.CACHED, verdict, selection.covered, info.id, "already in the account", info.filename
             )
         if info.status.in_progress and selection is not None and selection.file_ids:
+            if not adopt:
+                return ProbeResult(ProbeOutcome.BUSY, verdict, selection.covered, detail=f"{info.progress:.0f} %")
             await self._adopt(
                 info,
                 verdict,

@@ -309,6 +309,7 @@ class Upgrader:
                 request_id=request.id,
                 keep_uncached=False,
                 min_share=1.0 if season is not None else 0.0,
+                adopt_downloading=False,  # a copy still downloading is the user's (or a request's); looked at later
             )
             if result.outcome is ProbeOutcome.CACHED and result.rd_id is not None and result.covered >= wanted.episodes:
                 await self._replace(row, verdict, result, profile_name, now)

@@ -12,6 +12,8 @@ from typing import Any, TypeAlias, TypeVar
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from seerbridge.domain.states import ItemState, RequestState, TorrentState
 from seerbridge.services.calls import CallLedger
@@ -39,13 +41,16 @@ async def get_state(session: AsyncSession, key: str) -> str | None:
 
 
 async def set_state(session: AsyncSession, key: str, value: str) -> None:
-    row = await session.get(AppState, key)
+    # An upsert: two tasks recording the same fact at once must not collide on the key.
     now = datetime.now(UTC)
-    if row is None:
-        session.add(AppState(key=key, value=value, updated_at=now))
-    else:
-        row.value = value
-        row.updated_at = now
+    stmt = _upsert(session, AppState).values(key=key, value=value, updated_at=now)
+    await session.execute(
+        stmt.on_conflict_do_update(index_elements=[AppState.key], set_={"value": value, "updated_at": now})
+    )
+    loaded = session.identity_map.get(identity_key(AppState, key))
+    if loaded is not None:  # a row this session read before must read the new value (without a reload)
+        set_committed_value(loaded, "value", value)
+        set_committed_value(loaded, "updated_at", now)
 
 
 async def add_call_counts(session: AsyncSession, day: date, ledger: CallLedger) -> None:
