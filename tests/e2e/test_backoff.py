@@ -91,3 +91,24 @@ async def test_a_fulfilled_request_stays_fulfilled_when_a_re_check_meets_an_outa
     record = await request_record(demo, CACHED)
     assert record.state is RequestState.FULFILLED and record.next_attempt_at is None
     assert record.last_error is not None and "seerr" in record.last_error and "503" in record.last_error
+
+
+async def test_a_service_error_is_tried_again_at_the_next_poll_once_then_waits(demo: E2E) -> None:
+    """A 5xx on an add (never repeated blindly) costs one poll the first time, not the first backoff wait."""
+    demo.world.control("realdebrid").set_plan(FaultPlan(error_rate=1.0, path_pattern="addMagnet"))
+    minutes = demo.settings.backoff.request_minutes
+    async with demo.bridge() as bridge:
+        await bridge.work_request(CACHED)
+        record = await request_record(demo, CACHED)
+        assert record.state is RequestState.FAILED
+        assert (record.next_attempt_at, record.backoff_step) == (None, 1)
+        assert CACHED in await bridge.due_request_ids()
+        await bridge.work_request(CACHED)  # fails again: now it waits
+        record = await request_record(demo, CACHED)
+        assert record.state is RequestState.FAILED and record.next_attempt_at is not None
+        wait = record.next_attempt_at - demo.world.clock.now()
+        assert timedelta(minutes=minutes[1] - 1) < wait <= timedelta(minutes=minutes[1])
+        assert CACHED not in await bridge.due_request_ids()
+    # A request that merely found nothing still waits at once (no free poll).
+    await demo.run(only={NOTHING})
+    assert (await request_record(demo, NOTHING)).next_attempt_at is not None

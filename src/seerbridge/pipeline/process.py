@@ -361,6 +361,7 @@ class Bridge:
             await repo.set_request_state(session, request.id, RequestState.WORKING)
         down_for: float | None = None  # a service is down or paused: seconds until it may be called again
         settled_error: str | None = None
+        service_failed = False  # ended FAILED by a service error its retries did not get past
         ctx.prober.slot_waits.discard(request.id)
         try:
             async with self.gate.work():
@@ -375,6 +376,7 @@ class Bridge:
                 settled_error = redact(str(exc))
             else:
                 result = RequestResult(request.id, label, RequestState.FAILED, redact(str(exc)))
+                service_failed = True
         except Interrupted:  # shutdown, between two steps: nothing is half done; worked again at the next start
             result = RequestResult(request.id, label, RequestState.NEW, "interrupted by a shutdown; resumes at start")
         except Exception as exc:  # one request's bug must not stop the pass
@@ -397,6 +399,10 @@ class Bridge:
                 # at again), its backoff untouched.
                 wait = down_for if down_for is not None else self.settings.realdebrid.slot_recheck_s
                 schedule = backoff.Schedule(self.now() + timedelta(seconds=max(wait, 1.0)), step)
+            elif service_failed and step == 0:
+                # One passing error (a 5xx on an add, which is never repeated blindly) costs one poll, not the
+                # first backoff wait; a second failure in a row climbs the ladder as usual.
+                schedule = backoff.Schedule(None, step + 1)
             result.next_attempt_at = schedule.next_attempt_at
             await repo.schedule_request(
                 session,
