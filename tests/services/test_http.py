@@ -11,6 +11,7 @@ import time
 import httpx
 import pytest
 from pydantic import BaseModel
+from structlog.testing import capture_logs
 
 from seerbridge.config import ServiceSettings
 from seerbridge.errors import (
@@ -58,6 +59,17 @@ async def test_transient_5xx_is_retried_and_every_attempt_counted() -> None:
     assert len(script.requests) == 3
     assert str(script.requests[0].url) == "http://svc.test/base/things/1"
     assert http.ledger.by_endpoint("svc") == {"things": 3}
+
+
+async def test_each_retry_is_one_info_line_naming_the_service_and_call() -> None:
+    script = Script((503, {"error": "busy"}, {}), (200, {"id": 1}, {}))
+    with capture_logs() as events:
+        await client(script).request("GET", "x", endpoint="torrents/info")
+    (retry,) = [e for e in events if e["event"] == "retrying"]
+    assert retry["log_level"] == "info"
+    assert (retry["service"], retry["endpoint"], retry["retry"]) == ("svc", "torrents/info", 1)
+    assert "503" in retry["error"]
+    assert not [e for e in events if e["event"] == "stamina.retry_scheduled"]
 
 
 async def test_retries_give_up_with_the_typed_error() -> None:

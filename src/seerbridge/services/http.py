@@ -50,6 +50,23 @@ from seerbridge.services.calls import CallLedger, active_ledgers
 log = structlog.get_logger("seerbridge.http")
 
 
+def _log_retry(details: stamina.instrumentation.RetryDetails) -> None:
+    """One line per retry, naming the service and call (stamina's own says `<context block>`, at warning level,
+    for a hiccup the retry usually gets past; what the retries cannot fix is reported where it fails)."""
+    exc = details.caused_by
+    log.info(
+        "retrying",
+        service=getattr(exc, "service", None),
+        endpoint=getattr(exc, "endpoint", None),
+        retry=details.retry_num,
+        wait_s=round(details.wait_for, 2),
+        error=redact(str(exc)),
+    )
+
+
+stamina.instrumentation.set_on_retry_hooks([_log_retry])
+
+
 class _RedactLogRecords(logging.Filter):
     """httpx logs every request URL at INFO, and a URL can carry a key (Torrentio's config segment)."""
 
