@@ -30,36 +30,28 @@ def load(name: str) -> dict[str, Any]:
     return data
 
 
-def notld(**overrides: Any) -> dict[str, Any]:
-    args: dict[str, Any] = {
+def movie_args(title: str = "X", year: int = 2000) -> dict[str, Any]:
+    """The offline explain's arguments for a movie, with the default settings."""
+    return {
         "kind": "movie",
-        "title": "Night of the Living Dead",
+        "title": title,
         "original_title": None,
-        "year": 1968,
+        "year": year,
         "season": None,
         "episodes": [],
         "profile": None,
         "settings": SelectionSettings(),
         "today": TODAY,
     }
-    args.update(overrides)
-    return explain_offline(load("movie-tt0063350.json"), **args)
+
+
+def notld(**overrides: Any) -> dict[str, Any]:
+    return explain_offline(load("movie-tt0063350.json"), **movie_args("Night of the Living Dead", 1968) | overrides)
 
 
 def breaking_bad(file: str = "series-tt0903747-1-2.json", **overrides: Any) -> dict[str, Any]:
-    args: dict[str, Any] = {
-        "kind": "show",
-        "title": "Breaking Bad",
-        "original_title": None,
-        "year": 2008,
-        "season": 1,
-        "episodes": parse_episode_range("1-7"),
-        "profile": None,
-        "settings": SelectionSettings(),
-        "today": TODAY,
-    }
-    args.update(overrides)
-    return explain_offline(load(file), **args)
+    show = {"kind": "show", "season": 1, "episodes": parse_episode_range("1-7")}
+    return explain_offline(load(file), **movie_args("Breaking Bad", 2008) | show | overrides)
 
 
 def check_shape(result: dict[str, Any]) -> None:
@@ -157,18 +149,7 @@ def test_series_example_with_debrid_urls() -> None:
 
 def test_bad_inputs() -> None:
     with pytest.raises(ValueError, match="streams"):
-        explain_offline(
-            {"metas": []},
-            kind="movie",
-            title="X",
-            original_title=None,
-            year=2000,
-            season=None,
-            episodes=[],
-            profile=None,
-            settings=SelectionSettings(),
-            today=TODAY,
-        )
+        explain_offline({"metas": []}, **movie_args())
     with pytest.raises(ValueError, match="season"):
         breaking_bad(season=None)
     with pytest.raises(ValueError, match="movie"):
@@ -178,18 +159,7 @@ def test_bad_inputs() -> None:
 
 
 def test_empty_answer() -> None:
-    assert explain_offline(
-        {"streams": []},
-        kind="movie",
-        title="X",
-        original_title=None,
-        year=2000,
-        season=None,
-        episodes=[],
-        profile=None,
-        settings=SelectionSettings(),
-        today=TODAY,
-    ) == {"candidates": []}
+    assert explain_offline({"streams": []}, **movie_args()) == {"candidates": []}
 
 
 @pytest.mark.parametrize(
@@ -234,7 +204,7 @@ def test_table_from_explanation_shows_sentences() -> None:
     text = render(render_table(explanation))
     assert "[YTS.MX]" in text  # brackets in names are text, not markup
     assert "accepted" in text and "rejected" in text
-    assert "resolution: 2160p is not on profile 'classic'" in text
+    assert "resolution: 2160p is not on the ladder of profile 'classic'" in text
     assert "profile classic" in text
     assert "13172f50" in text
 
