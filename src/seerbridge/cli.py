@@ -272,9 +272,13 @@ def upgrade(
 
 
 @app.command()
-def status() -> None:
+def status(
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")] = False,
+) -> None:
     """List the requests seerbridge knows, with their state and last decision."""
-    from seerbridge.report import console, lease_line, services_lines, status_table
+    import json
+
+    from seerbridge.report import console, lease_line, services_lines, status_json, status_table
     from seerbridge.store import lease, repo
     from seerbridge.store.db import open_database
     from seerbridge.store.lease import Holder
@@ -291,6 +295,9 @@ def status() -> None:
             await engine.dispose()
 
     records, services, holder = asyncio.run(main())
+    if as_json:
+        typer.echo(json.dumps(status_json(sorted(records, key=lambda r: r.id), services, holder)))
+        return
     typer.echo(lease_line(holder))
     for line in services_lines(services):
         typer.echo(line)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
@@ -69,6 +69,52 @@ def status_table(records: Sequence[RequestRecord]) -> Table:
             r.updated_at.strftime("%Y-%m-%d %H:%M") if r.updated_at else "",
         )
     return table
+
+
+def status_json(records: Sequence[RequestRecord], services: str | None, holder: Holder | None) -> dict[str, Any]:
+    """`status --json`: who works the account, the services' last known condition, and every request."""
+
+    def when(moment: datetime | date | None) -> str | None:
+        return moment.isoformat() if moment is not None else None
+
+    try:
+        condition = json.loads(services) if services else None
+    except ValueError:
+        condition = None
+    return {
+        "worked_by": None
+        if holder is None
+        else {
+            "command": holder.command,
+            "pid": holder.pid,
+            "host": holder.host,
+            "since": holder.since,
+            "running": not holder.gone(datetime.now(UTC)),
+        },
+        "services": condition,
+        "requests": [
+            {
+                "id": r.id,
+                "title": r.title,
+                "media_type": r.media_type,
+                "tmdb_id": r.tmdb_id,
+                "is4k": r.is4k,
+                "seasons": list(r.seasons),
+                "profile": r.profile,
+                "state": str(r.state),
+                "reason": r.reason,
+                "last_error": r.last_error,
+                "attempts": r.attempts,
+                "next_attempt_at": when(r.next_attempt_at),
+                "backoff_step": r.backoff_step,
+                "next_air_date": when(r.next_air_date),
+                "first_seen_at": when(r.first_seen_at),
+                "updated_at": when(r.updated_at),
+                "calls": r.calls,
+            }
+            for r in records
+        ],
+    }
 
 
 def demo_table(result: DemoResult) -> Table:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -62,6 +63,22 @@ def test_run_once_then_status(
         assert row and state in row[0], (request_id, out)
     hashes = world.realdebrid_state.hashes()
     assert len(hashes) == len(set(hashes))
+
+    code, out = _invoke(["status", "--json"], env, monkeypatch)
+    assert code == 0, out
+    status = json.loads(out)
+    assert status["worked_by"] is None  # `run --once` gave the account lease up when it ended
+    by_id = {r["id"]: r for r in status["requests"]}
+    assert {i: by_id[i]["state"] for i in (101, 106, 107, 108)} == {
+        101: "fulfilled",
+        106: "downloading",
+        107: "no_release",
+        108: "fulfilled",
+    }
+    assert by_id[107]["next_attempt_at"] is not None and by_id[107]["backoff_step"] == 1
+    assert by_id[101]["reason"].startswith("cached: ")
+    # 101 and 108 ask for the same film: one of them (whichever was worked first) spent the one search.
+    assert sum(sum(by_id[i]["calls"].get("torrentio", {}).values()) for i in (101, 108)) == 1
 
 
 def test_one_process_at_a_time_works_the_account(
