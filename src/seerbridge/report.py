@@ -22,6 +22,7 @@ STATE_STYLE = {
     "downloading": "cyan",
     "partial": "yellow",
     "no_release": "yellow",
+    "waiting": "cyan",
     "failed": "red",
     "upgraded": "green",
     "error": "red",

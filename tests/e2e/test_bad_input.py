@@ -375,7 +375,7 @@ async def test_no_free_download_slot_is_a_clear_reason_and_leaves_nothing(demo: 
     report = await demo.run(only={101, 104, 106})
     for request_id in (101, 104, 106):
         result = result_of(report, request_id)
-        assert result.state is RequestState.NO_RELEASE
+        assert result.state is RequestState.WAITING  # not "no release": acceptable ones wait for a slot
         assert "no free Real-Debrid download slot" in result.reason
     assert demo.account() == {HAND_ADDED}
     async with demo.store() as session:

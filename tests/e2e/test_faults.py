@@ -285,7 +285,7 @@ async def test_full_download_slots_hold_new_torrents_until_one_frees(make_e2e: F
         assert adds_then == 1
         for rid in (101, 106):
             result = result_of(report, rid)
-            assert result.state is RequestState.NO_RELEASE, result.reason
+            assert result.state is RequestState.WAITING, result.reason
             assert "slot" in result.reason
             assert result.next_attempt_at is not None
         assert "all download slots in use" in bridge.health_details()["services"]["realdebrid"]

@@ -383,6 +383,9 @@ class Bridge:
             log.exception("request failed", request_id=request.id)
             result = RequestResult(request.id, label, RequestState.FAILED, redact(f"internal error: {exc!r}"))
         result.calls = ledger.as_dict()
+        waits_for_slot = result.state in _UNFOUND and request.id in ctx.prober.slot_waits
+        if waits_for_slot and result.state is RequestState.NO_RELEASE:
+            result.state = RequestState.WAITING  # not "nothing found": something was, and waits for a slot
         async with self.sessions.begin() as session:
             error = result.reason if result.state is RequestState.FAILED else settled_error
             await repo.set_request_state(session, request.id, result.state, reason=result.reason, error=error)
@@ -393,7 +396,6 @@ class Bridge:
             schedule = backoff.after(result.state, step, self.now(), self.settings.backoff.request_minutes)
             if result.state is RequestState.NEW:  # interrupted: due at once, its backoff untouched
                 schedule = backoff.Schedule(None, step)
-            waits_for_slot = result.state in _UNFOUND and request.id in ctx.prober.slot_waits
             if down_for is not None or waits_for_slot:
                 # Not this request's fault: due again when the service may be called again (or the slots are looked
                 # at again), its backoff untouched.
