@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     from seerbridge.config import Settings
@@ -41,6 +44,16 @@ def _main(config: ConfigOption = None) -> None:
 def _fail(message: str, code: int = 2) -> NoReturn:
     typer.echo(f"seerbridge: {message}", err=True)
     raise typer.Exit(code)
+
+
+def _run(main: Coroutine[Any, Any, T]) -> T:
+    """Run a command's async body; an error seerbridge raised on purpose is one line and exit 1, not a traceback."""
+    from seerbridge.errors import SeerbridgeError
+
+    try:
+        return asyncio.run(main)
+    except SeerbridgeError as exc:
+        _fail(str(exc), 1)
 
 
 def _settings() -> Settings:
@@ -244,7 +257,6 @@ def upgrade(
     ] = False,
 ) -> None:
     """One upgrade round: replaced torrents past their hold deleted, due torrents checked for a better copy."""
-    from seerbridge.errors import SeerbridgeError
     from seerbridge.report import console, upgrade_table
     from seerbridge.runtime.bridge import open_bridge
     from seerbridge.runtime.lease import account_lease
@@ -257,10 +269,7 @@ def upgrade(
         async with open_bridge(settings) as bridge, account_lease(bridge.sessions, "upgrade"):
             return await Upgrader(bridge).round(everything=everything)
 
-    try:
-        report = asyncio.run(main())
-    except SeerbridgeError as exc:
-        _fail(str(exc), 1)
+    report = _run(main())
     if not report.checks and not report.removed:
         typer.echo("Nothing was due: every torrent is at its cutoff or waits for its next check (--all checks now).")
     else:
@@ -368,7 +377,6 @@ def explain(
 def _explain_live(settings: Settings, request_id: int, as_json: bool) -> None:
     import json
 
-    from seerbridge.errors import SeerbridgeError
     from seerbridge.explain import render_table
     from seerbridge.pipeline.explain_live import LiveExplanation, explain_request
     from seerbridge.report import console
@@ -378,10 +386,7 @@ def _explain_live(settings: Settings, request_id: int, as_json: bool) -> None:
         async with open_bridge(settings) as bridge:
             return await explain_request(bridge, request_id)
 
-    try:
-        live = asyncio.run(main())
-    except SeerbridgeError as exc:
-        _fail(str(exc), 1)
+    live = _run(main())
     if as_json:
         typer.echo(json.dumps(live.as_json(), ensure_ascii=False))
         return
@@ -405,7 +410,6 @@ def cleanup(
     import json
 
     from seerbridge.cleanup_report import render_outcome, render_plan
-    from seerbridge.errors import SeerbridgeError
     from seerbridge.pipeline.cleanup import CleanupOutcome, CleanupPlan, apply_cleanup, plan_cleanup
     from seerbridge.report import console
     from seerbridge.runtime.bridge import open_bridge
@@ -421,10 +425,7 @@ def cleanup(
                 plan = await plan_cleanup(bridge)
                 return plan, await apply_cleanup(bridge, plan)
 
-    try:
-        plan, outcome = asyncio.run(main())
-    except SeerbridgeError as exc:
-        _fail(str(exc), 1)
+    plan, outcome = _run(main())
     if as_json:
         typer.echo(json.dumps({"plan": plan.as_json(), "applied": outcome.as_json() if outcome else None}))
     else:
