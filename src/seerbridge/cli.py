@@ -287,7 +287,7 @@ def status(
     """List the requests seerbridge knows, with their state and last decision."""
     import json
 
-    from seerbridge.report import console, lease_line, services_lines, status_json, status_table
+    from seerbridge.report import console, isoformat, lease_line, services_lines, status_json, status_table
     from seerbridge.store import lease, repo
     from seerbridge.store.db import open_database
     from seerbridge.store.lease import Holder
@@ -305,7 +305,7 @@ def status(
 
     records, services, holder = asyncio.run(main())
     if as_json:
-        typer.echo(json.dumps(status_json(sorted(records, key=lambda r: r.id), services, holder)))
+        typer.echo(json.dumps(status_json(sorted(records, key=lambda r: r.id), services, holder), default=isoformat))
         return
     typer.echo(lease_line(holder))
     for line in services_lines(services):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import asdict
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -73,49 +74,22 @@ def status_table(records: Sequence[RequestRecord]) -> Table:
 
 
 def status_json(records: Sequence[RequestRecord], services: str | None, holder: Holder | None) -> dict[str, Any]:
-    """`status --json`: who works the account, the services' last known condition, and every request."""
-
-    def when(moment: datetime | date | None) -> str | None:
-        return moment.isoformat() if moment is not None else None
-
+    """`status --json`: who works the account, the services' last known condition, and every request (times stay
+    datetimes: dump with `default=isoformat`)."""
     try:
         condition = json.loads(services) if services else None
     except ValueError:
         condition = None
-    return {
-        "worked_by": None
-        if holder is None
-        else {
-            "command": holder.command,
-            "pid": holder.pid,
-            "host": holder.host,
-            "since": holder.since,
-            "running": not holder.gone(datetime.now(UTC)),
-        },
-        "services": condition,
-        "requests": [
-            {
-                "id": r.id,
-                "title": r.title,
-                "media_type": r.media_type,
-                "tmdb_id": r.tmdb_id,
-                "is4k": r.is4k,
-                "seasons": list(r.seasons),
-                "profile": r.profile,
-                "state": str(r.state),
-                "reason": r.reason,
-                "last_error": r.last_error,
-                "attempts": r.attempts,
-                "next_attempt_at": when(r.next_attempt_at),
-                "backoff_step": r.backoff_step,
-                "next_air_date": when(r.next_air_date),
-                "first_seen_at": when(r.first_seen_at),
-                "updated_at": when(r.updated_at),
-                "calls": r.calls,
-            }
-            for r in records
-        ],
-    }
+    worked_by = None
+    if holder is not None:
+        worked_by = {k: v for k, v in asdict(holder).items() if k != "token"}
+        worked_by["running"] = not holder.gone(datetime.now(UTC))
+    return {"worked_by": worked_by, "services": condition, "requests": [asdict(r) for r in records]}
+
+
+def isoformat(moment: date) -> str:
+    """`json.dumps` default for the dates and datetimes in `status_json`."""
+    return moment.isoformat()
 
 
 def demo_table(result: DemoResult) -> Table:

@@ -350,6 +350,15 @@ def magnet_uri(info_hash: str, name: str | None = None) -> str:
     return uri
 
 
+PREMIUM_WARN_DAYS = 7
+
+
+def _premium_left(days: float) -> str:
+    whole = int(days)
+    text = f"{whole} day left" if whole == 1 else f"{whole} days left"
+    return text + " (renew soon: without premium nothing can be added)" if days < PREMIUM_WARN_DAYS else text
+
+
 class RealDebridClient(ServiceClient):
     """Real-Debrid REST 1.0 with a private API token (`Authorization: Bearer`)."""
 
@@ -582,12 +591,3 @@ __all__ = [
     "rd_error_code",
     "read_rd_error",
 ]
-
-
-PREMIUM_WARN_DAYS = 7
-
-
-def _premium_left(days: float) -> str:
-    whole = int(days)
-    text = f"{whole} day left" if whole == 1 else f"{whole} days left"
-    return text + " (renew soon: without premium nothing can be added)" if days < PREMIUM_WARN_DAYS else text

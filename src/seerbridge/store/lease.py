@@ -6,7 +6,7 @@ import json
 import os
 import socket
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -44,7 +44,7 @@ class Holder:
         )
 
     def renewed(self, ttl_s: float, now: datetime) -> Holder:
-        return Holder(**{**asdict(self), "expires_at": (now + timedelta(seconds=ttl_s)).isoformat(timespec="seconds")})
+        return replace(self, expires_at=(now + timedelta(seconds=ttl_s)).isoformat(timespec="seconds"))
 
     @property
     def expires(self) -> datetime:
@@ -119,34 +119,31 @@ async def acquire(
     compare-and-set on the row's old value, so two starting at once cannot both win."""
     now = now or datetime.now(UTC)
     me = Holder.me(command, ttl_s, now)
-    for _ in range(3):  # lost races only: each loop sees a newer row
-        _HELD_HERE.add(me.token)  # before the write: the moment it commits, the row must read as live
-        try:
-            async with sessions.begin() as session:
-                session.add(AppState(key=LEASE_KEY, value=me.to_json(), updated_at=now))
-            return me
-        except IntegrityError:
-            _HELD_HERE.discard(me.token)
-        except BaseException:
-            _HELD_HERE.discard(me.token)
-            raise
-        async with sessions.begin() as session:
-            row = await session.get(AppState, LEASE_KEY)
-            if row is None:
-                continue
-            holder = _parse(row.value)
-            if holder is not None and not holder.gone(now):
-                raise LeaseHeld(holder)
-            _HELD_HERE.add(me.token)
+    _HELD_HERE.add(me.token)  # before any write: the moment it commits, the row must read as live
+    won = False
+    try:
+        for _ in range(3):  # lost races only: each loop sees a newer row
             try:
-                if await _swap(session, row.value, me, now):
-                    return me
-            except BaseException:
-                _HELD_HERE.discard(me.token)
-                raise
+                async with sessions.begin() as session:
+                    session.add(AppState(key=LEASE_KEY, value=me.to_json(), updated_at=now))
+                won = True
+                return me
+            except IntegrityError:
+                pass
+            async with sessions.begin() as session:
+                row = await session.get(AppState, LEASE_KEY)
+                if row is None:
+                    continue
+                holder = _parse(row.value)
+                if holder is not None and not holder.gone(now):
+                    raise LeaseHeld(holder)
+                won = await _swap(session, row.value, me, now)
+            if won:
+                return me
+        raise LeaseHeld(await current(sessions) or me)
+    finally:
+        if not won:
             _HELD_HERE.discard(me.token)
-    holder = await current(sessions)
-    raise LeaseHeld(holder or me)
 
 
 async def renew(sessions: async_sessionmaker[AsyncSession], me: Holder, ttl_s: float) -> Holder | None:
