@@ -25,6 +25,7 @@ from typing import Any
 
 import httpx
 
+from seerbridge import clock as program_clock
 from seerbridge.demo import in_process, sandbox_settings
 from seerbridge.domain.states import RequestState
 from seerbridge.logs import setup_logging
@@ -150,24 +151,25 @@ async def run_passes(scenario: Scenario, passes: int) -> tuple[list[PassFigures]
         settings.run.concurrency = 1  # so each request's emulator time can be subtracted from its own time
         engine, sessions = await open_database(settings.database.url.get_secret_value())
         try:
-            async with open_services(settings, transports) as services:
-                bridge = TimedBridge(settings, services, sessions, today=world.clock.today)
-                for _ in range(passes):
-                    meter.reset()
-                    bridge.spent = {}
-                    adds_before = sum(rd.add_attempts.values())
-                    wall, cpu = time.perf_counter(), time.process_time()
-                    report = await bridge.run_pass()
-                    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-                    own = {
-                        rid: Spent(s.wall - meter.by_request[rid].wall, s.cpu - meter.by_request[rid].cpu)
-                        for rid, s in bridge.spent.items()
-                    }
-                    added = sum(rd.add_attempts.values()) - adds_before
-                    by_request = dict(meter.by_request)
-                    figures.append(
-                        PassFigures(report, own, dict(meter.by_service), by_request, wall, cpu, meter.total, added)
-                    )
+            with program_clock.use(world.clock):
+                async with open_services(settings, transports) as services:
+                    bridge = TimedBridge(settings, services, sessions)
+                    for _ in range(passes):
+                        meter.reset()
+                        bridge.spent = {}
+                        adds_before = sum(rd.add_attempts.values())
+                        wall, cpu = time.perf_counter(), time.process_time()
+                        report = await bridge.run_pass()
+                        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+                        own = {
+                            rid: Spent(s.wall - meter.by_request[rid].wall, s.cpu - meter.by_request[rid].cpu)
+                            for rid, s in bridge.spent.items()
+                        }
+                        added = sum(rd.add_attempts.values()) - adds_before
+                        by_request = dict(meter.by_request)
+                        figures.append(
+                            PassFigures(report, own, dict(meter.by_service), by_request, wall, cpu, meter.total, added)
+                        )
         finally:
             await engine.dispose()
     return figures, world

@@ -41,7 +41,7 @@ async def fulfilled_world(requests: int, seed: int, db: str) -> Sandbox:
     world.realdebrid_state.queue_s = 0.0
     world.realdebrid_state.rate.enabled = False
     settings = sandbox_settings(world, db, unpaced=True)
-    async with open_bridge(settings, in_process(world), today=world.clock.today, now=world.clock.now) as bridge:
+    async with open_bridge(settings, in_process(world), clock=world.clock) as bridge:
         await bridge.run_pass()
     return world
 
@@ -50,7 +50,7 @@ async def one_round(world: Sandbox, db: str) -> None:
     settings = sandbox_settings(world, db, unpaced=True)
     settings.search.cache_ttl_s = 0  # every check pays its search, as it would weeks later
     world.clock.advance(15 * 86400)
-    async with open_bridge(settings, in_process(world), today=world.clock.today, now=world.clock.now) as bridge:
+    async with open_bridge(settings, in_process(world), clock=world.clock) as bridge:
         upgrader = Upgrader(bridge)
         eligible = len(await upgrader.eligible())
         per_check: list[tuple[Check, dict[str, int], float]] = []
@@ -86,7 +86,7 @@ async def schedule(world: Sandbox, db: str, days: int) -> None:
     most_in_round = 0
     seen: dict[int, float] = {}
     tio = world.control("torrentio")
-    async with open_bridge(settings, in_process(world), today=world.clock.today, now=world.clock.now) as bridge:
+    async with open_bridge(settings, in_process(world), clock=world.clock) as bridge:
         upgrader = Upgrader(bridge)
         eligible = {r.id for r in await upgrader.eligible()}
         start = bridge.now()

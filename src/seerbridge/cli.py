@@ -38,7 +38,13 @@ class _State:
 @app.callback()
 def _main(config: ConfigOption = None) -> None:
     """seerbridge turns approved Seerr requests into files on Real-Debrid and tells Jellyfin and Seerr."""
+    from seerbridge import clock
+
     _State.config_path = config
+    try:
+        clock.install_from_environment()  # SEERBRIDGE_CLOCK: a sandboxed run reads the scenario's time
+    except ValueError as exc:
+        _fail(str(exc))
 
 
 def _fail(message: str, code: int = 2) -> NoReturn:
@@ -334,8 +340,8 @@ def explain(
 ) -> None:
     """Show why seerbridge would pick what it picks, without adding anything anywhere."""
     import json
-    from datetime import UTC, datetime
 
+    from seerbridge import clock
     from seerbridge.explain import explain_streams, parse_episode_range, render_table, to_json
     from seerbridge.report import console
 
@@ -360,7 +366,7 @@ def explain(
                 episodes=wanted_episodes,
                 profile=profile,
                 settings=settings.selection,
-                today=datetime.now(UTC).date(),
+                today=clock.today(),
                 is4k=is4k,
             )
         except (OSError, ValueError) as exc:

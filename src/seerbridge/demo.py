@@ -87,7 +87,7 @@ async def run_demo(scenario: Scenario, *, passes: int = 2, live: bool = True) ->
         with tempfile.TemporaryDirectory(prefix="seerbridge-demo-") as tmp:
             settings = sandbox_settings(world, f"sqlite+aiosqlite:///{tmp}/demo.db", hosts)
             reports: list[PassReport] = []
-            async with open_bridge(settings, today=world.clock.today, now=world.clock.now) as bridge:
+            async with open_bridge(settings, clock=world.clock) as bridge:
                 doctor = await run_doctor(settings)  # what a user runs first against real services
                 for _ in range(passes):
                     reports.append(await bridge.run_pass())

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import asdict
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
+
+from seerbridge import clock
 
 if TYPE_CHECKING:
     from seerbridge.demo import DemoResult
@@ -83,7 +85,7 @@ def status_json(records: Sequence[RequestRecord], services: str | None, holder: 
     worked_by = None
     if holder is not None:
         worked_by = {k: v for k, v in asdict(holder).items() if k != "token"}
-        worked_by["running"] = not holder.gone(datetime.now(UTC))
+        worked_by["running"] = not holder.gone(clock.wall())
     return {"worked_by": worked_by, "services": condition, "requests": [asdict(r) for r in records]}
 
 
@@ -126,7 +128,7 @@ def lease_line(holder: Holder | None) -> str:
     """For `status`: which seerbridge process works the account now, if any."""
     if holder is None:
         return "No seerbridge process is working the account now."
-    if holder.gone(datetime.now(UTC)):
+    if holder.gone(clock.wall()):
         return f"Last worked by {holder.describe()}, which is no longer running; the next start takes over."
     return f"Worked now by {holder.describe()}."
 

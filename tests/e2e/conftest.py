@@ -57,7 +57,7 @@ class E2E:
     async def bridge(self) -> AsyncIterator[Bridge]:
         transports = {**in_process(self.world), **self.transports}
         clock = self.world.clock
-        async with open_bridge(self.settings, transports, today=clock.today, now=clock.now) as bridge:
+        async with open_bridge(self.settings, transports, clock=clock) as bridge:
             yield bridge
 
     async def run(self, *, passes: int = 1, only: set[int] | None = None) -> PassReport:

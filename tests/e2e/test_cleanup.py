@@ -12,7 +12,7 @@ import asyncio
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -353,8 +353,7 @@ def _invoke(args: list[str], env: dict[str, str], monkeypatch: pytest.MonkeyPatc
 
 
 def test_cli_prints_the_plan_then_applies_it(make_e2e: Factory, monkeypatch: pytest.MonkeyPatch) -> None:
-    # The CLI runs its own event loop and judges by the wall clock, so the upgrades are dated from it.
-    e2e, w = asyncio.run(build(make_e2e, upgraded_at=datetime.now(UTC)))
+    e2e, w = asyncio.run(build(make_e2e))
     before = account_ids(e2e)
     with running_in_thread(e2e.world) as hosts:
         env = e2e.world.env(hosts) | {
@@ -395,7 +394,7 @@ def _plan_json(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[str
 
 
 def test_cli_apply_exits_1_when_a_deletion_fails(make_e2e: Factory, monkeypatch: pytest.MonkeyPatch) -> None:
-    e2e, w = asyncio.run(build(make_e2e, upgraded_at=datetime.now(UTC)))
+    e2e, w = asyncio.run(build(make_e2e))
     with running_in_thread(e2e.world) as hosts:
         env = e2e.world.env(hosts) | {
             "SEERBRIDGE_DATABASE__URL": e2e.settings.database.url.get_secret_value(),

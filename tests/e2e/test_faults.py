@@ -15,7 +15,6 @@ import itertools
 import json
 import time
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -250,7 +249,7 @@ async def test_the_torrentio_budget_is_kept_across_restarts(make_e2e: Factory) -
     # It is not held against the request: due again when the budget renews, its backoff untouched.
     async with e2e.store() as session:
         record = await repo.get_request(session, 106)
-        assert await repo.calls_on(session, datetime.now(UTC).date(), "torrentio") == 2
+        assert await repo.calls_on(session, e2e.world.clock.today(), "torrentio") == 2
     assert record is not None and record.backoff_step == 0
     assert record.next_attempt_at is not None
 

@@ -182,7 +182,7 @@ async def test_one_pass_ends_every_request_in_its_kinds_outcome(tmp_path: Path) 
     world.realdebrid_state.conversion_s = 0.0
     world.realdebrid_state.rate.enabled = False
     settings_ = sandbox_settings(world, f"sqlite+aiosqlite:///{tmp_path}/t.db", unpaced=True)
-    async with open_bridge(settings_, in_process(world), today=world.clock.today) as bridge:
+    async with open_bridge(settings_, in_process(world), clock=world.clock) as bridge:
         report = await bridge.run_pass()
     kinds = request_kinds(scenario)
     outcomes = {r.request_id: (kinds[r.request_id], r.state.value, r.reason) for r in report.results}

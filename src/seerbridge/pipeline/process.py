@@ -11,15 +11,16 @@ import asyncio
 import contextlib
 import json
 from collections import defaultdict
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import structlog
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from seerbridge import clock
 from seerbridge.config import Settings
 from seerbridge.domain.decision import Verdict
 from seerbridge.domain.media import MediaKind, Title, Wanted
@@ -120,21 +121,18 @@ class Bridge:
         settings: Settings,
         services: Services,
         sessions: async_sessionmaker[AsyncSession],
-        *,
-        today: Callable[[], date] = lambda: datetime.now(UTC).date(),
-        now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.settings = settings
         self.services = services
         self.sessions = sessions
-        self.today = today
+        self.today = clock.today  # the program's one clock (seerbridge.clock): the demo and tests move it
         self.chain = build_chain(settings.selection.rules)
         self._cycle: PassContext | None = None  # the daemon's current poll cycle
         self.gate = AccountGate()  # requests and upgrade checks side by side; a cleanup alone
         self._in_flight: set[int] = set()  # torrent rows being probed by any pass: reconciliation leaves them alone
         # Set when the daemon stops: requests in hand end at the next step boundary (`Interrupted`), due at restart.
         self.stopping = False
-        self.now = now  # the time followed downloads are judged by (stall detection, download backoff)
+        self.now = clock.now  # the time followed downloads are judged by (stall detection, download backoff)
         self.follower = Follower(settings, services, sessions, now=lambda: self.now(), in_flight=self._in_flight)
         self.searcher = Searcher(
             services.torrentio,
@@ -250,7 +248,7 @@ class Bridge:
     def service_health(self) -> dict[str, dict[str, Any]]:
         """Each service's condition: `state` up / down / trying / paused, `until` (ISO, UTC) and a `summary`."""
         out: dict[str, dict[str, Any]] = {}
-        now = datetime.now(UTC)
+        now = clock.now()
         for name in ("seerr", "jellyfin", "torrentio", "realdebrid"):
             client = getattr(self.services, name)
             view = client.breaker.view()
@@ -274,7 +272,7 @@ class Bridge:
         health = self.service_health()
         if health == self._services_written:
             return
-        payload = {"as_of": datetime.now(UTC).isoformat(timespec="seconds"), "services": health}
+        payload = {"as_of": clock.now().isoformat(timespec="seconds"), "services": health}
         try:
             async with self.sessions.begin() as session:
                 await repo.set_state(session, "services", json.dumps(payload))
@@ -306,7 +304,7 @@ class Bridge:
         return list(seen.values())
 
     async def run_pass(self, only: set[int] | None = None) -> PassReport:
-        started = datetime.now(UTC)
+        started = clock.now()
         pass_ledger = CallLedger()
         with attribute_calls(pass_ledger):
             requests = await self.pending_requests()

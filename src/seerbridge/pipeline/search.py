@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from seerbridge import clock
 from seerbridge.domain.release import Candidate
 from seerbridge.pipeline.candidates import to_candidate
 from seerbridge.services.calls import note_event
@@ -23,7 +24,7 @@ SEARCH_CACHE_MISS = "search_cache_miss"
 
 
 def _utcnow() -> datetime:
-    return datetime.now(UTC)
+    return clock.now()
 
 
 class Searcher:

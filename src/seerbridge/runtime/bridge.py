@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Callable, Mapping
-from datetime import date, datetime
-from typing import Any
+from collections.abc import AsyncIterator, Mapping
 
 import httpx
 
+from seerbridge import clock as program_clock
 from seerbridge.config import Settings
 from seerbridge.pipeline.process import Bridge
 from seerbridge.services.bundle import open_services
@@ -20,21 +19,17 @@ async def open_bridge(
     settings: Settings,
     transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
     *,
-    today: Callable[[], date] | None = None,
-    now: Callable[[], datetime] | None = None,
+    clock: program_clock.Clock | None = None,
 ) -> AsyncIterator[Bridge]:
     """The store (migrated) and the four clients, wired into a Bridge; all closed on exit.
 
-    `today`/`now` replace the wall clock (the demo and tests pass the emulators' virtual clock).
+    `clock` becomes the program's clock while the bridge is open (the demo and tests pass the emulators' virtual
+    clock, so the store, the pipeline and the services all read the scenario's time).
     """
-    engine, sessions = await open_database(settings.database.url.get_secret_value())
-    clock: dict[str, Any] = {}
-    if today is not None:
-        clock["today"] = today
-    if now is not None:
-        clock["now"] = now
-    try:
-        async with open_services(settings, transports) as services:
-            yield Bridge(settings, services, sessions, **clock)
-    finally:
-        await engine.dispose()
+    with program_clock.use(clock):
+        engine, sessions = await open_database(settings.database.url.get_secret_value())
+        try:
+            async with open_services(settings, transports) as services:
+                yield Bridge(settings, services, sessions)
+        finally:
+            await engine.dispose()

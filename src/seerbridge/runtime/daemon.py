@@ -19,12 +19,13 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
 import uvicorn
 
+from seerbridge import clock
 from seerbridge.config import Settings
 from seerbridge.domain.states import RequestState
 from seerbridge.errors import ServiceError
@@ -223,7 +224,7 @@ class Daemon:
                 await self.bridge.reconcile()
                 for request_id in await self.bridge.due_request_ids():
                     self.queue.submit(request_id, "poll")
-                self.health.last_pass_at = datetime.now(UTC)
+                self.health.last_pass_at = clock.now()
                 self.health.last_pass_error = None
             except ServiceError as exc:
                 self.health.last_pass_error = str(exc)

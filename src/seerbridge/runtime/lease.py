@@ -7,11 +7,12 @@ import contextlib
 import socket
 import time
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from seerbridge import clock
 from seerbridge.store import lease
 from seerbridge.store.lease import Holder, LeaseHeld
 
@@ -88,7 +89,7 @@ async def _take(sessions: async_sessionmaker[AsyncSession], command: str, ttl_s:
                         until=holder.expires_at,
                     )
                 seen_expiry = holder.expires
-                pause = max((holder.expires - datetime.now(UTC)).total_seconds(), 0.0) + 1.0
+                pause = max((holder.expires - clock.wall()).total_seconds(), 0.0) + 1.0
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), min(pause, ttl_s))
             if stop.is_set():

@@ -8,6 +8,7 @@ from typing import Literal
 import httpx
 from fastapi import FastAPI
 
+from seerbridge import clock
 from seerbridge.sandbox.clock import VirtualClock
 from seerbridge.sandbox.jellyfin_library import JellyfinLibrary
 from seerbridge.sandbox.middleware import SandboxControl
@@ -111,9 +112,11 @@ class Sandbox:
         }
 
     def env(self, hosts: dict[ServiceName, str] | None = None) -> dict[str, str]:
-        """The SEERBRIDGE_* variables that point seerbridge at these emulators."""
-        return {
+        """The SEERBRIDGE_* variables that point seerbridge at these emulators, and its clock at theirs (a process
+        started with them reads the scenario's time from then on, at real speed)."""
+        urls = {
             f"SEERBRIDGE_{section.upper()}__{key.upper()}": value
             for section, values in self.overrides(hosts).items()
             for key, value in values.items()
         }
+        return urls | clock.as_env(self.clock)

@@ -29,12 +29,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 import structlog
 
+from seerbridge.clock import now as clock_now
 from seerbridge.errors import ServiceUnavailable
 
 log = structlog.get_logger("seerbridge.breaker")
@@ -108,7 +109,7 @@ class CircuitBreaker:
         cooldown_s: float = 30.0,
         max_cooldown_s: float = 600.0,
         clock: Callable[[], float] = time.monotonic,
-        wall: Callable[[], datetime] = lambda: datetime.now(UTC),
+        wall: Callable[[], datetime] = clock_now,
     ) -> None:
         self.service = service
         self.threshold = threshold

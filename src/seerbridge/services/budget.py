@@ -38,6 +38,7 @@ from typing import Protocol
 
 import structlog
 
+from seerbridge.clock import now as clock_now
 from seerbridge.errors import RateLimited
 
 log = structlog.get_logger("seerbridge.budget")
@@ -263,7 +264,7 @@ class CallCountStore(Protocol):
 
 
 def _utc_today() -> date:
-    return datetime.now(UTC).date()
+    return clock_now().date()
 
 
 def seconds_to_next_day(now: datetime) -> float:
@@ -281,7 +282,7 @@ class DailyBudget:
         limit: int,
         *,
         setting: str = "daily_budget",
-        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        now: Callable[[], datetime] = clock_now,
     ) -> None:
         self.service = service
         self.limit = limit

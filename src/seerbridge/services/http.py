@@ -21,7 +21,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any, TypeVar
 
 import httpx
@@ -29,6 +29,7 @@ import stamina
 import structlog
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from seerbridge import clock
 from seerbridge.config import ServiceSettings
 from seerbridge.errors import (
     AuthenticationError,
@@ -213,7 +214,7 @@ class ServiceHttp:
                 service=self.service,
                 reason=reason,
                 pause_s=round(self.pacer.paused_for, 1),
-                until=(datetime.now(UTC) + timedelta(seconds=self.pacer.paused_for)).isoformat(timespec="seconds"),
+                until=(clock.now() + timedelta(seconds=self.pacer.paused_for)).isoformat(timespec="seconds"),
             )
 
     def rate_limited(self, endpoint: str, retry_after: float | None = None) -> float:

@@ -7,13 +7,14 @@ import os
 import socket
 import uuid
 from dataclasses import asdict, dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from seerbridge import clock
 from seerbridge.errors import SeerbridgeError
 from seerbridge.store.models import AppState
 
@@ -117,7 +118,7 @@ async def acquire(
 ) -> Holder:
     """Take the lease, or raise LeaseHeld naming the live holder. Atomic across processes: an insert or a
     compare-and-set on the row's old value, so two starting at once cannot both win."""
-    now = now or datetime.now(UTC)
+    now = now or clock.wall()
     me = Holder.me(command, ttl_s, now)
     _HELD_HERE.add(me.token)  # before any write: the moment it commits, the row must read as live
     won = False
@@ -148,7 +149,7 @@ async def acquire(
 
 async def renew(sessions: async_sessionmaker[AsyncSession], me: Holder, ttl_s: float) -> Holder | None:
     """Push the lease's expiry on; None when it is no longer ours (another process took it after it lapsed)."""
-    now = datetime.now(UTC)
+    now = clock.wall()
     async with sessions.begin() as session:
         row = await session.get(AppState, LEASE_KEY)
         held = _parse(row.value) if row else None

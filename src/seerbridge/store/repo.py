@@ -6,7 +6,7 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, TypeAlias, TypeVar
 
 from sqlalchemy import ColumnElement, select
@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
+from seerbridge import clock
 from seerbridge.domain.states import ItemState, RequestState, TorrentState
 from seerbridge.services.calls import CallLedger
 from seerbridge.store.models import (
@@ -42,7 +43,7 @@ async def get_state(session: AsyncSession, key: str) -> str | None:
 
 async def set_state(session: AsyncSession, key: str, value: str) -> None:
     # An upsert: two tasks recording the same fact at once must not collide on the key.
-    now = datetime.now(UTC)
+    now = clock.now()
     stmt = _upsert(session, AppState).values(key=key, value=value, updated_at=now)
     await session.execute(
         stmt.on_conflict_do_update(index_elements=[AppState.key], set_={"value": value, "updated_at": now})
