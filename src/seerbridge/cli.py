@@ -62,6 +62,25 @@ def _run(main: Coroutine[Any, Any, T]) -> T:
         _fail(str(exc), 1)
 
 
+async def _without_migrating(settings: Settings, *, new_ok: bool = False) -> Settings:
+    """`settings` for a command that opens the store through `open_bridge` but must not migrate it (only `run` and
+    `db upgrade` do): the schema is checked first, so opening it changes nothing. A new (empty) database is an error
+    unless `new_ok`: then the command works on a throwaway in-memory store, as it would on a fresh one."""
+    from pydantic import SecretStr
+
+    from seerbridge.config import DatabaseSettings
+    from seerbridge.store.db import DatabaseNew, check_database
+
+    try:
+        await check_database(settings.database.url.get_secret_value())
+    except DatabaseNew:
+        if not new_ok:
+            raise
+        memory = DatabaseSettings(url=SecretStr("sqlite+aiosqlite:///:memory:"))
+        return settings.model_copy(update={"database": memory})
+    return settings
+
+
 def _settings() -> Settings:
     from seerbridge.config import ConfigError, load_settings, secret_values
     from seerbridge.logs import setup_logging
@@ -236,12 +255,15 @@ def run(
 def retry(request_id: Annotated[int, typer.Argument(help="The Seerr request id.")]) -> None:
     """Forget a request's backoff so the next poll (or webhook) works it at once."""
     from seerbridge.store import repo
-    from seerbridge.store.db import open_database
+    from seerbridge.store.db import DatabaseNew, open_database
 
     settings = _settings()
 
     async def main() -> bool:
-        engine, sessions = await open_database(settings.database.url.get_secret_value())
+        try:
+            engine, sessions = await open_database(settings.database.url.get_secret_value(), migrate=False)
+        except DatabaseNew as exc:
+            _fail(f"seerbridge knows no request {request_id}: {exc}", 1)
         try:
             async with sessions.begin() as session:
                 if await repo.get_request(session, request_id) is None:
@@ -251,7 +273,7 @@ def retry(request_id: Annotated[int, typer.Argument(help="The Seerr request id."
         finally:
             await engine.dispose()
 
-    if not asyncio.run(main()):
+    if not _run(main()):
         _fail(f"seerbridge knows no request {request_id}", 1)
     typer.echo(f"request {request_id} will be worked on the next poll")
 
@@ -272,7 +294,7 @@ def upgrade(
     async def main() -> Any:
         from seerbridge.pipeline.upgrade import Upgrader
 
-        async with open_bridge(settings) as bridge, account_lease(bridge.sessions, "upgrade"):
+        async with open_bridge(await _without_migrating(settings)) as bridge, account_lease(bridge.sessions, "upgrade"):
             return await Upgrader(bridge).round(everything=everything)
 
     report = _run(main())
@@ -295,13 +317,19 @@ def status(
 
     from seerbridge.report import console, isoformat, lease_line, services_lines, status_json, status_table
     from seerbridge.store import lease, repo
-    from seerbridge.store.db import open_database
+    from seerbridge.store.db import DatabaseNew, open_database
     from seerbridge.store.lease import Holder
 
     settings = _settings()
 
     async def main() -> tuple[list[repo.RequestRecord], str | None, Holder | None]:
-        engine, sessions = await open_database(settings.database.url.get_secret_value())
+        try:
+            engine, sessions = await open_database(settings.database.url.get_secret_value(), migrate=False)
+        except DatabaseNew as exc:
+            if not as_json:
+                typer.echo(f"{str(exc)[:1].upper()}{str(exc)[1:]}.")
+                raise typer.Exit(0) from None
+            return [], None, None
         try:
             async with sessions() as session:
                 records, services = await repo.list_requests(session), await repo.get_state(session, "services")
@@ -309,7 +337,7 @@ def status(
         finally:
             await engine.dispose()
 
-    records, services, holder = asyncio.run(main())
+    records, services, holder = _run(main())
     if as_json:
         typer.echo(json.dumps(status_json(sorted(records, key=lambda r: r.id), services, holder), default=isoformat))
         return
@@ -389,7 +417,7 @@ def _explain_live(settings: Settings, request_id: int, as_json: bool) -> None:
     from seerbridge.runtime.bridge import open_bridge
 
     async def main() -> LiveExplanation:
-        async with open_bridge(settings) as bridge:
+        async with open_bridge(await _without_migrating(settings, new_ok=True)) as bridge:
             return await explain_request(bridge, request_id)
 
     live = _run(main())
@@ -424,7 +452,7 @@ def cleanup(
     settings = _settings()
 
     async def main() -> tuple[CleanupPlan, CleanupOutcome | None]:
-        async with open_bridge(settings) as bridge:
+        async with open_bridge(await _without_migrating(settings, new_ok=not apply)) as bridge:
             if not apply:
                 return await plan_cleanup(bridge), None
             async with account_lease(bridge.sessions, "cleanup --apply"):
@@ -443,20 +471,15 @@ def cleanup(
 
 @db_app.command("upgrade")
 def db_upgrade() -> None:
-    """Apply pending migrations (seerbridge also does this at start-up)."""
-    from seerbridge.store.db import open_database
-    from seerbridge.store.migrate import current_revision
+    """Apply pending migrations (`seerbridge run` also does this when it starts; no other command does)."""
+    from seerbridge.store.db import upgrade_database
 
     settings = _settings()
-
-    async def main() -> str | None:
-        engine, _ = await open_database(settings.database.url.get_secret_value())
-        try:
-            return await current_revision(engine)
-        finally:
-            await engine.dispose()
-
-    typer.echo(f"database schema at {asyncio.run(main())}")
+    before, after = _run(upgrade_database(settings.database.url.get_secret_value()))
+    if before == after:
+        typer.echo(f"database schema at {after}: nothing to do")
+    else:
+        typer.echo(f"database schema upgraded from {before or 'nothing'} to {after}")
 
 
 @app.command()
@@ -468,21 +491,29 @@ def stats(
     import json
 
     from seerbridge.report import console
-    from seerbridge.stats import Stats, UnknownRequest, gather_stats
+    from seerbridge.stats import Figures, Stats, UnknownRequest, gather_stats
     from seerbridge.stats_report import stats_notes, stats_table
-    from seerbridge.store.db import open_database
+    from seerbridge.store.db import DatabaseNew, open_database
 
     settings = _settings()
 
     async def main() -> Stats:
-        engine, sessions = await open_database(settings.database.url.get_secret_value())
+        try:
+            engine, sessions = await open_database(settings.database.url.get_secret_value(), migrate=False)
+        except DatabaseNew as exc:
+            if request is not None:
+                raise UnknownRequest(request) from exc
+            if as_json:
+                return Stats(requests=[], unattributed=Figures(), daily_calls=None)
+            typer.echo(f"{str(exc)[:1].upper()}{str(exc)[1:]}.")
+            raise typer.Exit(0) from None
         try:
             return await gather_stats(sessions, request)
         finally:
             await engine.dispose()
 
     try:
-        figures = asyncio.run(main())
+        figures = _run(main())
     except UnknownRequest as exc:
         _fail(str(exc), 1)
     if as_json:

@@ -114,19 +114,24 @@ async def _check_service(service: str, settings: Settings, transport: httpx.Asyn
 
 
 async def _check_database(settings: Settings) -> DoctorRow:
-    from seerbridge.store.db import open_database
+    """Reachable, and at this seerbridge's schema; doctor changes nothing (only `run` and `db upgrade` migrate)."""
+    from seerbridge.store.db import DatabaseError, DatabaseNew, open_database
     from seerbridge.store.migrate import current_revision
 
     url = settings.database.url.get_secret_value()
+    backend = url.split("+", 1)[0]
     try:
-        engine, _ = await open_database(url)
+        engine, _ = await open_database(url, migrate=False)
         try:
             revision = await current_revision(engine)
         finally:
             await engine.dispose()
-    except Exception as exc:
-        return DoctorRow("database", False, summary=redact(f"cannot open {url}: {type(exc).__name__}: {exc}")[:300])
-    backend = url.split("+", 1)[0]
+    except DatabaseNew as exc:
+        return DoctorRow("database", True, version=backend, summary=str(exc), details={"schema": "none"})
+    except DatabaseError as exc:
+        return DoctorRow("database", False, version=backend, summary=str(exc))
+    except Exception as exc:  # doctor must explain anything, not crash
+        return DoctorRow("database", False, summary=redact(f"{type(exc).__name__}: {exc}")[:300])
     return DoctorRow("database", True, version=backend, summary="ok", details={"schema": revision or "none"})
 
 

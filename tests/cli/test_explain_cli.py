@@ -86,3 +86,4 @@ def test_live_explain_probes_nothing(
     decoy = next(c for c in item["candidates"] if c["name"].startswith("Haunt.2013"))
     assert decoy["reasons"] == ["year"]
     assert world.control("realdebrid").count() == before  # nothing asked of Real-Debrid
+    assert not (tmp_path / "live.db").exists()  # a new database stays new: only `run` and `db upgrade` set it up
