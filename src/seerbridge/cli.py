@@ -221,12 +221,18 @@ def run(
     """Work Seerr's approved requests until stopped: webhooks, polling, download following (or one pass)."""
     from seerbridge.report import console
     from seerbridge.runtime.bridge import open_bridge
-    from seerbridge.runtime.daemon import Daemon, StopSignal
+    from seerbridge.runtime.daemon import Daemon, StopSignal, wait_for_database
     from seerbridge.runtime.lease import account_lease
 
     settings = _settings()
 
     async def main() -> int:
+        if not once:
+            stop = StopSignal(hard_exit_s=3.0)  # a second signal exits within 3 s, whatever hangs
+            stop.install()
+            # The daemon may start before its database (a container beside PostgreSQL): it waits, then migrates.
+            if not await wait_for_database(settings.database.url.get_secret_value(), stop):
+                return 0
         async with open_bridge(settings) as bridge:
             if once:
                 async with account_lease(bridge.sessions, "run --once"):
@@ -234,8 +240,6 @@ def run(
                 for r in report.results:
                     console().print(f"request {r.request_id} {r.title}: {r.state.value} - {r.reason}")
                 return 0 if report.all_known() else 1
-            stop = StopSignal(hard_exit_s=3.0)  # a second signal exits within 3 s, whatever hangs
-            stop.install()
             async with account_lease(bridge.sessions, "run", wait=stop.graceful, on_lost=stop.trigger):
                 await Daemon(settings, bridge).run(stop)
             return 130 if stop.forced.is_set() else 0

@@ -4,6 +4,12 @@ in one line when it is new, behind or ahead; an unreachable database is one line
 from __future__ import annotations
 
 import asyncio
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -143,3 +149,101 @@ def test_doctor_reports_the_schema_without_migrating(tmp_path: Path, monkeypatch
     assert database and "FAIL" in database[0], out
     assert "behind" in out
     assert _revision(url) == OLD_REVISION
+
+
+UNREACHABLE = {
+    "postgresql": "postgresql+asyncpg://seerbridge:pg-password-123456@127.0.0.1:1/seerbridge",
+    "sqlite-folder": "sqlite+aiosqlite:////proc/nope/seerbridge.db",
+}
+
+
+@pytest.mark.parametrize("args", [["status"], ["run", "--once"], ["db", "upgrade"], ["stats", "--json"]], ids=" ".join)
+@pytest.mark.parametrize("url", list(UNREACHABLE.values()), ids=list(UNREACHABLE))
+def test_an_unreachable_database_is_one_line(
+    url: str, args: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if url.startswith("sqlite") and args[0] in ("status", "stats"):
+        pytest.skip("a read-only command creates no folder: to it the database is just new")
+    code, out = invoke(args, {"SEERBRIDGE_DATABASE__URL": url}, monkeypatch)
+    assert code == 1, out
+    line = _one_line(out)
+    assert line.startswith("seerbridge: cannot open the database "), line
+    assert "pg-password-123456" not in out
+    if url.startswith("postgresql"):
+        assert "127.0.0.1:1" in line and "connection refused" in line, line
+    else:
+        assert "/proc/nope/seerbridge.db" in line and "folder cannot be created" in line, line
+
+
+def _daemon(env: dict[str, str]) -> subprocess.Popen[str]:
+    child_env = {k: v for k, v in os.environ.items() if not k.startswith("SEERBRIDGE_")} | env
+    child_env |= {
+        f"SEERBRIDGE_{s}__URL": "http://127.0.0.1:1" for s in ("SEERR", "JELLYFIN", "TORRENTIO", "REALDEBRID")
+    }
+    child_env |= {"SEERBRIDGE_SERVER__ENABLED": "false", "SEERBRIDGE_LOG__LEVEL": "info"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "seerbridge", "run"],
+        env=child_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def _lines(proc: subprocess.Popen[str]) -> queue.Queue[str]:
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True).start()  # type: ignore[union-attr]
+    return lines
+
+
+def _until(lines: queue.Queue[str], needle: str, seen: list[str]) -> str:
+    while True:
+        line = lines.get(timeout=30)
+        seen.append(line)
+        if needle in line:
+            return line
+
+
+def test_the_daemon_waits_for_an_unreachable_database_and_stops_on_ctrl_c() -> None:
+    proc = _daemon({"SEERBRIDGE_DATABASE__URL": UNREACHABLE["postgresql"]})
+    seen: list[str] = []
+    try:
+        lines = _lines(proc)
+        first = _until(lines, "waiting for the database", seen)
+        second = _until(lines, "waiting for the database", seen)  # it tries again, one line per attempt
+        for line in (first, second):
+            assert "cannot open the database" in line and "127.0.0.1:1" in line, line
+        assert "attempt=1" in first and "attempt=2" in second
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=15) == 0, "".join(seen)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    rest = proc.stdout.read() if proc.stdout else ""  # type: ignore[union-attr]
+    out = "".join(seen) + rest
+    assert "Traceback" not in out
+    assert "pg-password-123456" not in out
+
+
+def test_the_daemon_goes_on_once_the_database_can_be_opened(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    blocker = tmp_path / "data"
+    blocker.write_text("a file where the database's folder should be")
+    url = _url(blocker / "seerbridge.db")
+    proc = _daemon({"SEERBRIDGE_DATABASE__URL": url})
+    seen: list[str] = []
+    try:
+        lines = _lines(proc)
+        _until(lines, "waiting for the database", seen)
+        blocker.unlink()
+        _until(lines, "database ready", seen)
+        code, out = invoke(["status"], {"SEERBRIDGE_DATABASE__URL": url}, monkeypatch)
+        assert code == 0, out
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0, "".join(seen)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert _revision(url) == head_revision()
+    assert "Traceback" not in "".join(seen)

@@ -32,6 +32,7 @@ from seerbridge.errors import ServiceError
 from seerbridge.pipeline.process import Bridge
 from seerbridge.runtime.queue import WorkQueue
 from seerbridge.store import repo
+from seerbridge.store.db import DatabaseUnreachable, open_database
 from seerbridge.web.app import create_app
 
 log = structlog.get_logger("seerbridge.daemon")
@@ -75,6 +76,31 @@ class StopSignal:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, self.trigger)
+
+
+DATABASE_RETRY_S = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)  # waits between attempts to open the database; the last repeats
+
+
+async def wait_for_database(url: str, stop: StopSignal, delays: tuple[float, ...] = DATABASE_RETRY_S) -> bool:
+    """Open (and migrate) the database, trying again while it cannot be reached (PostgreSQL still starting, a folder
+    not mounted yet), one log line per attempt. True once it is ready; False when a stop signal came first."""
+    attempt = 0
+    while True:
+        try:
+            engine, _ = await open_database(url)
+        except DatabaseUnreachable as exc:
+            delay = delays[min(attempt, len(delays) - 1)]
+            attempt += 1
+            log.warning("waiting for the database", error=str(exc), attempt=attempt, retry_in_s=delay)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.graceful.wait(), timeout=delay)
+            if stop.graceful.is_set():
+                return False
+            continue
+        await engine.dispose()
+        if attempt:
+            log.info("database ready", attempts=attempt + 1)
+        return True
 
 
 @dataclass

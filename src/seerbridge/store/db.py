@@ -83,6 +83,8 @@ def _reason(exc: BaseException) -> str:
         exc = exc.orig.__cause__ or exc.orig
     if isinstance(exc, TimeoutError):
         text = "no answer in time"
+    elif isinstance(exc, ConnectionRefusedError) or "Connect call failed" in str(exc):  # asyncio's words for it
+        text = "connection refused (is the server running?)"
     elif isinstance(exc, OSError) and exc.strerror:
         text = exc.strerror[:1].lower() + exc.strerror[1:]
     else:
