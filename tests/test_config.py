@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tomllib
 from pathlib import Path
 
@@ -72,6 +73,43 @@ def test_missing_and_broken_files(tmp_path: Path) -> None:
     broken.write_text("[seerr\n")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_settings(broken)
+
+
+def test_a_folder_is_not_a_config_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"is a folder, not a file"):
+        load_settings(tmp_path)
+
+
+def test_a_config_file_that_is_not_utf8_is_one_clear_line(tmp_path: Path) -> None:
+    latin = tmp_path / "latin1.toml"
+    latin.write_bytes('[seerr]\napi_key = "clé"\n'.encode("latin-1"))
+    with pytest.raises(ConfigError, match=r"latin1\.toml is not UTF-8 text") as err:
+        load_settings(latin)
+    assert "\n" not in str(err.value)
+
+
+def test_an_unreadable_config_file_says_permission_denied(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cfg = tmp_path / "secret.toml"
+    cfg.write_text("[seerr]\n")
+    real_read = Path.read_bytes
+
+    def refuse(self: Path) -> bytes:  # chmod 000 does not stop root, who runs these tests in containers
+        if self == cfg:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_read(self)
+
+    monkeypatch.setattr(Path, "read_bytes", refuse)
+    with pytest.raises(ConfigError, match=r"secret\.toml cannot be read: permission denied$"):
+        load_settings(cfg)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")
+def test_a_config_file_without_read_permission(tmp_path: Path) -> None:
+    cfg = tmp_path / "locked.toml"
+    cfg.write_text("[seerr]\n")
+    cfg.chmod(0)
+    with pytest.raises(ConfigError, match=r"cannot be read: permission denied"):
+        load_settings(cfg)
 
 
 def test_effective_config_masks_every_secret(monkeypatch: pytest.MonkeyPatch) -> None:

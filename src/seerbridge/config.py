@@ -519,13 +519,7 @@ def load_settings(path: Path | None = None, overrides: dict[str, Any] | None = N
     if path is None and os.environ.get(CONFIG_ENV):
         path = Path(os.environ[CONFIG_ENV])
     if path is not None:
-        if not path.is_file():
-            raise ConfigError(f"config file {path} does not exist")
-        try:
-            with path.open("rb") as fh:
-                tomllib.load(fh)
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+        _check_file(path)
     Settings._toml_path = path
     try:
         return Settings(**(overrides or {}))
@@ -533,6 +527,31 @@ def load_settings(path: Path | None = None, overrides: dict[str, Any] | None = N
         raise ConfigError(describe_validation_error(exc)) from None
     finally:
         Settings._toml_path = None
+
+
+def _check_file(path: Path) -> None:
+    """Raise ConfigError with one line unless `path` is a readable UTF-8 TOML file."""
+    if path.is_dir():
+        raise ConfigError(f"config file {path} is a folder, not a file")
+    if not path.exists():
+        raise ConfigError(f"config file {path} does not exist")
+    if not path.is_file():
+        raise ConfigError(f"config file {path} is not a regular file")
+    try:
+        raw = path.read_bytes()
+    except PermissionError:
+        raise ConfigError(f"config file {path} cannot be read: permission denied") from None
+    except OSError as exc:
+        reason = (exc.strerror or type(exc).__name__).lower()
+        raise ConfigError(f"config file {path} cannot be read: {reason}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"config file {path} is not UTF-8 text (at byte {exc.start + 1})") from None
+    try:
+        tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
 
 
 def describe_validation_error(exc: ValidationError) -> str:

@@ -94,6 +94,17 @@ def test_bad_config_is_one_clear_line(monkeypatch: pytest.MonkeyPatch, tmp_path:
     assert "seerr.timeout_s (SEERBRIDGE_SEERR__TIMEOUT_S)" in out
 
 
+def test_an_unusable_config_file_is_one_clear_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    binary = tmp_path / "binary.toml"
+    binary.write_bytes(b"\xff\xfe[\x00s\x00")
+    for path, words in ((tmp_path, "is a folder, not a file"), (binary, "is not UTF-8 text")):
+        code, out = _invoke(["--config", str(path), "config", "show"], {}, monkeypatch)
+        assert code == 2, out
+        assert out.strip().count("\n") == 0, out
+        assert "Traceback" not in out
+        assert out.startswith(f"seerbridge: config file {path} {words}"), out
+
+
 def test_config_show_masks_and_example_prints(monkeypatch: pytest.MonkeyPatch) -> None:
     code, out = _invoke(["config", "show"], {"SEERBRIDGE_REALDEBRID__API_KEY": "rd-token-abcdef-123"}, monkeypatch)
     assert code == 0
