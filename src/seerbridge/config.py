@@ -331,6 +331,12 @@ class AcquireSettings(Section):
     allow_uncached: bool = Field(True, description="Download the best-seeded release when nothing is cached.")
     uncached_min_seeders: int = Field(5, ge=0, description="Least seeders for an uncached download.")
     pack_min_share: float = Field(0.8, ge=0, le=1, description="Least share of wanted episodes a pack must hold.")
+    min_movie_file_mb: float = Field(
+        50, ge=0, description="A movie's video file Real-Debrid lists under this many MB is a fake or a sample."
+    )
+    min_episode_file_mb: float = Field(
+        20, ge=0, description="An episode's video file Real-Debrid lists under this many MB is a fake or a sample."
+    )
     conversion_polls: int = Field(5, ge=1, description="Info reads while Real-Debrid converts a magnet.")
     conversion_poll_s: float = Field(2.0, ge=0, description="Seconds between those reads.")
 

@@ -354,6 +354,18 @@ async def test_a_bad_hash_is_remembered_across_a_restart(make_e2e: Factory) -> N
     assert isinstance(reasons, list) and str(reasons[0]).startswith("bad_hash:")
 
 
+async def test_a_video_file_under_the_configured_floor_is_not_kept(make_e2e: Factory) -> None:
+    # Real-Debrid's own file sizes are judged (Torrentio's figure can hide a fake): with the floor raised above
+    # every copy of the film, each probe finds no real video and nothing stays in the account.
+    e2e = make_e2e(acquire={"min_movie_file_mb": 2000})
+    report = await e2e.run(only={101})
+    assert result_of(report, 101).chosen == []
+    assert e2e.rd.torrents_with_hash(e2e.hash(NOTLD_1080)) == []
+    [decision] = await decisions(e2e, 101)
+    probe = str(payload_by_name(decision.payload)[NOTLD_1080]["probe"])
+    assert probe.startswith("no wanted files (no video file reaches the 2,000 MB a movie file needs (largest: ")
+
+
 def _second_dune_request(data: dict[str, object]) -> None:
     requests = data["requests"]
     assert isinstance(requests, list)

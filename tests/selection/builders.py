@@ -31,6 +31,7 @@ def show(
     original: str | None = None,
     aliases: Iterable[str] = (),
     premiere: date | None = None,
+    last_air: date | None = None,
 ) -> Wanted:
     media = Title(
         kind=MediaKind.SHOW,
@@ -40,6 +41,7 @@ def show(
         aliases=tuple(aliases),
         year=year,
         premiere=premiere,
+        last_air=last_air,
     )
     return Wanted(title=media, season=season, episodes=frozenset(episodes))
 

@@ -159,3 +159,73 @@ def test_accepts_the_realdebrid_client_file_model() -> None:
         RdFile(id=2, path="/Movie.2020.1080p/Sample/movie.sample.mkv", bytes=20 * MB, selected=False),
     ]
     assert select_files(files, movie("Movie", 2020)).file_ids == (1,)
+
+
+# --- fakes: a video file far too small to be what it claims (Real-Debrid's own sizes) -------------------------------
+
+
+def test_tiny_movie_beside_an_exe_is_a_fake() -> None:
+    files = [
+        (1, "/Movie.2020.1080p.WEB-DL/Movie.2020.1080p.mkv", 2 * MB),
+        (2, "/Movie.2020.1080p.WEB-DL/setup.exe", MB),
+    ]
+    got = select_files(files, movie("Movie", 2020))
+    assert got == FileSelection(
+        (), frozenset(), "no video file reaches the 50 MB a movie file needs (largest: Movie.2020.1080p.mkv, 2 MB)"
+    )
+
+
+def test_empty_movie_file_beside_an_archive_is_a_fake() -> None:
+    files = [(1, "/Movie.2020.1080p/Movie.2020.1080p.mkv", 0), (2, "/Movie.2020.1080p/Movie.2020.1080p.rar", 2 * GB)]
+    got = select_files(files, movie("Movie", 2020))
+    assert got.file_ids == ()
+    assert got.reason == "no video file reaches the 50 MB a movie file needs (largest: Movie.2020.1080p.mkv, 0 bytes)"
+
+
+def test_a_real_movie_file_stays_selected() -> None:
+    files = [
+        (1, "/Movie.2020.1080p.WEB-DL/Movie.2020.1080p.mkv", 2 * GB),
+        (2, "/Movie.2020.1080p.WEB-DL/info.nfo", 900),
+    ]
+    assert select_files(files, movie("Movie", 2020)) == FileSelection((1,), frozenset())
+
+
+def test_a_torrent_whose_only_video_is_a_sample_is_rejected() -> None:
+    alone = select_files([(1, "/Movie.2020.1080p/sample.mkv", 40 * MB)], movie("Movie", 2020))
+    assert alone == FileSelection((), frozenset(), "only samples or extras in the torrent")
+    # named like the scene's samples ("sample-<name>"), with nothing bigger beside it to show it up as small
+    named = select_files([(1, "/sample-movie.2020.1080p.mkv", 30 * MB), (2, "/movie.nfo", 900)], movie("Movie", 2020))
+    assert named.file_ids == ()
+    assert (
+        named.reason
+        == "no video file reaches the 50 MB a movie file needs (largest: sample-movie.2020.1080p.mkv, 30 MB)"
+    )
+
+
+def test_tiny_episode_files_are_left_out() -> None:
+    files = [
+        (1, "/Show.S01.1080p/Show.S01E01.1080p.mkv", 900 * MB),
+        (2, "/Show.S01.1080p/Show.S01E02.1080p.mkv", 3 * MB),
+        (3, "/Show.S01.1080p/Show.S01E03.1080p.mkv", 900 * MB),
+    ]
+    got = select_files(files, show("Show", 2010, 1, [1, 2, 3]))
+    assert got == FileSelection((1, 3), frozenset({1, 3}))
+    only_the_fake = select_files(files, show("Show", 2010, 1, [2]))
+    assert only_the_fake.file_ids == ()
+    assert only_the_fake.reason == (
+        "no video file holds a wanted episode of season 1 (1 under the 20 MB an episode file needs)"
+    )
+    fake = [(1, "/Show.S01E02.1080p.mkv", 3 * MB), (2, "/Show.S01E02.1080p.exe", 3 * MB)]
+    got = select_files(fake, show("Show", 2010, 1, [2]))
+    assert got == FileSelection(
+        (), frozenset(), "no video file reaches the 20 MB an episode file needs (largest: Show.S01E02.1080p.mkv, 3 MB)"
+    )
+
+
+def test_the_floor_is_a_parameter() -> None:
+    files = [(1, "/Movie.1968/Movie.1968.avi", 150 * MB)]
+    assert select_files(files, movie("Movie", 1968)).file_ids == (1,)
+    higher = select_files(files, movie("Movie", 1968), min_movie_bytes=200 * MB)
+    assert higher.reason == "no video file reaches the 200 MB a movie file needs (largest: Movie.1968.avi, 150 MB)"
+    episode = [(1, "/Show.S01E01.mkv", 30 * MB)]
+    assert select_files(episode, show("Show", 2010, 1, [1]), min_episode_bytes=40 * MB).file_ids == ()

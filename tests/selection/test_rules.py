@@ -88,9 +88,53 @@ def test_shogun_2024_versus_1980() -> None:
     assert reasons(cand("Shogun.S01.1080p.WEB-DL.H.264-EXAMPLE", gb=3), ctx(shogun)) == {}
 
 
-def test_long_series_title_is_not_judged_by_year() -> None:
-    bb = show("Breaking Bad", 2008, 2, range(1, 14))
+def test_long_series_title_with_the_seasons_year_passes() -> None:
+    bb = show("Breaking Bad", 2008, 2, range(1, 14), last_air=date(2013, 8, 11))
     assert reasons(cand("Breaking.Bad.2009.S02.1080p.BluRay.x264", gb=1.5), ctx(bb)) == {}
+
+
+# A reboot shares its long title with the original: the year a release carries must fall in the show's years.
+MAGNUM_2018 = show("Magnum P.I.", 2018, 1, range(1, 21), premiere=date(2018, 9, 24), last_air=date(2023, 2, 19))
+HAWAII_2010 = show("Hawaii Five-0", 2010, 1, range(1, 25), premiere=date(2010, 9, 20), last_air=date(2019, 9, 27))
+
+
+def test_magnum_pi_2018_series_rejects_the_1980_release() -> None:
+    assert reasons(cand("Magnum.P.I.2018.S01.1080p.WEB-DL.DDP5.1.H.264-EXAMPLE", gb=2), ctx(MAGNUM_2018)) == {}
+    got = reasons(cand("Magnum.P.I.1980.S01.1080p.BluRay.x264-EXAMPLE", gb=2), ctx(MAGNUM_2018))
+    assert list(got) == ["year"]
+    assert got["year"] == "year 1980 is outside the show's years 2018–2023 (±1)"
+
+
+def test_hawaii_five_0_2010_series_rejects_the_1968_release() -> None:
+    assert reasons(cand("Hawaii.Five-0.2010.S01.1080p.BluRay.x264-EXAMPLE", gb=1.5), ctx(HAWAII_2010)) == {}
+    got = reasons(cand("Hawaii.Five-0.1968.S01.1080p.BluRay.x264-EXAMPLE", gb=1.5), ctx(HAWAII_2010))
+    assert list(got) == ["year"]
+    assert "1968" in got["year"] and "2010–2019" in got["year"]
+
+
+def test_series_release_with_a_later_seasons_year_in_the_span_passes() -> None:
+    s03 = show("Magnum P.I.", 2018, 3, range(1, 17), premiere=date(2018, 9, 24), last_air=date(2023, 2, 19))
+    assert reasons(cand("Magnum.P.I.2020.S03.1080p.WEB-DL.DDP5.1.H.264-EXAMPLE", gb=2), ctx(s03)) == {}
+
+
+def test_long_series_title_without_a_year_passes() -> None:
+    assert reasons(cand("Magnum.P.I.S01.1080p.WEB-DL.DDP5.1.H.264-EXAMPLE", gb=2), ctx(MAGNUM_2018)) == {}
+    assert reasons(cand("Hawaii.Five-0.S01.720p.BluRay.x264-EXAMPLE", gb=1), ctx(HAWAII_2010)) == {}
+
+
+def test_original_series_rejects_the_reboots_release() -> None:
+    magnum_1980 = show("Magnum, P.I.", 1980, 1, range(1, 19), premiere=date(1980, 12, 11), last_air=date(1987, 9, 30))
+    assert reasons(cand("Magnum.P.I.1980.S01.1080p.BluRay.x264-EXAMPLE", gb=2), ctx(magnum_1980)) == {}
+    got = reasons(cand("Magnum.P.I.2018.S01.1080p.WEB-DL.DDP5.1.H.264-EXAMPLE", gb=2), ctx(magnum_1980))
+    assert got == {"year": "year 2018 is outside the show's years 1980–1987 (±1)"}
+
+
+def test_span_runs_to_today_when_the_last_season_is_not_known() -> None:
+    # The builders' today is 2026-11-24: a running show's release may carry any year up to now.
+    running = show("Hawaii Five-0", 2010, 1, range(1, 25))
+    assert reasons(cand("Hawaii.Five-0.2026.S01.1080p.WEB-DL-EXAMPLE", gb=1.5), ctx(running)) == {}
+    got = reasons(cand("Hawaii.Five-0.1968.S01.1080p.BluRay.x264-EXAMPLE", gb=1.5), ctx(running))
+    assert got == {"year": "year 1968 is outside the show's years 2010–2026 (±1)"}
 
 
 def test_short_title_detection() -> None:

@@ -342,7 +342,7 @@ async def test_own_daily_budget_stops_calls_before_they_are_sent() -> None:
         lambda tio: tio.movie_streams("0063350"),
         lambda tio: tio.movie_streams("tt0063350:1:2"),
         lambda tio: tio.episode_streams("tt0903747", -1, 2),
-        lambda tio: tio.episode_streams("tt0903747", 1, 0),
+        lambda tio: tio.episode_streams("tt0903747", 1, -1),
         lambda tio: tio.episode_streams("nm123", 1, 1),
     ],
 )
@@ -352,6 +352,20 @@ async def test_bad_ids_are_refused_before_any_call(call: Callable[[TorrentioClie
         with pytest.raises(ValueError):
             await call(tio)
     assert served.requests == []
+
+
+async def test_episode_zero_has_no_streams_and_costs_no_call() -> None:
+    # TMDB numbers an unaired pilot or a special "episode 0"; Torrentio numbers from 1, so there is nothing to ask.
+    served = serve_example("series-tt0903747-1-2.json")
+    async with client(served, daily_budget=1) as tio:
+        assert await tio.episode_streams("tt0903747", 1, 0) == []
+        assert await tio.episode_streams("tt0903747", 0, 0) == []
+        assert served.requests == []
+        specials = await tio.episode_streams("tt0903747", 0, 1)  # season 0 (specials) is asked, from episode 1
+    assert specials != []
+    assert [r.url.path for r in served.requests] == [
+        "/sort=qualitysize|qualityfilter=480p,scr,cam/stream/series/tt0903747:0:1.json"
+    ]
 
 
 async def test_debrid_key_never_reaches_errors_or_logs(

@@ -23,6 +23,8 @@ class Title:
     aliases: tuple[str, ...] = ()
     year: int | None = None
     premiere: date | None = None  # release date (movie) or first air date (show)
+    # Shows: the air date of the latest season the catalogue dates; with `premiere` it bounds the show's years.
+    last_air: date | None = None
     imdb_id: str | None = None
     tvdb_id: int | None = None
 

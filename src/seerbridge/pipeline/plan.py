@@ -95,6 +95,10 @@ async def describe_media(
             imdb_id=movie.imdb_id or imdb_id,
         )
     show = await seerr.tv(tmdb_id)
+    # The show's years end with its last aired episode; without it, with the latest season the catalogue dates
+    # (which may not have aired yet: that only widens the span by what is announced).
+    season_dates = [s.air_date for s in show.seasons if s.air_date is not None]
+    last_air = show.last_air_date or max(season_dates, default=None)
     return Title(
         kind=MediaKind.SHOW,
         tmdb_id=show.id,
@@ -102,6 +106,7 @@ async def describe_media(
         original_title=show.original_name,
         year=show.first_air_date.year if show.first_air_date else None,
         premiere=show.first_air_date,
+        last_air=last_air,
         imdb_id=show.external_ids.imdb_id or imdb_id,
         tvdb_id=show.external_ids.tvdb_id or tvdb_id,
     )
@@ -139,9 +144,17 @@ async def plan_request(
     present = await library.present_episodes(title)
     for number in request.season_numbers:
         season = await seerr.season(title.tmdb_id, number)
-        aired = {ep.episode_number for ep in season.episodes if ep.air_date is not None and ep.air_date <= today}
-        undated = [ep.episode_number for ep in season.episodes if ep.air_date is None]
-        upcoming = [ep.air_date for ep in season.episodes if ep.air_date is not None and ep.air_date > today]
+        # TMDB lists an "episode 0" (an unaired pilot, a special) in some seasons. Torrentio numbers episodes from 1
+        # (it answers season 0, the specials, from episode 1), so episode 0 cannot be searched, and kept wanted it
+        # would be searched first (`min`) and leave the season unfinished for ever.
+        episodes = [ep for ep in season.episodes if ep.episode_number >= 1]
+        if len(episodes) < len(season.episodes):
+            plan.notes.append(f"season {number}: episode 0 left out (Torrentio numbers episodes from 1)")
+            if not episodes:
+                continue
+        aired = {ep.episode_number for ep in episodes if ep.air_date is not None and ep.air_date <= today}
+        undated = [ep.episode_number for ep in episodes if ep.air_date is None]
+        upcoming = [ep.air_date for ep in episodes if ep.air_date is not None and ep.air_date > today]
         if upcoming:
             plan.next_air = min([*upcoming, plan.next_air] if plan.next_air else upcoming)
         if not aired:

@@ -10,7 +10,7 @@ crash between the two can be reconciled instead of leaving an orphan.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -22,7 +22,7 @@ from seerbridge.domain.decision import Verdict
 from seerbridge.domain.media import Wanted
 from seerbridge.domain.states import TorrentState
 from seerbridge.errors import NotFound, RequestRejected, ServiceError
-from seerbridge.selection.files import pack_share, select_files
+from seerbridge.selection.files import MB, FileFacts, FileSelection, pack_share, select_files
 from seerbridge.services.budget import SlotGate
 from seerbridge.services.calls import CallLedger, attribute_only
 from seerbridge.services.realdebrid import (
@@ -200,6 +200,16 @@ class Prober:
             await self._undo(rd_id, row_id)
             raise
 
+    def _select(self, files: Sequence[FileFacts], target: Wanted, release_name: str | None) -> FileSelection:
+        """`select_files` with the configured floors, under which a video file is a fake or a sample."""
+        return select_files(
+            files,
+            target,
+            release_name=release_name,
+            min_movie_bytes=int(self._settings.min_movie_file_mb * MB),
+            min_episode_bytes=int(self._settings.min_episode_file_mb * MB),
+        )
+
     async def _reuse(
         self, existing: Torrent, verdict: Verdict, target: Wanted, *, request_id: int, adopt: bool = True
     ) -> ProbeResult | None:
@@ -210,7 +220,7 @@ class Prober:
             self._account.removed(existing.id)
             return None
         files = info.selected_files()
-        selection = select_files(files, target, release_name=info.filename) if files else None
+        selection = self._select(files, target, info.filename) if files else None
         if info.status is TorrentStatus.DOWNLOADED and selection is not None and selection.file_ids:
             await self._adopt(
                 info, verdict, target, request_id, selection.file_ids, selection.covered, TorrentState.DOWNLOADED, True
@@ -253,7 +263,7 @@ class Prober:
         if info.status is TorrentStatus.MAGNET_CONVERSION:
             await self._drop(rd_id, row_id, TorrentState.DELETED)
             return ProbeResult(ProbeOutcome.NOT_CACHED, verdict, rd_id=rd_id, detail="metadata not fetched in time")
-        selection = select_files(info.files, target, release_name=info.original_filename or info.filename)
+        selection = self._select(info.files, target, info.original_filename or info.filename)
         if not selection.file_ids:
             await self._drop(rd_id, row_id, TorrentState.DELETED)
             return ProbeResult(ProbeOutcome.NO_FILES, verdict, rd_id=rd_id, detail=selection.reason or "")

@@ -7,6 +7,11 @@ Only video files count (by extension). Samples and extras are skipped:
   beside the largest video (< `SMALL_SHARE` of it). So `The.Sample.Man.2020.mkv` and a `Trailer.Park.Boys` pack are
   kept, and a word merely containing "sample" (`Samples.of.Life`, `Resampled`) never counts.
 
+Video files below a floor are never selected, whatever their name: Real-Debrid's own sizes show the fakes that
+Torrentio's figure hides (a 0-byte or 2 MB `.mkv` beside a `setup.exe` or a `.rar`), and the lone sample whose
+name alone does not give it away. The floor (`MIN_MOVIE_BYTES`, `MIN_EPISODE_BYTES`; `acquire.min_*_file_mb` in
+the settings) sits far below any real copy, so a small old rip is still taken.
+
 Episodes come from each file name (RTN: `S01E01`, `S01E01E02`, `S01E01-E03`, `1x01`; plus `1x01-1x02` ranges),
 the season from the name, else the nearest folder naming one (`Season 2/Episode 03.mkv`), else the release name when
 it names exactly one season. A file is selected when it is of the wanted season and holds a wanted episode not yet
@@ -15,6 +20,7 @@ covered by a bigger file. Movies: the largest remaining video, plus its sibling 
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -27,6 +33,10 @@ VIDEO_EXTENSIONS = frozenset(
     {"mkv", "mp4", "avi", "m4v", "ts", "m2ts", "mts", "mov", "wmv", "mpg", "mpeg", "webm", "flv", "divx", "ogm", "ogv"}
 )
 SMALL_SHARE = 0.3
+MB = 1024**2
+# Far below any real copy (the profiles' bands start at 300 MB a movie, 50 MB an episode): below this it is a fake.
+MIN_MOVIE_BYTES = 50 * MB
+MIN_EPISODE_BYTES = 20 * MB
 _MAX_CHARS = 300
 
 _EXTRA_FOLDERS = frozenset(
@@ -201,9 +211,21 @@ def _select_episodes(videos: Sequence[TorrentFile], wanted: Wanted, release_seas
     return FileSelection(tuple(sorted(chosen)), frozenset(covered))
 
 
-def select_files(files: Iterable[FileLike], wanted: Wanted, *, release_name: str | None = None) -> FileSelection:
+def _size_text(size: int) -> str:
+    return f"{size:,} bytes" if size < MB else f"{size / MB:,.0f} MB"
+
+
+def select_files(
+    files: Iterable[FileLike],
+    wanted: Wanted,
+    *,
+    release_name: str | None = None,
+    min_movie_bytes: int = MIN_MOVIE_BYTES,
+    min_episode_bytes: int = MIN_EPISODE_BYTES,
+) -> FileSelection:
     """The files to select for `wanted` (see the module docstring). `release_name` supplies a season to files
-    whose name and folders state none. Never raises for odd paths; an empty selection carries the reason."""
+    whose name and folders state none; a video file under `min_movie_bytes` (movies) or `min_episode_bytes`
+    (episodes) is a fake. Never raises for odd paths; an empty selection carries the reason."""
     items = [_as_file(item) for item in files]
     videos = [f for f in items if is_video(f.path)]
     if not videos:
@@ -212,10 +234,28 @@ def select_files(files: Iterable[FileLike], wanted: Wanted, *, release_name: str
     kept = [f for f in videos if not is_extra(f.path, f.bytes, largest)]
     if not kept:
         return FileSelection((), frozenset(), "only samples or extras in the torrent")
+    floor = min_movie_bytes if wanted.is_movie else min_episode_bytes
+    real = [f for f in kept if f.bytes >= floor]
+    if not real:
+        biggest = max(kept, key=lambda f: (f.bytes, -f.id))
+        what = "a movie file" if wanted.is_movie else "an episode file"
+        return FileSelection(
+            (),
+            frozenset(),
+            f"no video file reaches the {_size_text(floor)} {what} needs "
+            f"(largest: {_parts(biggest.path)[-1]}, {_size_text(biggest.bytes)})",
+        )
     if wanted.is_movie:
-        return _select_movie(kept)
+        return _select_movie(real)
     release_season = _season_of(release_name) if release_name else None
-    return _select_episodes(kept, wanted, release_season)
+    selection = _select_episodes(real, wanted, release_season)
+    fakes = len(kept) - len(real)
+    if selection.reason and fakes:
+        # The wanted episode may be among the fakes: say so, or the reason reads as a pack without it.
+        return dataclasses.replace(
+            selection, reason=f"{selection.reason} ({fakes} under the {_size_text(floor)} an episode file needs)"
+        )
+    return selection
 
 
 def pack_share(selection: FileSelection, wanted: Wanted) -> float:
@@ -226,6 +266,9 @@ def pack_share(selection: FileSelection, wanted: Wanted) -> float:
 
 
 __all__ = [
+    "MB",
+    "MIN_EPISODE_BYTES",
+    "MIN_MOVIE_BYTES",
     "SMALL_SHARE",
     "VIDEO_EXTENSIONS",
     "FileFacts",

@@ -263,6 +263,18 @@ def _title_year(wanted: Wanted) -> int | None:
     return title.year or (title.premiere.year if title.premiere else None)
 
 
+def _last_show_year(wanted: Wanted, first: int, today: date | None) -> int | None:
+    """The show's last year: the latest dated season's (`Title.last_air`, from the catalogue's seasons).
+
+    When the catalogue dates no season, today's year stands in: the show may still be running, and no release can
+    carry a later year. (`Wanted` holds no air date of its own season, so that cannot be the fallback.) Without
+    either the span has no end: None.
+    """
+    last = wanted.title.last_air
+    end = last.year if last else today.year if today else None
+    return None if end is None else max(first, end)
+
+
 @register
 class YearRule:
     """The stated year must be the title's (± year_tolerance); short/common titles are stricter.
@@ -270,8 +282,10 @@ class YearRule:
     - Short or common title (≤ short_title_chars letters, or one word): a movie release without a year is rejected
       ("Haunt" could be any Haunt), and so is one with another year; a series release without a year is accepted
       (series releases rarely carry one) but one with another year is rejected ("Shogun.1980" for the 2024 show).
-    - Longer titles: a movie release with another year is rejected; series releases are not judged by year, because
-      packs often carry the show's first year or the season's, and a long title is rarely ambiguous.
+    - Longer titles: a movie release with another year is rejected. A series release without a year is accepted;
+      one with a year must fall in the show's years (first air year … latest season's year, ± year_tolerance),
+      since packs carry the show's first year or the season's, while a year outside means another show of the same
+      name: the 1980 "Magnum.P.I" for the 2018 reboot.
     """
 
     name = "year"
@@ -282,6 +296,7 @@ class YearRule:
         if parsed is None or year is None:
             return None
         tolerance = ctx.settings.year_tolerance
+        plus_minus = f" (±{tolerance})" if tolerance else ""
         short = is_short_title(ctx.wanted.title.title, ctx.settings.short_title_chars)
         is_movie = ctx.wanted.is_movie
         if parsed.year is None:
@@ -291,8 +306,12 @@ class YearRule:
         if abs(parsed.year - year) <= tolerance:
             return None
         if is_movie or short:
-            return f"year {parsed.year} is not {year}" + (f" (±{tolerance})" if tolerance else "")
-        return None
+            return f"year {parsed.year} is not {year}" + plus_minus
+        last = _last_show_year(ctx.wanted, year, ctx.today)
+        if year - tolerance <= parsed.year and (last is None or parsed.year <= last + tolerance):
+            return None
+        span = f"{year}–{last}" if last is not None else f"from {year}"
+        return f"year {parsed.year} is outside the show's years {span}" + plus_minus
 
 
 @register

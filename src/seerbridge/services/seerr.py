@@ -194,6 +194,7 @@ class TvDetails(_Model):
     name: str
     original_name: str | None = None
     first_air_date: OptionalDate = None
+    last_air_date: OptionalDate = None  # the last aired episode's
     overview: str = ""
     status: str | None = None
     external_ids: ExternalIds = Field(default_factory=ExternalIds)

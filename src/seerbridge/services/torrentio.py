@@ -12,6 +12,7 @@ daily budget (`torrentio.daily_budget`, per UTC day) stops calls before Torrenti
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -302,6 +303,9 @@ class TorrentioClient(ServiceClient):
         register(*torrentio_keys(url))
         self.settings = settings
         self.debrid = debrid_services(url)
+        # Names this configuration (host + config segment: filters, sorting, debrid key) where answers are kept,
+        # e.g. the search cache: another configuration gets other answers. A digest, so the key is never written.
+        self.config_id = hashlib.sha256(url.rstrip("/").encode()).hexdigest()[:16]
         # Stream calls per UTC day; the running app keeps the count in the store (`budget.keep_in`).
         self.budget = DailyBudget(SERVICE, settings.daily_budget)
         super().__init__(
@@ -325,12 +329,18 @@ class TorrentioClient(ServiceClient):
         return await self._streams(f"stream/movie/{imdb_id}.json", endpoint="stream/movie")
 
     async def episode_streams(self, imdb_id: str, season: int, episode: int) -> list[Stream]:
-        """Streams for one episode; season packs appear with `file_idx` pointing at that episode's file."""
+        """Streams for one episode; season packs appear with `file_idx` pointing at that episode's file.
+
+        Season 0 holds the specials. Episode 0 (TMDB's number for some unaired pilots and specials) has no streams:
+        Torrentio numbers episodes from 1, so the answer is [] without a call (or a unit of the daily budget).
+        """
         _check_imdb(imdb_id)
         if isinstance(season, bool) or not isinstance(season, int) or season < 0:
             raise ValueError(f"season must be an integer >= 0, not {season!r}")
-        if isinstance(episode, bool) or not isinstance(episode, int) or episode < 1:
-            raise ValueError(f"episode must be an integer >= 1, not {episode!r}")
+        if isinstance(episode, bool) or not isinstance(episode, int) or episode < 0:
+            raise ValueError(f"episode must be an integer >= 0, not {episode!r}")
+        if episode == 0:
+            return []
         return await self._streams(f"stream/series/{imdb_id}:{season}:{episode}.json", endpoint="stream/series")
 
     async def check(self) -> ServiceCheck:
