@@ -148,8 +148,19 @@ def doctor() -> None:
 def sandbox(
     scenario: Annotated[str, typer.Option(help="A shipped scenario name or a YAML/JSON file.")] = "starter",
     speed: Annotated[float, typer.Option(help="How much faster than real time the emulators' clock runs.")] = 1.0,
+    env_file: Annotated[
+        Path | None,
+        typer.Option("--env-file", help="Also write the export lines to this file, to `source` in another terminal."),
+    ] = None,
 ) -> None:
-    """Run emulators of all four services on loopback until interrupted; prints the env that points at them."""
+    """Run emulators of all four services on loopback until interrupted; prints the env that points at them.
+
+    The env includes a database of the sandbox's own (a SQLite file in a temporary folder, removed when the sandbox
+    stops), so nothing run against the emulators lands in your real database.
+    """
+    import shutil
+    import tempfile
+
     from seerbridge.sandbox.scenario import ScenarioError, load_scenario
     from seerbridge.sandbox.serve import LoopbackServers
     from seerbridge.sandbox.world import Sandbox
@@ -162,14 +173,28 @@ def sandbox(
     if speed != 1.0:
         sb.clock.set_speed(speed)
 
-    async def main() -> None:
+    async def main(folder: Path) -> None:
         servers = LoopbackServers(sb)
         hosts = await servers.start()
-        for key, value in sb.env(hosts).items():
-            typer.echo(f"export {key}='{value}'")
-        typer.echo(f"# scenario {world.name!r}: {world.description}", err=True)
-        typer.echo("# emulators running; Ctrl-C stops them", err=True)
+        database = folder / "sandbox.db"
+        env = sb.env(hosts) | {"SEERBRIDGE_DATABASE__URL": f"sqlite+aiosqlite:///{database}"}
+        lines = [f"export {key}='{value}'" for key, value in env.items()]
+        if env_file is not None:
+            partial = env_file.with_name(env_file.name + ".partial")
+            try:
+                partial.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+                partial.replace(env_file)  # whoever waits for the file never reads half of it
+            except OSError as exc:
+                await servers.stop()
+                _fail(f"cannot write {env_file}: {(exc.strerror or str(exc)).lower()}", 1)
+        for line in lines:
+            typer.echo(line)
         sys.stdout.flush()
+        typer.echo(f"# scenario {world.name!r}: {world.description}", err=True)
+        typer.echo(f"# seerbridge's database for this sandbox: {database} (removed when the sandbox stops)", err=True)
+        if env_file is not None:
+            typer.echo(f"# in another terminal: source {env_file}", err=True)
+        typer.echo("# emulators running; Ctrl-C stops them", err=True)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -177,7 +202,13 @@ def sandbox(
         await stop.wait()
         await servers.stop()
 
-    asyncio.run(main())
+    if env_file is not None and env_file.is_dir():
+        _fail(f"--env-file {env_file} is a folder, not a file")
+    folder = Path(tempfile.mkdtemp(prefix="seerbridge-sandbox-"))
+    try:
+        asyncio.run(main(folder))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @app.command()

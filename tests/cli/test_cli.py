@@ -149,6 +149,50 @@ def test_sandbox_prints_exports_at_once_and_stops_on_ctrl_c(tmp_path: Path) -> N
             proc.wait()
 
 
+def test_sandbox_hands_out_its_own_database_and_an_env_file(tmp_path: Path) -> None:
+    """The printed environment points seerbridge at a database of the sandbox's own (never the user's), also as a
+    file to `source` from another terminal while the sandbox keeps running; both go when it stops."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SEERBRIDGE_")}
+    env_file = tmp_path / "sandbox.env"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "seerbridge", "sandbox", "--scenario", "starter", "--env-file", str(env_file)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        notes: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=lambda: [notes.put(line) for line in proc.stderr], daemon=True).start()  # type: ignore[union-attr]
+        said = []
+        while not (said and "Ctrl-C stops them" in said[-1]):
+            said.append(notes.get(timeout=30))
+        exported = env_file.read_text().splitlines()
+        assert exported and all(line.startswith("export SEERBRIDGE_") for line in exported), exported
+        values = dict(line.removeprefix("export ").split("=", 1) for line in exported)
+        database = values["SEERBRIDGE_DATABASE__URL"].strip("'")
+        assert database.startswith("sqlite+aiosqlite:///") and database.endswith("/sandbox.db"), database
+        db_file = Path(database.removeprefix("sqlite+aiosqlite:///"))
+        assert "seerbridge-sandbox" in str(db_file)
+        assert any(str(db_file) in line for line in said), said  # the user is told where it is
+        assert any(str(env_file) in line for line in said), said
+        child_env = env | {key: value.strip("'") for key, value in values.items()}
+        upgrade = subprocess.run(
+            [sys.executable, "-m", "seerbridge", "db", "upgrade"], env=child_env, capture_output=True, text=True
+        )
+        assert upgrade.returncode == 0, upgrade.stdout + upgrade.stderr
+        assert db_file.exists()
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=15)
+        assert proc.returncode == 0
+        assert out.splitlines() == exported  # stdout carries the same lines (`seerbridge sandbox > sandbox.env`)
+        assert not db_file.parent.exists()  # the emulators' world is gone, and so is its database
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
 def test_demo_ends_with_the_summary(monkeypatch: pytest.MonkeyPatch) -> None:
     code, out = _invoke(["demo"], {}, monkeypatch)
     assert code == 0, out
