@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 import pytest
@@ -12,7 +13,7 @@ from structlog.testing import capture_logs
 
 from seerbridge.config import RealDebridSettings, ServiceSettings
 from seerbridge.errors import NotFound, RequestRejected, ServiceTimeout, ServiceUnavailable
-from seerbridge.services.breaker import BreakerProtocolError, BreakerState, CircuitBreaker, CircuitOpen
+from seerbridge.services.breaker import BreakerState, CircuitBreaker, CircuitOpen
 from seerbridge.services.http import ServiceHttp
 from seerbridge.services.realdebrid import RealDebridClient
 
@@ -75,7 +76,7 @@ def test_while_open_calls_are_refused_until_the_cooldown_ends() -> None:
     assert "HTTP 503 #2" in str(refused.value)
     assert st(b) is BreakerState.OPEN
     clock.advance(0.6)
-    assert b.admit("things") is True  # the trial
+    assert b.admit("things") is not None  # the trial
     assert st(b) is BreakerState.HALF_OPEN
 
 
@@ -84,14 +85,15 @@ def test_only_one_trial_goes_out_and_its_success_closes_it() -> None:
     b = breaker(clock)
     trip(b)
     clock.advance(10)
-    assert b.admit("a") is True
+    trial = b.admit("a")
+    assert trial is not None
     with pytest.raises(CircuitOpen, match="trial call"):
         b.admit("b")
     with pytest.raises(CircuitOpen):
         b.refuse_if_open("c")
-    b.success(trial=True)
+    b.success(trial=trial)
     assert st(b) is BreakerState.CLOSED and b.outages == 0
-    assert b.admit("d") is False
+    assert b.admit("d") is None
 
 
 def test_a_failed_trial_reopens_it_for_twice_as_long_up_to_the_cap() -> None:
@@ -102,13 +104,13 @@ def test_a_failed_trial_reopens_it_for_twice_as_long_up_to_the_cap() -> None:
     for _ in range(4):
         waits.append(b.open_for)
         clock.advance(b.open_for)
-        assert b.admit("x") is True
-        b.outage("still 503", trial=True)
+        trial = b.admit("x")
+        assert trial is not None
+        b.outage("still 503", trial=trial)
     assert waits == [10, 20, 35, 35]
     assert b.trips == 1  # one outage, however many failed trials
     clock.advance(35)
-    assert b.admit("x") is True
-    b.success(trial=True)
+    b.success(trial=b.admit("x"))
     trip(b)
     assert b.open_for == 10  # back to the first cooldown after it recovered
 
@@ -118,10 +120,11 @@ def test_an_abandoned_trial_lets_the_next_caller_try_at_once() -> None:
     b = breaker(clock)
     trip(b)
     clock.advance(10)
-    assert b.admit("x") is True
-    b.abandoned()
+    trial = b.admit("x")
+    assert trial is not None
+    b.abandoned(trial)
     assert st(b) is BreakerState.OPEN
-    assert b.admit("y") is True
+    assert b.admit("y") is not None
 
 
 def test_an_answer_to_a_call_sent_before_it_opened_counts_as_it_should() -> None:
@@ -139,18 +142,25 @@ def test_a_threshold_of_zero_never_opens() -> None:
     for _ in range(100):
         b.outage("503")
     assert st(b) is BreakerState.CLOSED
-    assert b.admit("x") is False
+    assert b.admit("x") is None
 
 
-def test_impossible_reports_raise() -> None:
-    b = breaker(FakeClock())
-    with pytest.raises(BreakerProtocolError, match="trial reported success while closed"):
-        b.success(trial=True)
-    with pytest.raises(BreakerProtocolError):
-        b.abandoned()
+def test_a_trial_reports_in_any_state_without_raising() -> None:
+    """Answers arrive late and out of order: a trial's outcome after its half-open period is an ordinary call's."""
+    clock = FakeClock()
+    b = breaker(clock)
     trip(b)
-    with pytest.raises(BreakerProtocolError, match="outage while open"):
-        b.outage("x", trial=True)
+    clock.advance(10)
+    trial = b.admit("x")
+    assert trial is not None
+    b.success()  # closed by another answer while the trial is out
+    b.success(trial=trial)
+    b.outage("the trial timed out after all", trial=trial)  # counted like any call's outage
+    b.abandoned(trial)  # a cancellation after the fact frees nothing
+    assert st(b) is BreakerState.CLOSED and b.outages == 1
+    trip(b)
+    b.outage("x", trial=trial)  # open: a stale trial's outage is already counted
+    assert st(b) is BreakerState.OPEN and b.open_for == 10
 
 
 def test_the_view_says_which_service_is_down_and_until_when() -> None:
@@ -179,8 +189,7 @@ def test_each_transition_is_logged_once() -> None:
                 b.admit("x")
         b.outage("late")
         clock.advance(10)
-        b.admit("x")
-        b.success(trial=True)
+        b.success(trial=b.admit("x"))
         b.success()
     events = [(e["event"], e.get("service")) for e in logs]
     assert events == [
@@ -188,6 +197,43 @@ def test_each_transition_is_logged_once() -> None:
         ("trying a service again", "svc"),
         ("service is back", "svc"),
     ]
+
+
+# ----- late answers and the trial (issue 9 §3.9) -----
+
+
+def test_a_late_answer_of_an_old_call_during_the_trial_does_not_break_the_trial_report() -> None:
+    clock = FakeClock()
+    b = breaker(clock)
+    old = b.admit("slow")  # sent while closed; its answer comes much later
+    trip(b)
+    clock.advance(10)
+    trial = b.admit("x")
+    assert trial is not None and old is None
+    b.success(trial=old)  # the old call answers while the trial is out: the service is up
+    assert st(b) is BreakerState.CLOSED
+    b.success(trial=trial)  # the trial's own success is accepted in any state
+    assert st(b) is BreakerState.CLOSED and b.outages == 0 and b.admit("y") is None
+
+
+def test_a_stale_trial_outcome_never_decides_a_later_trial() -> None:
+    clock = FakeClock()
+    b = breaker(clock)
+    trip(b)
+    clock.advance(10)
+    first = b.admit("x")
+    b.success()  # a call sent before it opened answers: closed; the first trial is no longer the trial
+    trip(b)
+    clock.advance(10)
+    second = b.admit("x")
+    assert first is not None and second is not None and first != second
+    b.outage("first trial times out", trial=first)  # stale: it does not reopen, nor double the cooldown
+    assert st(b) is BreakerState.HALF_OPEN and b.cooldown_s == 10
+    b.abandoned(first)  # nor does its cancellation free the slot of the trial that is out
+    with pytest.raises(CircuitOpen, match="trial call"):
+        b.admit("y")
+    b.outage("second trial fails", trial=second)
+    assert st(b) is BreakerState.OPEN and b.open_for == 20
 
 
 # ----- inside ServiceHttp -----
@@ -305,3 +351,75 @@ async def test_real_debrid_account_limits_are_not_outages() -> None:
         assert refused.value.status == 509 and refused.value.error_code == 21
         assert rd.breaker.state is BreakerState.CLOSED
     assert len(seen) == 4  # never retried
+
+
+class Gated:
+    """A transport where `/slow` and `/trial` wait for their gate, then answer 200; `/fail` answers 503 at once."""
+
+    def __init__(self) -> None:
+        self.started = {"slow": asyncio.Event(), "trial": asyncio.Event()}
+        self.gate = {"slow": asyncio.Event(), "trial": asyncio.Event()}
+
+    async def __call__(self, scope: dict[str, Any], receive: object, send: object) -> None:
+        name = scope["path"].strip("/")
+        status = 503 if name == "fail" else 200
+        if name in self.gate:
+            self.started[name].set()
+            await self.gate[name].wait()
+        await send({"type": "http.response.start", "status": status, "headers": []})  # type: ignore[operator]
+        await send({"type": "http.response.body", "body": b"{}"})  # type: ignore[operator]
+
+
+def gated_http(app: Gated, clock: FakeClock) -> ServiceHttp:
+    # The timeout is far beyond any gate: the test decides when each call answers, never the wall clock.
+    settings = ServiceSettings(timeout_s=3600, retries=1, breaker_failures=1)
+    return ServiceHttp(
+        "svc", "http://svc.test", settings, transport=httpx.ASGITransport(app=app), breaker=breaker(clock, threshold=1)
+    )
+
+
+async def test_a_slow_call_sent_before_it_opened_answering_during_the_trial_breaks_nothing() -> None:
+    clock = FakeClock()
+    app = Gated()
+    http = gated_http(app, clock)
+    slow = asyncio.create_task(http.request("GET", "slow", endpoint="slow"))
+    await app.started["slow"].wait()
+    with pytest.raises(ServiceUnavailable):
+        await http.request("GET", "fail", endpoint="fail")
+    assert state(http) is BreakerState.OPEN
+    clock.advance(10)
+    trial = asyncio.create_task(http.request("GET", "trial", endpoint="trial"))
+    await app.started["trial"].wait()
+    assert state(http) is BreakerState.HALF_OPEN
+    app.gate["slow"].set()
+    assert (await slow).status_code == 200
+    assert state(http) is BreakerState.CLOSED
+    app.gate["trial"].set()
+    assert (await trial).status_code == 200  # its own success is accepted though the breaker is closed already
+    assert state(http) is BreakerState.CLOSED and http.breaker.outages == 0
+
+
+async def test_a_cancelled_trial_raises_cancelled_even_after_the_breaker_moved_on() -> None:
+    clock = FakeClock()
+    app = Gated()
+    http = gated_http(app, clock)
+    slow = asyncio.create_task(http.request("GET", "slow", endpoint="slow"))
+    await app.started["slow"].wait()
+    with pytest.raises(ServiceUnavailable):
+        await http.request("GET", "fail", endpoint="fail")
+    clock.advance(10)
+    trial = asyncio.create_task(http.request("GET", "trial", endpoint="trial"))
+    await app.started["trial"].wait()
+    app.gate["slow"].set()
+    await slow  # closes it while the trial is out
+    trial.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await trial
+    assert state(http) is BreakerState.CLOSED
+    # And it can open again and let a new trial through: the cancelled one holds no slot.
+    with pytest.raises(ServiceUnavailable):
+        await http.request("GET", "fail", endpoint="fail")
+    clock.advance(10)
+    app.gate["trial"].set()
+    assert (await http.request("GET", "trial", endpoint="trial")).status_code == 200
+    assert state(http) is BreakerState.CLOSED

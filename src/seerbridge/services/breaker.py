@@ -4,22 +4,28 @@ Sans-I/O: the breaker never calls anything. `ServiceHttp` asks `admit()` before 
 of it. What counts as an outage is decided there: no connection, no answer in time, or a 5xx answer. Any other
 answer (a 4xx included) proves the service is up and counts as a success.
 
-The transitions, all of them (anything else raises `BreakerProtocolError`):
+The transitions, all of them (no report is ever refused: answers arrive in any order):
 
-    state      event                           next       effect
-    closed     success                         closed     outage count back to 0
-    closed     outage (count < threshold)      closed     count + 1
-    closed     outage (count reaches it)       open       fail fast for `cooldown`; log "down" once
-    open       admit, cooldown not over        open       CircuitOpen raised; nothing is sent
-    open       admit, cooldown over            half_open  this caller's call is the trial; log once
-    open       success (a call sent earlier)   closed     the service answered after all; log "back" once
-    open       outage (a call sent earlier)    open       nothing: already counted as down
-    half_open  admit                           half_open  CircuitOpen raised: the trial is out
-    half_open  trial success                   closed     cooldown back to its first value; log "back" once
-    half_open  trial outage                    open       cooldown doubles (up to the cap)
-    half_open  trial abandoned (cancelled)     open       cooldown already over: the next caller is the trial
-    half_open  success (not the trial)         closed     as for open
-    half_open  outage (not the trial)          half_open  nothing: only the trial decides
+    state      event                             next       effect
+    closed     success                           closed     outage count back to 0
+    closed     outage (count < threshold)        closed     count + 1
+    closed     outage (count reaches it)         open       fail fast for `cooldown`; log "down" once
+    open       admit, cooldown not over          open       CircuitOpen raised; nothing is sent
+    open       admit, cooldown over              half_open  this caller's call is the trial (gets its `Trial`)
+    open       success (a call sent earlier)     closed     the service answered after all; log "back" once
+    open       outage (a call sent earlier)      open       nothing: already counted as down
+    half_open  admit                             half_open  CircuitOpen raised: the trial is out
+    half_open  the trial's success               closed     cooldown back to its first value; log "back" once
+    half_open  the trial's outage                open       cooldown doubles (up to the cap)
+    half_open  the trial abandoned (cancelled)   open       cooldown already over: the next caller is the trial
+    half_open  success (not the trial)           closed     as for open
+    half_open  outage (not the trial)            half_open  nothing: only the trial decides
+    any        a stale trial abandoned           same       nothing: it holds no slot any more
+
+"The trial" is the `Trial` token handed out by the `admit` that moved the breaker to half-open, and only while that
+half-open period lasts. Calls answer late and out of order (a call sent before the breaker opened may answer while
+the trial is out, and close it), so a trial whose period has ended is *stale*: its outcome is recorded like any
+other call's, and it can never decide, or free the slot of, a later trial.
 
 A threshold of 0 turns the breaker off (it never opens).
 """
@@ -47,8 +53,10 @@ class BreakerState(StrEnum):
     HALF_OPEN = "half_open"
 
 
-class BreakerProtocolError(RuntimeError):
-    """The breaker was told something impossible in its state (a bug in the caller)."""
+class Trial:
+    """The token of one half-open trial call; compared by identity, so a stale one never matches a later trial."""
+
+    __slots__ = ()
 
 
 class CircuitOpen(ServiceUnavailable):
@@ -124,18 +132,21 @@ class CircuitBreaker:
         self._opened_at: float | None = None
         self._since: datetime | None = None
         self._last_error = ""
+        self._trial: Trial | None = None  # the trial out now; set exactly while half-open
         self.trips = 0  # times it opened (for tests and metrics)
 
     # ----- asking -----
 
-    def admit(self, endpoint: str) -> bool:
-        """May a call be sent now? Raises CircuitOpen if not; True when this call is the half-open trial."""
+    def admit(self, endpoint: str) -> Trial | None:
+        """May a call be sent now? Raises CircuitOpen if not; returns the `Trial` when this call is the half-open
+        trial (to hand back with its outcome), else None."""
         if self.state is BreakerState.CLOSED:
-            return False
+            return None
         if self.state is BreakerState.OPEN and self._clock() >= self._open_until:
             self._to(BreakerState.HALF_OPEN)
+            self._trial = Trial()
             log.info("trying a service again", service=self.service, endpoint=endpoint)
-            return True
+            return self._trial
         raise CircuitOpen(self.service, endpoint, self._refusal(), until=self._until(), retry_after=self.open_for)
 
     def refuse_if_open(self, endpoint: str) -> None:
@@ -164,10 +175,9 @@ class CircuitBreaker:
 
     # ----- reporting -----
 
-    def success(self, *, trial: bool = False) -> None:
-        """The service answered (anything but a 5xx)."""
-        if trial and self.state is not BreakerState.HALF_OPEN:
-            raise BreakerProtocolError(f"a trial reported success while {self.state.value}")
+    def success(self, *, trial: Trial | None = None) -> None:
+        """The service answered (anything but a 5xx). Any call's answer proves it is up, the trial's or not, so
+        `trial` changes nothing here; it is taken for symmetry with `outage`."""
         if self.state is BreakerState.CLOSED:
             self.outages = 0
             return
@@ -177,26 +187,25 @@ class CircuitBreaker:
         self.cooldown_s = self.first_cooldown_s
         log.info("service is back", service=self.service, down_for_s=round(down_for, 1))
 
-    def outage(self, error: str, *, trial: bool = False) -> None:
-        """No connection, no answer in time, or a 5xx."""
+    def outage(self, error: str, *, trial: Trial | None = None) -> None:
+        """No connection, no answer in time, or a 5xx. Only the trial out now reopens a half-open breaker."""
         self._last_error = error
-        if trial:
-            if self.state is not BreakerState.HALF_OPEN:
-                raise BreakerProtocolError(f"a trial reported an outage while {self.state.value}")
+        if self._owns_trial(trial):
             self.cooldown_s = min(self.cooldown_s * 2, self.max_cooldown_s)
             self.outages += 1
             self._open("the trial call failed")
             return
         if self.state is not BreakerState.CLOSED:
-            return  # a call sent before it opened, or beside the trial: already counted
+            return  # a call sent before it opened, beside the trial, or a stale trial: already counted
         self.outages += 1
         if self.threshold > 0 and self.outages >= self.threshold:
             self._open(f"{self.outages} failures in a row")
 
-    def abandoned(self) -> None:
-        """The trial call was cancelled before it ended: the next caller gets to try."""
-        if self.state is not BreakerState.HALF_OPEN:
-            raise BreakerProtocolError(f"a trial was abandoned while {self.state.value}")
+    def abandoned(self, trial: Trial) -> None:
+        """A trial call was cancelled before it ended: if it is still the trial out, the next caller gets to try.
+        Never raises: it runs while a cancellation propagates, which nothing may replace."""
+        if not self._owns_trial(trial):
+            return  # stale: the breaker moved on (closed, or a later trial is out) and this one holds no slot
         self._to(BreakerState.OPEN)
         self._open_until = self._clock()
 
@@ -221,8 +230,13 @@ class CircuitBreaker:
         else:
             log.info("service still down", service=self.service, retry_in_s=round(self.cooldown_s, 1))
 
+    def _owns_trial(self, trial: Trial | None) -> bool:
+        return trial is not None and trial is self._trial
+
     def _to(self, state: BreakerState) -> None:
         self.state = state
+        if state is not BreakerState.HALF_OPEN:
+            self._trial = None  # the half-open period is over: its trial, whenever it answers, is stale
 
     def _until(self) -> datetime:
         return self._wall() + timedelta(seconds=self.open_for)
@@ -238,4 +252,4 @@ class CircuitBreaker:
         )
 
 
-__all__ = ["BreakerProtocolError", "BreakerState", "BreakerView", "CircuitBreaker", "CircuitOpen"]
+__all__ = ["BreakerState", "BreakerView", "CircuitBreaker", "CircuitOpen", "Trial"]

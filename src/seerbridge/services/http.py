@@ -295,8 +295,12 @@ class ServiceHttp:
         return True
 
     def _may_repeat(self, exc: Exception) -> bool | float:
-        """For calls that must not run twice: retry only what the service surely did not act on."""
+        """For calls that must not run twice: retry only what the service surely did not act on: a 429, a refused
+        connection, or the service's own "service unavailable" answer (Real-Debrid's 503 with error 25 means it did
+        not take the call; a gateway's bare 5xx page says nothing of the kind, so that is not repeated)."""
         if isinstance(exc, RateLimited):
+            return self._may_retry(exc)
+        if isinstance(exc, ServiceUnavailable) and exc.error == "service_unavailable":
             return self._may_retry(exc)
         return isinstance(exc, ServiceUnreachable) and exc.error == "connect_error"
 
@@ -365,9 +369,9 @@ class ServiceHttp:
             )
             self.breaker.outage(str(error), trial=trial)
             raise error from None
-        except BaseException:  # cancelled: the call proved nothing either way
-            if trial:
-                self.breaker.abandoned()
+        except BaseException:  # cancelled: the call proved nothing either way (abandoned never raises over it)
+            if trial is not None:
+                self.breaker.abandoned(trial)
             raise
         elapsed_ms = round((time.monotonic() - started) * 1000, 1)
         log.debug("call", service=self.service, endpoint=endpoint, status=response.status_code, ms=elapsed_ms)
