@@ -93,6 +93,18 @@ class JellyfinSettings(ServiceSettings):
         description="Where Real-Debrid's files appear to Jellyfin (e.g. /mnt/zurg/__all__); when set, finished "
         "downloads are announced by path (Library/Media/Updated) instead of a whole-library refresh.",
     )
+    arrival_check_s: float = Field(
+        10.0,
+        gt=0,
+        description="While Jellyfin scans new files, seconds between two looks for them (Seerr is asked to scan "
+        "once Jellyfin lists them).",
+    )
+    arrival_wait_s: float = Field(
+        600.0,
+        ge=0,
+        description="Longest wait for Jellyfin to list new files before Seerr is asked to scan anyway (with a "
+        "warning naming what Jellyfin lacks).",
+    )
 
 
 class TorrentioSettings(ServiceSettings):

@@ -10,20 +10,23 @@ from datetime import timedelta
 from typing import Any
 
 from seerbridge.domain.states import RequestState, TorrentState
+from seerbridge.pipeline.announce import ANNOUNCE_KEY, SEERR_SCAN_JOB
 from seerbridge.pipeline.process import Bridge
-from seerbridge.pipeline.track import ANNOUNCE_KEY, SEERR_SCAN_JOB, Fate, fate_of, next_delay
+from seerbridge.pipeline.track import Fate, fate_of, next_delay
 from seerbridge.sandbox.middleware import FaultPlan
 from seerbridge.sandbox.scenario import load_scenario
+from seerbridge.sandbox.seerr_models import MediaStatus
 from seerbridge.services.realdebrid import Torrent
 from seerbridge.store import repo
 from seerbridge.store.models import BadHash
 from tests.e2e.conftest import E2E, Factory, request_record, result_of
 
 DUNE = 106
+DUNE_TMDB = 438631
 DUNE_REMUX = "Dune.2021.1080p.BluRay.REMUX.AVC.DTS-HD.MA.5.1-EXAMPLE"
 DUNE_X265 = "Dune.2021.1080p.BluRay.x265.10bit-EXAMPLE"  # the best-seeded: downloads (4.4 GB at 50 MB/s)
 DUNE_720 = "Dune.2021.720p.WEBRip.x264-EXAMPLE"  # the next candidate
-MOUNT = "/mnt/zurg/__all__"
+MOUNT = "/media/movies"  # the sandbox's Jellyfin movie library is the mount's movie folder (as with zurg's)
 LISTING = r"/rest/1\.0/torrents$"
 
 
@@ -49,6 +52,12 @@ async def bad_source(bridge: Bridge, info_hash: str) -> str | None:
 def rd_id_of(e2e: E2E, name: str) -> str:
     (torrent,) = e2e.rd.torrents_with_hash(e2e.hash(name))
     return torrent.id
+
+
+def seerr_status(e2e: E2E, tmdb_id: int) -> MediaStatus | None:
+    """The media status Seerr shows for a title (None: Seerr has no media row for it)."""
+    media = e2e.world.seerr_state.media_for(tmdb_id)
+    return None if media is None else media.status
 
 
 def scan_jobs(e2e: E2E) -> int:
@@ -94,17 +103,26 @@ async def test_an_uncached_download_goes_queued_downloading_downloaded_and_ends_
         assert e2e.rd.status_of(torrent_id) == "downloaded"
         delay = await bridge.follow_downloads()
 
+        # Jellyfin is asked to scan; Seerr waits until Jellyfin lists the film (its scan takes a few seconds).
         assert e2e.world.jellyfin_state.refresh_count == refreshes + 1
         assert e2e.world.jellyfin_state.media_updated_paths == []
-        assert scan_jobs(e2e) == jobs + 1
+        assert scan_jobs(e2e) == jobs
         (row,) = await rows_of(bridge, x265)
         assert (row.state, row.cached, row.progress) == (TorrentState.DOWNLOADED, False, 100.0)
         assert e2e.account() >= {x265}
-        assert delay == bridge.settings.follow.max_interval_s  # nothing left to follow
+        assert delay == bridge.settings.jellyfin.arrival_check_s  # nothing left to follow; Jellyfin looked at soon
+
+        e2e.world.clock.advance(bridge.settings.jellyfin.arrival_check_s)
+        listed = await bridge.follower.follow()
+        assert listed.announced and listed.awaiting == 0
+        assert e2e.world.jellyfin_state.movie_by_tmdb(DUNE_TMDB) is not None
+        assert scan_jobs(e2e) == jobs + 1
+        assert seerr_status(e2e, DUNE_TMDB) is MediaStatus.AVAILABLE
 
         # Nothing owed any more: a further round tells nobody anything again.
         again = await bridge.follower.follow()
         assert not again.announced and again.following == 0
+        assert again.delay == bridge.settings.follow.max_interval_s
         assert e2e.world.jellyfin_state.refresh_count == refreshes + 1 and scan_jobs(e2e) == jobs + 1
 
     record = await request_record(e2e, DUNE)
@@ -121,11 +139,15 @@ async def test_with_the_mount_path_the_finished_files_are_announced_by_path(make
         refreshes = e2e.world.jellyfin_state.refresh_count
         e2e.world.clock.advance(200)
         report = await bridge.follower.follow()
-    assert report.finished == [e2e.hash(DUNE_X265)]
-    assert e2e.world.jellyfin_state.media_updated_paths == [f"{MOUNT}/{name}"]
-    assert e2e.world.control("jellyfin").count("POST", "Library/Media/Updated") == 1
-    assert e2e.world.jellyfin_state.refresh_count == refreshes  # no whole-library scan
-    assert scan_jobs(e2e) == 1
+        assert report.finished == [e2e.hash(DUNE_X265)]
+        assert e2e.world.jellyfin_state.media_updated_paths == [f"{MOUNT}/{name}"]
+        assert e2e.world.control("jellyfin").count("POST", "Library/Media/Updated") == 1
+        assert e2e.world.jellyfin_state.refresh_count == refreshes  # no whole-library scan
+        assert scan_jobs(e2e) == 0  # Jellyfin scans a reported folder after its 60 s monitor delay
+        e2e.world.clock.advance(61)
+        await bridge.follower.follow()
+        assert scan_jobs(e2e) == 1
+    assert seerr_status(e2e, DUNE_TMDB) is MediaStatus.AVAILABLE
     assert (await request_record(e2e, DUNE)).state is RequestState.FULFILLED
 
 
@@ -139,16 +161,18 @@ async def test_an_announcement_jellyfin_missed_is_sent_once_it_is_back(make_e2e:
         down = await bridge.follower.follow()
         assert down.finished == [e2e.hash(DUNE_X265)] and down.errors
         assert down.delay >= bridge.settings.follow.max_interval_s  # a failing service: look again later
-        assert scan_jobs(e2e) == 1  # Seerr was told; Jellyfin is still owed
+        assert scan_jobs(e2e) == 0  # Seerr waits for Jellyfin, which is still owed its look
         async with bridge.sessions() as session:
             assert "refresh" in (await repo.get_state(session, ANNOUNCE_KEY) or "")
 
         e2e.world.control("jellyfin").clear()
         back = await bridge.follower.follow()
-        assert back.announced and not back.errors
+        assert back.announced and not back.errors and back.awaiting == 1
+        e2e.world.clock.advance(10)
         await bridge.follower.follow()
     assert e2e.world.jellyfin_state.refresh_count == refreshes + 1
     assert scan_jobs(e2e) == 1
+    assert seerr_status(e2e, DUNE_TMDB) is MediaStatus.AVAILABLE
 
 
 # ----- failing ------------------------------------------------------------------------------------------------
@@ -336,7 +360,8 @@ async def _many_downloads(e2e: E2E, bridge: Bridge, count: int) -> dict[int, str
 
 
 async def test_many_downloads_cost_one_listing_call_per_round(make_e2e: Factory) -> None:
-    e2e = make_e2e()
+    # The downloads are made up (no scenario release), so Jellyfin never lists them: Seerr is asked at once.
+    e2e = make_e2e(jellyfin={"arrival_wait_s": 0})
     cfg = e2e.settings.follow
     async with following(e2e) as bridge:
         rd_ids = await _many_downloads(e2e, bridge, 40)

@@ -24,6 +24,7 @@ from seerbridge.errors import (
     ServiceUnavailable,
 )
 from seerbridge.sandbox.clock import VirtualClock
+from seerbridge.sandbox.middleware import FaultPlan
 from seerbridge.sandbox.realdebrid import create_app
 from seerbridge.sandbox.realdebrid_state import RealDebridState
 from seerbridge.sandbox.scenario import ReleaseSpec, Scenario
@@ -206,15 +207,31 @@ async def test_add_magnet_refused_is_infringing_and_not_retried(
     assert ledger.by_endpoint("realdebrid") == {"torrents/addMagnet": 1}
 
 
-async def test_add_magnet_after_a_5xx_is_not_retried(
+async def test_add_magnet_after_a_gateway_5xx_is_not_retried(
     make_client: MakeClient, app: FastAPI, state: RealDebridState
 ) -> None:
+    """A 502 page from a gateway does not say whether Real-Debrid acted: adding again could make a duplicate."""
     ledger = CallLedger()
     rd = make_client(app, ledger=ledger)
+    app.state.sandbox.set_plan(FaultPlan(error_status=502))
     app.state.sandbox.queue("error")
     with pytest.raises(ServiceUnavailable):
         await rd.add_magnet(UNKNOWN_HASH)
     assert ledger.total("realdebrid") == 1
+    assert state.hashes().count(UNKNOWN_HASH) == 0
+
+
+async def test_add_magnet_after_real_debrids_own_503_is_retried_once_and_adds_once(
+    make_client: MakeClient, app: FastAPI, state: RealDebridState
+) -> None:
+    """Real-Debrid's 503 with error 25 (service_unavailable) means it did not take the add: sending it again is
+    safe, and the request does not fail for a passing outage."""
+    ledger = CallLedger()
+    rd = make_client(app, ledger=ledger)
+    app.state.sandbox.queue("error")
+    rd_id = await rd.add_magnet(UNKNOWN_HASH)
+    assert ledger.by_endpoint("realdebrid") == {"torrents/addMagnet": 2}
+    assert [t.id for t in state.torrents_with_hash(UNKNOWN_HASH)] == [rd_id]
 
 
 async def test_unknown_torrent_is_not_found(rd: RealDebridClient) -> None:

@@ -9,7 +9,7 @@ Every item spends at most `max_probes` probes per phase, and a hash probed once 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 from seerbridge.config import AcquireSettings
@@ -68,11 +68,19 @@ def rejection_summary(verdicts: list[Verdict]) -> str:
 class Acquirer:
     """Runs the acquisition strategy for one wanted item with the pass's prober."""
 
-    def __init__(self, prober: Prober, settings: AcquireSettings, ladder: list[str], request_id: int) -> None:
+    def __init__(
+        self,
+        prober: Prober,
+        settings: AcquireSettings,
+        ladder: list[str],
+        request_id: int,
+        also: Sequence[Wanted] = (),
+    ) -> None:
         self.prober = prober
         self.settings = settings
         self.ladder = ladder
         self.request_id = request_id
+        self.also = also  # the request's other seasons: a pack holding them too is added once for all
 
     def _seeded(self, verdicts: list[Verdict], outcome: ItemOutcome) -> Verdict | None:
         """The uncached pick: best-seeded acceptable release above the floor, not already found bad."""
@@ -188,7 +196,9 @@ class Acquirer:
         for verdict in probe_order(verdicts, self.ladder)[: self.settings.max_probes]:
             # Ask for every remaining episode the release holds, not only the one searched for.
             target = Wanted(wanted.title, wanted.season, frozenset(remaining), wanted.is4k)
-            result = await self.prober.probe(verdict, target, request_id=self.request_id, min_share=min_share)
+            result = await self.prober.probe(
+                verdict, target, request_id=self.request_id, min_share=min_share, also=self.also
+            )
             outcome.probes[verdict.candidate.info_hash] = result
             if result.kept:
                 self._take(outcome, result, remaining)
@@ -207,7 +217,9 @@ class Acquirer:
             if pick is None:
                 return
             target = Wanted(wanted.title, wanted.season, frozenset(remaining), wanted.is4k)
-            result = await self.prober.probe(pick, target, request_id=self.request_id, keep_uncached=True)
+            result = await self.prober.probe(
+                pick, target, request_id=self.request_id, keep_uncached=True, also=self.also
+            )
             outcome.probes[pick.candidate.info_hash] = result
             if result.kept:
                 self._take(outcome, result, remaining)

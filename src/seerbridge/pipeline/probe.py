@@ -22,6 +22,7 @@ from seerbridge.domain.decision import Verdict
 from seerbridge.domain.media import Wanted
 from seerbridge.domain.states import TorrentState
 from seerbridge.errors import NotFound, RequestRejected, ServiceError
+from seerbridge.pipeline.announce import Arrival, arrival_of, mount_path, owe_arrival
 from seerbridge.selection.files import MB, FileFacts, FileSelection, pack_share, select_files
 from seerbridge.services.budget import SlotGate
 from seerbridge.services.calls import CallLedger, attribute_only
@@ -116,8 +117,10 @@ class Prober:
         in_flight: set[int] | None = None,
         stopping: Callable[[], bool] = lambda: False,
         slots: SlotGate | None = None,
+        mount: str | None = None,
     ) -> None:
         self._rd = rd
+        self._mount = mount  # where Real-Debrid's files appear to Jellyfin (the announcement's path), if set
         self._sessions = sessions
         self._account = account
         self._settings = settings
@@ -138,8 +141,13 @@ class Prober:
         keep_uncached: bool = False,
         min_share: float = 0.0,
         adopt_downloading: bool = True,
+        also: Sequence[Wanted] = (),
     ) -> ProbeResult:
         """Find out whether `verdict`'s release is cached for `target`, keeping it if so (or if `keep_uncached`).
+
+        `also` are other items of the same request (other seasons of the show): a pack that holds their wanted
+        episodes too is added once with the union of the files, and a row records it for each item it serves, so
+        the same hash is never added again for the next season.
 
         A torrent of the same hash downloading in the account is adopted (followed as ours to serve `target`)
         unless `adopt_downloading` is off: then it is left alone and nothing is added beside it (`BUSY`).
@@ -162,7 +170,7 @@ class Prober:
         row_id = await self._intent(verdict, target, request_id)  # in flight from here
         try:
             result = await self._add_and_check(
-                verdict, target, row_id, keep_uncached=keep_uncached, min_share=min_share
+                verdict, target, row_id, keep_uncached=keep_uncached, min_share=min_share, also=also
             )
         finally:
             self.in_flight.discard(row_id)
@@ -171,7 +179,14 @@ class Prober:
         return result
 
     async def _add_and_check(
-        self, verdict: Verdict, target: Wanted, row_id: int, *, keep_uncached: bool, min_share: float
+        self,
+        verdict: Verdict,
+        target: Wanted,
+        row_id: int,
+        *,
+        keep_uncached: bool,
+        min_share: float,
+        also: Sequence[Wanted],
     ) -> ProbeResult:
         cand = verdict.candidate
         try:
@@ -192,7 +207,7 @@ class Prober:
             async with self._sessions.begin() as session:
                 await repo.mark_added(session, row_id, rd_id)
             return await self._select_and_check(
-                rd_id, row_id, verdict, target, keep_uncached=keep_uncached, min_share=min_share
+                rd_id, row_id, verdict, target, keep_uncached=keep_uncached, min_share=min_share, also=also
             )
         except ServiceError:
             # Half a probe must not stay behind: an unselected torrent in the account, and a row that `_owned`
@@ -253,6 +268,7 @@ class Prober:
         *,
         keep_uncached: bool,
         min_share: float,
+        also: Sequence[Wanted] = (),
     ) -> ProbeResult:
         cand = verdict.candidate
         info = await self._wait_for_files(rd_id)
@@ -263,7 +279,8 @@ class Prober:
         if info.status is TorrentStatus.MAGNET_CONVERSION:
             await self._drop(rd_id, row_id, TorrentState.DELETED)
             return ProbeResult(ProbeOutcome.NOT_CACHED, verdict, rd_id=rd_id, detail="metadata not fetched in time")
-        selection = self._select(info.files, target, info.original_filename or info.filename)
+        name = info.original_filename or info.filename
+        selection = self._select(info.files, target, name)
         if not selection.file_ids:
             await self._drop(rd_id, row_id, TorrentState.DELETED)
             return ProbeResult(ProbeOutcome.NO_FILES, verdict, rd_id=rd_id, detail=selection.reason or "")
@@ -271,8 +288,13 @@ class Prober:
             await self._drop(rd_id, row_id, TorrentState.DELETED)
             detail = f"{len(selection.covered)} of {len(target.episodes)} wanted episodes"
             return ProbeResult(ProbeOutcome.TOO_FEW, verdict, selection.covered, rd_id, detail)
+        # Other seasons of the request this pack holds: their files are selected in the same call (files can be
+        # selected only once per torrent, so a later season could only be served by adding the hash again).
+        siblings = [(w, self._select(info.files, w, name)) for w in also if w.key != target.key]
+        siblings = [(w, sel) for w, sel in siblings if sel.file_ids and not set(sel.file_ids) & set(selection.file_ids)]
+        every_file = sorted({*selection.file_ids, *(i for _, sel in siblings for i in sel.file_ids)})
         try:
-            await self._rd.select_files(rd_id, list(selection.file_ids))
+            await self._rd.select_files(rd_id, every_file)
         except RequestRejected as exc:
             if is_too_many_active(exc):
                 await self._drop(rd_id, row_id, TorrentState.DELETED)
@@ -289,7 +311,8 @@ class Prober:
             )
         info = await self._rd.torrent_info(rd_id)
         if info.status is TorrentStatus.DOWNLOADED:
-            await self._set_row(row_id, TorrentState.DOWNLOADED, cached=True)
+            await self._keep_cached(row_id, info.filename, arrival_of(target, selection.covered))
+            await self._serve_siblings(info, verdict, siblings, row_id, TorrentState.DOWNLOADED, cached=True)
             return ProbeResult(ProbeOutcome.CACHED, verdict, selection.covered, rd_id, filename=info.filename)
         if info.status.failed:
             await self._drop(rd_id, row_id, TorrentState.FAILED)
@@ -297,6 +320,7 @@ class Prober:
             return ProbeResult(ProbeOutcome.FAILED, verdict, rd_id=rd_id, detail=info.status.value)
         if keep_uncached:
             await self._set_row(row_id, TorrentState.DOWNLOADING, cached=False)
+            await self._serve_siblings(info, verdict, siblings, row_id, TorrentState.DOWNLOADING, cached=False)
             self._account.added(info)
             return ProbeResult(ProbeOutcome.DOWNLOADING, verdict, selection.covered, rd_id, info.status.value)
         await self._drop(rd_id, row_id, TorrentState.DELETED)
@@ -354,7 +378,7 @@ class Prober:
                 await self._set_row(row.id, TorrentState.FAILED)
                 return TorrentState.FAILED
             if info.status is TorrentStatus.DOWNLOADED and info.selected_files() and not await self._held(row):
-                await self._set_row(row.id, TorrentState.DOWNLOADED, cached=True)
+                await self._keep_cached(row.id, info.filename, await self._arrival_of_row(row))
                 self._account.added(info)
                 return TorrentState.DOWNLOADED
         found = await self._rd.delete(row.rd_id, missing_ok=True)
@@ -460,6 +484,60 @@ class Prober:
             )
             await repo.mark_added(session, row_id, info.id, adopted=True)
             await repo.set_torrent_state(session, row_id, state, cached=cached)
+            if state is TorrentState.DOWNLOADED:
+                await owe_arrival(
+                    session, path=mount_path(self._mount, info.filename), arrival=arrival_of(target, covered)
+                )
+
+    async def _serve_siblings(
+        self,
+        info: TorrentInfo,
+        verdict: Verdict,
+        siblings: Sequence[tuple[Wanted, FileSelection]],
+        row_id: int,
+        state: TorrentState,
+        *,
+        cached: bool,
+    ) -> None:
+        """Record the kept pack for the other items it serves: a row each, pointing at the same torrent."""
+        if not siblings:
+            return
+        async with self._sessions() as session:
+            first = await repo.get_torrent(session, row_id)
+        request_id = first.request_id if first is not None else None
+        async with self._sessions.begin() as session:
+            for wanted, selection in siblings:
+                sibling = await repo.record_intent(
+                    session,
+                    info_hash=verdict.candidate.info_hash,
+                    name=verdict.candidate.name,
+                    item_key=wanted.key,
+                    request_id=request_id,
+                    season=wanted.season,
+                    episodes=sorted(selection.covered),
+                    file_ids=list(selection.file_ids),
+                    size_bytes=verdict.candidate.size_bytes,
+                )
+                await repo.mark_added(session, sibling, info.id)
+                await repo.set_torrent_state(session, sibling, state, cached=cached)
+                if state is TorrentState.DOWNLOADED:
+                    arrival = arrival_of(wanted, selection.covered)
+                    await owe_arrival(session, path=mount_path(self._mount, info.filename), arrival=arrival)
+
+    async def _keep_cached(self, row_id: int, filename: str, arrival: Arrival | None) -> None:
+        """Keep a cached torrent: its row DOWNLOADED and, in the same transaction, Jellyfin and Seerr owed a look."""
+        async with self._sessions.begin() as session:
+            await repo.set_torrent_state(session, row_id, TorrentState.DOWNLOADED, cached=True)
+            await owe_arrival(session, path=mount_path(self._mount, filename), arrival=arrival)
+
+    async def _arrival_of_row(self, row: repo.TorrentRecord) -> Arrival | None:
+        async with self._sessions() as session:
+            item = await repo.get_item(session, row.item_key)
+        if item is None:
+            return None
+        if item.kind == "movie":
+            return Arrival(item.tmdb_id)
+        return Arrival(item.tmdb_id, item.season, tuple(sorted(row.episodes or ())))
 
     async def _set_row(self, row_id: int, state: TorrentState, *, cached: bool | None = None) -> None:
         async with self._sessions.begin() as session:

@@ -29,6 +29,7 @@ from seerbridge.domain.states import ItemState, RequestState, TorrentState
 from seerbridge.errors import RateLimited, ServiceError
 from seerbridge.pipeline import backoff
 from seerbridge.pipeline.acquire import Acquirer, ItemOutcome, Judge
+from seerbridge.pipeline.announce import Announced, announce
 from seerbridge.pipeline.gate import AccountGate
 from seerbridge.pipeline.plan import JellyfinIndex, Plan, describe_title, plan_request
 from seerbridge.pipeline.probe import Account, Interrupted, Prober
@@ -180,6 +181,7 @@ class Bridge:
                 self._in_flight,
                 stopping=lambda: self.stopping,
                 slots=self.slots,
+                mount=self.settings.jellyfin.rd_mount_path,
             ),
             today=self.today(),
             ledger=ledger,
@@ -324,21 +326,22 @@ class Bridge:
 
         # Listing the account and the library serves every request; those calls count as the pass's own.
         results = await asyncio.gather(*(one(r) for r in requests))
-        if any(r.state is RequestState.FULFILLED for r in results) and ctx.newly_fulfilled:
-            with attribute_calls(pass_ledger):
-                await self._announce(ctx)
+        with attribute_calls(pass_ledger):
+            await self.announce()  # one Jellyfin call for everything the pass kept; Seerr once Jellyfin lists it
         async with self.sessions.begin() as session:
             await repo.set_state(session, "last_pass", started.isoformat())
             await repo.add_shared_calls(session, pass_ledger)
         await self.record_services()
         return PassReport(started, list(results), pass_ledger.as_dict())
 
-    async def _announce(self, ctx: PassContext) -> None:
-        """New files on Real-Debrid: one library scan for the whole pass, however many items arrived."""
-        try:
-            await self.services.jellyfin.refresh_library()
-        except ServiceError as exc:
-            log.warning("could not ask Jellyfin to scan", error=str(exc))
+    async def announce(self) -> Announced:
+        """Send what Jellyfin and Seerr are owed (pipeline/announce.py); failures are logged and stay owed."""
+        done = await announce(
+            self.services, self.sessions, now=self.now(), wait_s=self.settings.jellyfin.arrival_wait_s
+        )
+        for what, exc in done.errors:
+            log.warning(what, error=str(exc))
+        return done
 
     async def process(self, request: MediaRequest, ctx: PassContext) -> RequestResult:
         ledger = CallLedger()
@@ -433,13 +436,16 @@ class Bridge:
         else:
             outcomes: list[ItemOutcome] = []
             for wanted in plan.wanted:
+                others = [w for w in plan.wanted if w.key != wanted.key]
                 async with ctx.lock(wanted.key):
-                    outcomes.append(await self._acquire(request, wanted, profile_name, ctx))
+                    outcomes.append(await self._acquire(request, wanted, profile_name, ctx, others))
             result = self._combine(request, title, outcomes, plan.notes)
         result.next_air = plan.next_air
         return result
 
-    async def _acquire(self, request: MediaRequest, wanted: Wanted, profile_name: str, ctx: PassContext) -> ItemOutcome:
+    async def _acquire(
+        self, request: MediaRequest, wanted: Wanted, profile_name: str, ctx: PassContext, others: list[Wanted]
+    ) -> ItemOutcome:
         profile = self.settings.selection.profiles[profile_name]
         async with self.sessions.begin() as session:
             await repo.upsert_item(
@@ -468,7 +474,13 @@ class Bridge:
                 return ItemOutcome(held, "already on Real-Debrid (added by seerbridge)")
 
         judge = self.judge(profile_name, frozenset(ctx.prober.bad_hashes), ctx.today)
-        acquirer = Acquirer(ctx.prober, self.settings.acquire, profile.resolutions, request.id)
+        # The request's other seasons, less what is already held: a pack that also holds them is added once for all.
+        also = []
+        for other in others:
+            missing = other.episodes - await self._owned(other.key)
+            if missing and not other.is_movie:
+                also.append(Wanted(other.title, other.season, missing, other.is4k))
+        acquirer = Acquirer(ctx.prober, self.settings.acquire, profile.resolutions, request.id, also)
         imdb = wanted.title.imdb_id
         assert imdb is not None
         if wanted.is_movie:
@@ -486,8 +498,6 @@ class Bridge:
             outcome = await acquirer.season(wanted, first, search_episode, judge)
         await self._record(request.id, wanted, outcome)
         ctx.worked[wanted.key] = outcome
-        if outcome.done:
-            ctx.newly_fulfilled = True
         return outcome
 
     async def _record(self, request_id: int, wanted: Wanted, outcome: ItemOutcome) -> None:
@@ -592,7 +602,6 @@ class PassContext:
     prober: Prober
     today: date
     ledger: CallLedger = field(default_factory=CallLedger)
-    newly_fulfilled: bool = False
     worked: dict[str, ItemOutcome] = field(default_factory=dict)  # item key → what this pass's work on it came to
     _locks: defaultdict[str, asyncio.Lock] = field(default_factory=lambda: defaultdict(asyncio.Lock))
 

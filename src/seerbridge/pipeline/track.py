@@ -12,16 +12,15 @@ torrent from a listing that shifted). Each followed row (state `downloading` in 
     gone from the account                   → row `deleted`; its requests scheduled with the download backoff
     anything else                           → progress recorded (it moves `progress_at` only when it grew)
 
-Announcements are written to the store (app state `follow.announce`) in the same transaction that marks rows
-downloaded, then sent; one that fails stays pending and is sent by a later round, so a crash or an outage of
-Jellyfin or Seerr never loses one. Errors talking to a service are logged and make the round ask for a longer
-wait; nothing here raises a ServiceError. The cadence is `next_delay`; the verdict on one torrent is `fate_of`.
+What Jellyfin and Seerr are owed is written to the store in the same transaction that marks a row downloaded, and
+each round sends what is owed (pipeline/announce.py), so a crash or an outage of Jellyfin or Seerr never loses it.
+Errors talking to a service are logged and make the round ask for a longer wait; nothing here raises a
+ServiceError. The cadence is `next_delay`; the verdict on one torrent is `fate_of`.
 Both are pure.
 """
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -35,6 +34,7 @@ from seerbridge.config import Settings
 from seerbridge.domain.states import ItemState, RequestState, TorrentState
 from seerbridge.errors import NotFound, ServiceError
 from seerbridge.pipeline import backoff
+from seerbridge.pipeline.announce import Arrival, announce, mount_path, owe_arrival
 from seerbridge.services.bundle import Services
 from seerbridge.services.calls import CallLedger, attribute_only
 from seerbridge.services.realdebrid import Torrent, TorrentStatus
@@ -43,8 +43,6 @@ from seerbridge.store import repo
 log = structlog.get_logger("seerbridge.track")
 
 RD_DOCUMENTED_LIMIT_PER_MIN = 250.0  # Real-Debrid's documented budget; used when pacing is lifted (setting 0)
-SEERR_SCAN_JOB = "jellyfin-recently-added-scan"
-ANNOUNCE_KEY = "follow.announce"
 LISTING_PAGE = 5000  # the most Real-Debrid lists in one call
 
 
@@ -130,7 +128,8 @@ class FollowReport:
     failed: list[str] = field(default_factory=list)  # info hashes deleted (or given up) as dead, stalled, ...
     missing: list[str] = field(default_factory=list)
     bad: set[str] = field(default_factory=set)  # hashes marked bad this round
-    announced: bool = False  # Jellyfin and Seerr were told about finished downloads this round
+    announced: bool = False  # Jellyfin or Seerr was told about new files this round
+    awaiting: int = 0  # new items Jellyfin does not show yet: Seerr's scan waits for them
     errors: list[str] = field(default_factory=list)
     calls: dict[str, dict[str, int]] = field(default_factory=dict)
 
@@ -138,36 +137,6 @@ class FollowReport:
     def still(self) -> int:
         """Downloads still followed after this round."""
         return self.following - len(self.finished) - len(self.failed) - len(self.missing)
-
-
-@dataclass
-class Pending:
-    """Announcements owed to Jellyfin (paths, or a whole refresh) and Seerr (its scan job)."""
-
-    paths: list[str] = field(default_factory=list)
-    refresh: bool = False
-    seerr: bool = False
-
-    @property
-    def jellyfin(self) -> bool:
-        return self.refresh or bool(self.paths)
-
-    def __bool__(self) -> bool:
-        return self.jellyfin or self.seerr
-
-    def dump(self) -> str:
-        return json.dumps({"paths": self.paths, "refresh": self.refresh, "seerr": self.seerr})
-
-    @classmethod
-    def load(cls, raw: str | None) -> Pending:
-        if not raw:
-            return cls()
-        try:
-            data = json.loads(raw)
-            return cls(list(dict.fromkeys(data.get("paths", []))), bool(data.get("refresh")), bool(data.get("seerr")))
-        except (ValueError, AttributeError, TypeError):
-            log.warning("pending announcement unreadable; announcing with a full refresh")
-            return cls(refresh=True, seerr=True)
 
 
 class Follower:
@@ -215,6 +184,9 @@ class Follower:
             rate_share=cfg.rate_share,
             rate_per_min=self._rate_per_min,
         )
+        if report.awaiting:
+            # Jellyfin is scanning new files: look for them again soon, so Seerr hears of them soon after.
+            report.delay = min(report.delay, self.settings.jellyfin.arrival_check_s)
         if report.errors:
             # A service is failing: look again later, not sooner (the circuit breakers have their own view).
             report.delay = max(report.delay, cfg.max_interval_s)
@@ -312,18 +284,16 @@ class Follower:
         """Mark it downloaded, owe Jellyfin and Seerr an announcement, and settle what it served (one transaction)."""
         row = look.row
         assert look.listed is not None
-        mount = self.settings.jellyfin.rd_mount_path
         async with self.sessions.begin() as session:
             await repo.set_torrent_progress(session, row.id, 100.0, moved_at=now)
             await repo.set_torrent_state(session, row.id, TorrentState.DOWNLOADED, cached=False, now=now)
-            pending = Pending.load(await repo.get_state(session, ANNOUNCE_KEY))
-            filename = look.listed.filename.strip().strip("/")
-            if mount and filename:
-                pending.paths = list(dict.fromkeys([*pending.paths, f"{mount.rstrip('/')}/{filename}"]))
-            else:
-                pending.refresh = True
-            pending.seerr = True
-            await repo.set_state(session, ANNOUNCE_KEY, pending.dump())
+            item = await repo.get_item(session, row.item_key)
+            arrival = None
+            if item is not None:
+                episodes = tuple(sorted(row.episodes)) if item.kind != "movie" else ()
+                arrival = Arrival(item.tmdb_id, item.season if item.kind != "movie" else None, episodes)
+            path = mount_path(self.settings.jellyfin.rd_mount_path, look.listed.filename)
+            await owe_arrival(session, path=path, arrival=arrival)
             name = look.listed.filename or row.name
             await self._settle_item(session, row.item_key, now)
             for request_id in await repo.requests_of_item(session, row.item_key):
@@ -453,66 +423,14 @@ class Follower:
     # ----- announcing -----------------------------------------------------------------------------------------
 
     async def _announce(self, report: FollowReport) -> None:
-        sent, errors = await announce(self.services, self.sessions)
-        for what, exc in errors:
+        done = await announce(
+            self.services, self.sessions, now=self.now(), wait_s=self.settings.jellyfin.arrival_wait_s
+        )
+        for what, exc in done.errors:
             self._failed_call(report, what, exc)
-        report.announced = sent
+        report.announced = done.sent
+        report.awaiting = done.awaiting
 
     def _failed_call(self, report: FollowReport, what: str, exc: ServiceError, **context: object) -> None:
         report.errors.append(f"{what}: {exc}")
         log.warning(what, error=str(exc), **context)
-
-
-async def owe_jellyfin(session: AsyncSession, *, path: str | None) -> None:
-    """Owe Jellyfin a look at new files (the path under its library when known, else a refresh), in the caller's
-    transaction; `announce` sends it."""
-    pending = Pending.load(await repo.get_state(session, ANNOUNCE_KEY))
-    if path:
-        pending.paths = list(dict.fromkeys([*pending.paths, path]))
-    else:
-        pending.refresh = True
-    await repo.set_state(session, ANNOUNCE_KEY, pending.dump())
-
-
-async def jellyfin_owed(sessions: async_sessionmaker[AsyncSession]) -> bool:
-    """Whether Jellyfin has not been told of every new file yet."""
-    async with sessions() as session:
-        return Pending.load(await repo.get_state(session, ANNOUNCE_KEY)).jellyfin
-
-
-async def announce(
-    services: Services, sessions: async_sessionmaker[AsyncSession]
-) -> tuple[bool, list[tuple[str, ServiceError]]]:
-    """Send what is owed: one Jellyfin call (paths, or one refresh) and one Seerr scan job, however many files
-    arrived. What fails stays owed. Returns (something was sent, the failures)."""
-    async with sessions() as session:
-        pending = Pending.load(await repo.get_state(session, ANNOUNCE_KEY))
-    if not pending:
-        return False, []
-    errors: list[tuple[str, ServiceError]] = []
-    sent_jellyfin = sent_seerr = False
-    if pending.jellyfin:
-        try:
-            if pending.paths:
-                await services.jellyfin.media_updated(pending.paths)
-            if pending.refresh:
-                await services.jellyfin.refresh_library()
-            sent_jellyfin = True
-        except ServiceError as exc:
-            errors.append(("could not ask Jellyfin to pick up new files", exc))
-    if pending.seerr:
-        try:
-            await services.seerr.run_job(SEERR_SCAN_JOB)
-            sent_seerr = True
-        except ServiceError as exc:
-            errors.append(("could not ask Seerr to scan Jellyfin", exc))
-    async with sessions.begin() as session:
-        # Re-read: a crash-restart, or another task, may have added more meanwhile.
-        now_pending = Pending.load(await repo.get_state(session, ANNOUNCE_KEY))
-        if sent_jellyfin:
-            now_pending.paths = [p for p in now_pending.paths if p not in pending.paths]
-            now_pending.refresh = now_pending.refresh and not pending.refresh
-        if sent_seerr:
-            now_pending.seerr = False
-        await repo.set_state(session, ANNOUNCE_KEY, now_pending.dump())
-    return sent_jellyfin or sent_seerr, errors

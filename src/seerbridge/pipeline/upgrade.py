@@ -31,10 +31,10 @@ from seerbridge.domain.release import Candidate
 from seerbridge.domain.states import TorrentState
 from seerbridge.errors import ServiceError
 from seerbridge.pipeline import removal
+from seerbridge.pipeline.announce import jellyfin_owed, owe_jellyfin
 from seerbridge.pipeline.cleanup import apply_cleanup, plan_cleanup
 from seerbridge.pipeline.plan import describe_media
 from seerbridge.pipeline.probe import Interrupted, ProbeOutcome, ProbeResult
-from seerbridge.pipeline.track import announce, jellyfin_owed, owe_jellyfin
 from seerbridge.selection.cutoff import is_better, is_downgrade, meets_cutoff
 from seerbridge.selection.parse import parse_release
 from seerbridge.selection.profiles import choose_profile
@@ -192,10 +192,8 @@ class Upgrader:
                 report.left_for_later = len(due) - position - 1
                 break
         if report.upgraded:
-            sent, errors = await announce(self.bridge.services, self.bridge.sessions)
-            for what, error in errors:
-                log.warning(what, error=str(error))
-            if sent and self.settings.upgrade.keep_replaced_minutes == 0:
+            done = await self.bridge.announce()
+            if done.jellyfin and self.settings.upgrade.keep_replaced_minutes == 0:
                 await self.remove_replaced(report, now)
 
     def _round_share(self, eligible: int) -> int:

@@ -232,6 +232,9 @@ class Daemon:
                 self.health.worked += 1
                 if result is not None and result.state is RequestState.DOWNLOADING:
                     self._follow_soon.set()  # a new download: look at it soon, not after an idle round's wait
+                done = await self.bridge.announce()  # what a cached arrival owes Jellyfin goes out now
+                if done.awaiting:
+                    self._follow_soon.set()  # the follower looks for it in Jellyfin, then tells Seerr
             except ServiceError as exc:
                 log.warning("request could not be worked", request_id=request_id, error=str(exc))
             except Exception:  # a bug in one request must not kill the worker

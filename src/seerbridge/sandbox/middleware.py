@@ -63,6 +63,8 @@ class SandboxControl:
 
     too_many_body: bytes
     too_many_type: str
+    # What the service itself says when it is down (503): Real-Debrid's JSON error 25; None: a gateway's HTML page.
+    unavailable_body: bytes | None = None
     plan: FaultPlan = field(default_factory=FaultPlan)
     queued: deque[FaultKind] = field(default_factory=deque)
     log: list[RequestRecord] = field(default_factory=list)
@@ -149,9 +151,11 @@ class SandboxMiddleware:
                 await asyncio.sleep(self.control.plan.hang_s)
                 await self.app(scope, receive, recording_send)
             elif fault == "error":
-                await _respond(
-                    recording_send, self.control.plan.error_status, b"<html>upstream error</html>", "text/html"
-                )
+                status = self.control.plan.error_status
+                if status == 503 and self.control.unavailable_body is not None:
+                    await _respond(recording_send, status, self.control.unavailable_body, "application/json")
+                else:
+                    await _respond(recording_send, status, b"<html>upstream error</html>", "text/html")
             elif fault == "too_many":
                 await _respond(recording_send, 429, self.control.too_many_body, self.control.too_many_type)
             elif fault == "malformed":
@@ -189,9 +193,15 @@ async def _respond(send: Send, status: int, body: bytes, content_type: str) -> N
     await send({"type": "http.response.body", "body": body})
 
 
-def install_sandbox(app: FastAPI, *, too_many_body: bytes, too_many_type: str = "application/json") -> SandboxControl:
+def install_sandbox(
+    app: FastAPI,
+    *,
+    too_many_body: bytes,
+    too_many_type: str = "application/json",
+    unavailable_body: bytes | None = None,
+) -> SandboxControl:
     """Add fault injection and request recording to an emulator; the control is also at `app.state.sandbox`."""
-    control = SandboxControl(too_many_body=too_many_body, too_many_type=too_many_type)
+    control = SandboxControl(too_many_body=too_many_body, too_many_type=too_many_type, unavailable_body=unavailable_body)
     app.add_middleware(SandboxMiddleware, control=control)
     app.state.sandbox = control
     return control

@@ -37,6 +37,7 @@ from seerbridge.sandbox.realdebrid_torrent import (
 from seerbridge.sandbox.scenario import Scenario
 
 API = "/rest/1.0"
+UNAVAILABLE_BODY = b'{"error":"service_unavailable","error_code":25}'
 TOO_MANY_BODY = b'{"error":"too_many_requests","error_code":34}'
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 5000
@@ -283,5 +284,6 @@ def create_app(scenario: Scenario, clock: VirtualClock, *, monotonic: Callable[[
         )
 
     app.add_middleware(RateLimitMiddleware, state=state)
-    install_sandbox(app, too_many_body=TOO_MANY_BODY)
+    # Real-Debrid down answers 503 with its own error 25 (service_unavailable): it did not act on the call.
+    install_sandbox(app, too_many_body=TOO_MANY_BODY, unavailable_body=UNAVAILABLE_BODY)
     return app

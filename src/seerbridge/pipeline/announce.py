@@ -1,0 +1,254 @@
+"""Announce: tell Jellyfin about new files, and Seerr once Jellyfin shows them. Durable across crashes and outages.
+
+What is owed is written to the store (app state `follow.announce`) in the same transaction that records a torrent
+kept on Real-Debrid, whether a probe found it cached or a followed download finished. `announce` then sends it:
+
+    Jellyfin  one call for everything owed: `Library/Media/Updated` with the paths under the mount when
+              `jellyfin.rd_mount_path` is set, else one whole-library refresh
+    Seerr     its Jellyfin scan job, only once Jellyfin lists every awaited item (looked up by its ids), or once
+              `jellyfin.arrival_wait_s` has passed since Jellyfin was told (then with a warning naming what Jellyfin
+              still lacks): asking Seerr earlier finds nothing and leaves the request "Processing"
+
+A failed call stays owed and is sent by a later call of `announce` (the daemon's follower calls it every round, and
+sooner while an item is awaited), so a crash or an outage never loses an announcement.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from seerbridge.domain.media import MediaKind, Title, Wanted
+from seerbridge.errors import ServiceError
+from seerbridge.pipeline.plan import JellyfinIndex
+from seerbridge.services.bundle import Services
+from seerbridge.services.calls import CallLedger
+from seerbridge.store import repo
+
+log = structlog.get_logger("seerbridge.announce")
+
+SEERR_SCAN_JOB = "jellyfin-recently-added-scan"
+ANNOUNCE_KEY = "follow.announce"
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """An item whose files just reached Real-Debrid, as Jellyfin will know it: ids, and the season's episodes."""
+
+    tmdb_id: int
+    season: int | None = None  # None: a movie
+    episodes: tuple[int, ...] = ()
+    imdb_id: str | None = None
+    tvdb_id: int | None = None
+
+    def describe(self) -> str:
+        if self.season is None:
+            return f"movie tmdb {self.tmdb_id}"
+        return f"show tmdb {self.tmdb_id} S{self.season:02d} E{','.join(map(str, self.episodes))}"
+
+    @classmethod
+    def load(cls, data: object) -> Arrival | None:
+        if not isinstance(data, dict) or not isinstance(data.get("tmdb_id"), int):
+            return None
+        season = data.get("season")
+        episodes = data.get("episodes") or ()
+        return cls(
+            tmdb_id=data["tmdb_id"],
+            season=season if isinstance(season, int) else None,
+            episodes=tuple(e for e in episodes if isinstance(e, int)) if isinstance(episodes, list) else (),
+            imdb_id=data.get("imdb_id") if isinstance(data.get("imdb_id"), str) else None,
+            tvdb_id=data.get("tvdb_id") if isinstance(data.get("tvdb_id"), int) else None,
+        )
+
+
+@dataclass
+class Pending:
+    """Announcements owed to Jellyfin (paths, or a whole refresh) and Seerr (its scan job, after `awaiting`)."""
+
+    paths: list[str] = field(default_factory=list)
+    refresh: bool = False
+    seerr: bool = False  # a Seerr scan is owed (for `awaiting`, once Jellyfin shows them)
+    awaiting: list[Arrival] = field(default_factory=list)
+    told_at: str | None = None  # when Jellyfin was first told of what `awaiting` holds (ISO, UTC)
+
+    @property
+    def jellyfin(self) -> bool:
+        return self.refresh or bool(self.paths)
+
+    def __bool__(self) -> bool:
+        return self.jellyfin or self.seerr
+
+    def dump(self) -> str:
+        return json.dumps(
+            {
+                "paths": self.paths,
+                "refresh": self.refresh,
+                "seerr": self.seerr,
+                "awaiting": [asdict(a) for a in self.awaiting],
+                "told_at": self.told_at,
+            }
+        )
+
+    @classmethod
+    def load(cls, raw: str | None) -> Pending:
+        if not raw:
+            return cls()
+        try:
+            data = json.loads(raw)
+            awaiting = [a for a in (Arrival.load(x) for x in data.get("awaiting") or []) if a is not None]
+            told_at = data.get("told_at")
+            return cls(
+                list(dict.fromkeys(data.get("paths", []))),
+                bool(data.get("refresh")),
+                bool(data.get("seerr")),
+                list(dict.fromkeys(awaiting)),
+                told_at if isinstance(told_at, str) else None,
+            )
+        except (ValueError, AttributeError, TypeError):
+            log.warning("pending announcement unreadable; announcing with a full refresh")
+            return cls(refresh=True, seerr=True)
+
+
+async def owe_jellyfin(session: AsyncSession, *, path: str | None) -> None:
+    """Owe Jellyfin a look at new files (the path under its library when known, else a refresh), in the caller's
+    transaction; `announce` sends it."""
+    await owe_arrival(session, path=path, arrival=None, seerr=False)
+
+
+async def owe_arrival(session: AsyncSession, *, path: str | None, arrival: Arrival | None, seerr: bool = True) -> None:
+    """Owe Jellyfin a look at new files and, with `seerr`, Seerr a scan once Jellyfin shows `arrival` (in the
+    caller's transaction: the same one that records the torrent kept)."""
+    pending = Pending.load(await repo.get_state(session, ANNOUNCE_KEY))
+    if path:
+        pending.paths = list(dict.fromkeys([*pending.paths, path]))
+    else:
+        pending.refresh = True
+    if seerr:
+        pending.seerr = True
+        if arrival is not None and arrival not in pending.awaiting:
+            pending.awaiting.append(arrival)
+    await repo.set_state(session, ANNOUNCE_KEY, pending.dump())
+
+
+def arrival_of(target: Wanted, covered: frozenset[int]) -> Arrival:
+    """The arrival a kept torrent brings for `target`: the movie, or the covered episodes of its season."""
+    title = target.title
+    if target.season is None:
+        return Arrival(title.tmdb_id, imdb_id=title.imdb_id)
+    return Arrival(title.tmdb_id, target.season, tuple(sorted(covered)), title.imdb_id, title.tvdb_id)
+
+
+def mount_path(mount: str | None, folder: str) -> str | None:
+    """Where a torrent's folder appears to Jellyfin under the user's mount; None when unknown (a refresh then)."""
+    folder = folder.strip().strip("/")
+    return f"{mount.rstrip('/')}/{folder}" if mount and folder else None
+
+
+async def jellyfin_owed(sessions: async_sessionmaker[AsyncSession]) -> bool:
+    """Whether Jellyfin has not been told of every new file yet."""
+    async with sessions() as session:
+        return Pending.load(await repo.get_state(session, ANNOUNCE_KEY)).jellyfin
+
+
+@dataclass
+class Announced:
+    """What one `announce` call did."""
+
+    jellyfin: bool = False  # Jellyfin was told
+    seerr: bool = False  # Seerr's scan ran
+    awaiting: int = 0  # items Jellyfin does not show yet (Seerr waits for them)
+    errors: list[tuple[str, ServiceError]] = field(default_factory=list)
+
+    @property
+    def sent(self) -> bool:
+        return self.jellyfin or self.seerr
+
+
+_lock = asyncio.Lock()  # one announcer at a time in a process (workers and the follower both call it)
+
+
+async def announce(
+    services: Services, sessions: async_sessionmaker[AsyncSession], *, now: datetime, wait_s: float
+) -> Announced:
+    """Send what is owed (see the module docstring). What fails or waits stays owed."""
+    async with _lock:
+        return await _announce(services, sessions, now=now, wait_s=wait_s)
+
+
+async def _announce(
+    services: Services, sessions: async_sessionmaker[AsyncSession], *, now: datetime, wait_s: float
+) -> Announced:
+    async with sessions() as session:
+        pending = Pending.load(await repo.get_state(session, ANNOUNCE_KEY))
+    done = Announced()
+    if not pending:
+        return done
+    if pending.jellyfin:
+        try:
+            if pending.paths:
+                await services.jellyfin.media_updated(pending.paths)
+            if pending.refresh:
+                await services.jellyfin.refresh_library()
+            done.jellyfin = True
+        except ServiceError as exc:
+            done.errors.append(("could not ask Jellyfin to pick up new files", exc))
+    told_at = pending.told_at or (now.isoformat() if done.jellyfin else None)
+    missing: list[Arrival] = []
+    if pending.seerr and not done.errors:
+        try:
+            missing = await _not_in_jellyfin(services, pending.awaiting)
+        except ServiceError as exc:
+            done.errors.append(("could not look for new items in Jellyfin", exc))
+            missing = list(pending.awaiting)
+        waited = now - datetime.fromisoformat(told_at) if told_at else timedelta(0)
+        if not missing or waited >= timedelta(seconds=wait_s):
+            if missing:
+                log.warning(
+                    "Jellyfin does not show new items yet; asking Seerr to scan anyway",
+                    waited_s=round(waited.total_seconds()),
+                    missing=[a.describe() for a in missing],
+                )
+            try:
+                await services.seerr.run_job(SEERR_SCAN_JOB)
+                done.seerr = True
+            except ServiceError as exc:
+                done.errors.append(("could not ask Seerr to scan Jellyfin", exc))
+        else:
+            done.awaiting = len(missing)
+    async with sessions.begin() as session:
+        # Re-read: another task, or a crash-restart, may have added more meanwhile; keep what was added.
+        now_pending = Pending.load(await repo.get_state(session, ANNOUNCE_KEY))
+        if done.jellyfin:
+            now_pending.paths = [p for p in now_pending.paths if p not in pending.paths]
+            now_pending.refresh = now_pending.refresh and not pending.refresh
+        if done.seerr:
+            now_pending.awaiting = [a for a in now_pending.awaiting if a not in pending.awaiting]
+            now_pending.seerr = bool(now_pending.awaiting)
+        if now_pending.seerr:
+            now_pending.told_at = now_pending.told_at or told_at
+        else:
+            now_pending.told_at = None
+        await repo.set_state(session, ANNOUNCE_KEY, now_pending.dump())
+    return done
+
+
+async def _not_in_jellyfin(services: Services, awaiting: list[Arrival]) -> list[Arrival]:
+    """The awaited items Jellyfin does not list yet (one listing per kind, one episode listing per show)."""
+    index = JellyfinIndex(services.jellyfin, CallLedger())
+    missing = []
+    for arrival in awaiting:
+        if arrival.season is None:
+            title = Title(MediaKind.MOVIE, arrival.tmdb_id, "", imdb_id=arrival.imdb_id)
+            if not await index.has_movie(title):
+                missing.append(arrival)
+            continue
+        title = Title(MediaKind.SHOW, arrival.tmdb_id, "", imdb_id=arrival.imdb_id, tvdb_id=arrival.tvdb_id)
+        present = (await index.present_episodes(title)).get(arrival.season, set())
+        if not set(arrival.episodes) <= present:
+            missing.append(arrival)
+    return missing
