@@ -176,3 +176,22 @@ def test_the_unrelaxed_spec_rejects_n_format_ids() -> None:
     with pytest.raises(Exception, match="seriesId"):
         jellyfin_spec().validate_request(HttpxOpenAPIRequest(request, host_url=HOST))
     spec().validate_request(HttpxOpenAPIRequest(request, host_url=HOST))
+
+
+async def test_latest_items_as_seerr_asks_for_them_match_the_spec(
+    recorder: ContractRecorder, jf_app: tuple[httpx.ASGITransport, JellyfinLibrary, VirtualClock], starter: Scenario
+) -> None:
+    """`GET /Items/Latest` as Seerr's recently-added scan calls it, once per library, and with fields and types."""
+    _, lib, clock = jf_app
+    clock.advance(60)
+    lib.add_episodes(126308, 1, [1, 2])
+    auth = {"Authorization": f'MediaBrowser Token="{starter.keys["jellyfin"]}"'}
+    async with raw_client(recorder) as http:
+        for folder in (lib.movies_folder, lib.shows_folder):
+            query = f"Limit=12&ParentId={folder.id}&userId={lib.admin_user_id}"
+            answer = await http.get(f"/Items/Latest?{query}", headers=auth)
+            assert answer.status_code == 200 and answer.json()
+        typed = f"userId={lib.admin_user_id}&includeItemTypes=Episode&fields=ProviderIds&groupItems=false"
+        assert (await http.get(f"/Items/Latest?{typed}", headers=auth)).status_code == 200
+    recorder.assert_clean()
+    assert len(recorder.checked) == 3

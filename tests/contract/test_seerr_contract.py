@@ -1,8 +1,12 @@
 """Seerr contract: every SeerrClient call and the emulator's answers validated against Seerr's published OpenAPI spec.
 
-One known spec bug is tolerated, narrowly: the spec's `Job.interval` enum is `short|long|fixed`, but the server sends
-the schedule unit (`seconds|minutes|hours|days|fixed`, server/job/schedule.ts). Job bodies are checked to carry one of
-the real units and are then validated with that single field swapped for a spec value; everything else is strict.
+Two known spec bugs are tolerated, narrowly; everything else is strict:
+- The spec's `Job.interval` enum is `short|long|fixed`, but the server sends the schedule unit
+  (`seconds|minutes|hours|days|fixed`, server/job/schedule.ts). Job bodies are checked to carry one of the real units
+  and are then validated with that single field swapped for a spec value.
+- The spec types a MediaRequest's `serverId`, `profileId` and `rootFolder` as non-nullable, but they are nullable
+  columns (server/entity/MediaRequest.ts) and the server sends `null` when a request names no server. A request object
+  (one with `requestedBy`) is validated without those keys when they are null; any other value is still checked.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from tests.contract.openapi import (
 HOST_URL = "http://localhost:5055"  # the spec's server is `{server}/api/v1` with this default
 SERVER_INTERVALS = {"seconds", "minutes", "hours", "days", "fixed"}
 _JOB_PATH = re.compile(r"^/api/v1/settings/jobs(/[^/]+/run)?$")
+_NULLABLE_REQUEST_COLUMNS = ("serverId", "profileId", "rootFolder")
 
 
 def _with_spec_interval(job: object, problems: list[str]) -> object:
@@ -39,8 +44,21 @@ def _with_spec_interval(job: object, problems: list[str]) -> object:
     return job
 
 
+def _without_null_request_columns(node: object) -> object:
+    if isinstance(node, list):
+        return [_without_null_request_columns(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    is_request = "requestedBy" in node
+    return {
+        key: _without_null_request_columns(value)
+        for key, value in node.items()
+        if not (is_request and key in _NULLABLE_REQUEST_COLUMNS and value is None)
+    }
+
+
 class SeerrContractRecorder(ContractRecorder):
-    """ContractRecorder with the one documented tolerance (Job.interval); see the module docstring."""
+    """ContractRecorder with the two documented tolerances; see the module docstring."""
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         oreq = HttpxOpenAPIRequest(request, host_url=self.host_url)
@@ -52,13 +70,18 @@ class SeerrContractRecorder(ContractRecorder):
         response = await self.inner.handle_async_request(request)
         await response.aread()
         checked = response
-        if _JOB_PATH.match(request.url.path) and response.status_code == 200:
-            problems: list[str] = []
+        if response.status_code in (200, 201) and response.headers.get("content-type", "").startswith(
+            "application/json"
+        ):
             body = response.json()
-            fixed = [_with_spec_interval(j, problems) for j in body] if isinstance(body, list) else None
-            patched = fixed if fixed is not None else _with_spec_interval(body, problems)
-            self.violations.extend(f"response to {label}: {p}" for p in problems)
-            checked = httpx.Response(response.status_code, headers=response.headers, content=json.dumps(patched))
+            patched = _without_null_request_columns(body)
+            if _JOB_PATH.match(request.url.path):
+                problems: list[str] = []
+                fixed = [_with_spec_interval(j, problems) for j in body] if isinstance(body, list) else None
+                patched = fixed if fixed is not None else _with_spec_interval(body, problems)
+                self.violations.extend(f"response to {label}: {p}" for p in problems)
+            if patched != body:
+                checked = httpx.Response(response.status_code, headers=response.headers, content=json.dumps(patched))
         try:
             self.spec.validate_response(oreq, HttpxOpenAPIResponse(checked))
         except Exception as exc:
@@ -169,3 +192,25 @@ async def test_a_job_interval_outside_the_server_units_is_still_reported() -> No
     assert recorder.violations == [
         "response to GET /api/v1/settings/jobs: job x: interval 'fortnights' is not a server unit"
     ]
+
+
+async def test_null_request_columns_are_tolerated_but_wrong_values_are_not() -> None:
+    def request_body(**columns: object) -> dict[str, object]:
+        stamp = "2026-11-24T12:00:00.000Z"
+        user = {"id": 1, "email": "a@example.com", "createdAt": stamp, "updatedAt": stamp}
+        return {"id": 1, "status": 4, "createdAt": stamp, "updatedAt": stamp, "requestedBy": user, **columns}
+
+    class Answers(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            request_id = int(request.url.path.rsplit("/", 1)[1])
+            body = request_body(serverId=None, profileId=None, rootFolder=None)
+            if request_id == 2:
+                body = request_body(serverId="radarr", profileId=None, rootFolder=None)
+            return httpx.Response(200, json=body)
+
+    recorder = SeerrContractRecorder(Answers(), seerr_spec(), host_url=HOST_URL)
+    async with httpx.AsyncClient(transport=recorder, base_url="http://seerr.sandbox/api/v1") as client:
+        await client.get("/request/1", headers={"X-Api-Key": "k"})
+        assert recorder.violations == []
+        await client.get("/request/2", headers={"X-Api-Key": "k"})
+    assert len(recorder.violations) == 1 and "serverId" in recorder.violations[0]

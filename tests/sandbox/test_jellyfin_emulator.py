@@ -347,6 +347,85 @@ async def test_unknown_series_is_a_404_problem(http: httpx.AsyncClient, lib: Jel
     assert bad.status_code == 400 and "seriesId" in bad.json()["errors"]
 
 
+# ----- /Items/Latest (what Seerr's recently-added scan reads) -------------------------------------------------------
+
+
+async def test_latest_needs_a_user_which_an_api_key_is_not(http: httpx.AsyncClient, lib: JellyfinLibrary) -> None:
+    assert (await http.get("/Items/Latest")).status_code == 401
+    # GetUserId falls back to the token's user; an API key has none, and GetUserById(Guid.Empty) throws
+    # ArgumentException, which the exception middleware turns into a plain-text 400.
+    keyless = await http.get("/Items/Latest", headers=AUTH)
+    assert keyless.status_code == 400
+    assert keyless.text == "Error processing request."
+    assert keyless.headers["content-type"].startswith("text/plain")
+    stranger = await http.get("/Items/Latest", params={"userId": "ab" * 16}, headers=AUTH)
+    assert stranger.status_code == 404 and stranger.json()["title"] == "Not Found"
+    me = await http.get("/Items/Latest", params={"userId": "Me"}, headers=AUTH)
+    assert me.status_code == 400 and "userId" in me.json()["errors"]
+    assert GUID_N.match(lib.admin_user_id) and lib.users[lib.admin_user_id] == "admin"
+
+
+async def test_latest_movies_newest_first_as_a_plain_array(
+    http: httpx.AsyncClient, lib: JellyfinLibrary, clock: VirtualClock
+) -> None:
+    clock.advance(60)
+    lib.add_movie(10331)
+    clock.advance(60)
+    lib.add_movie(438631)
+    params = {"userId": lib.admin_user_id, "parentId": lib.movies_folder.id, "fields": "ProviderIds"}
+    body = (await http.get("/Items/Latest", params=params, headers=AUTH)).json()
+    assert isinstance(body, list)
+    assert [(i["Name"], i["Type"], i["ChildCount"]) for i in body] == [
+        ("Dune", "Movie", 0),
+        ("Night of the Living Dead", "Movie", 0),
+        ("The Matrix", "Movie", 0),
+    ]
+    assert body[0]["ProviderIds"] == {"Tmdb": "438631", "Imdb": "tt1160419"}
+    two = (await http.get("/Items/Latest", params={**params, "limit": 2}, headers=AUTH)).json()
+    assert [i["Name"] for i in two] == ["Dune", "Night of the Living Dead"]
+    # No parentId: every library, folders left out, a show's episodes under their series.
+    everything = (await http.get("/Items/Latest", params={"userId": lib.admin_user_id}, headers=AUTH)).json()
+    assert [i["Name"] for i in everything][:2] == ["Dune", "Night of the Living Dead"]
+    assert {i["Type"] for i in everything} == {"Movie", "Series"}
+
+
+async def test_latest_episodes_are_grouped_under_their_series(
+    http: httpx.AsyncClient, lib: JellyfinLibrary, clock: VirtualClock
+) -> None:
+    breaking_bad = lib.series_by_tmdb(1396)
+    assert breaking_bad is not None
+    clock.advance(60)
+    lib.add_episodes(126308, 1, [1, 2])
+    params = {"userId": lib.admin_user_id, "parentId": lib.shows_folder.id}
+    body = (await http.get("/Items/Latest", params=params, headers=AUTH)).json()
+    # Several new episodes of one show come back as the series with ChildCount; placeholders do not count.
+    assert [(i["Name"], i["Type"], i["ChildCount"]) for i in body] == [
+        ("Shōgun", "Series", 2),
+        ("Breaking Bad", "Series", 10),
+    ]
+    clock.advance(60)
+    lib.add_episode(1396, 2, 4)
+    body = (await http.get("/Items/Latest", params=params, headers=AUTH)).json()
+    # A lone new episode comes back as itself, naming its series; only shows with something as new stay listed.
+    shogun = lib.series_by_tmdb(126308)
+    assert shogun is not None
+    assert [(i["Type"], i.get("SeriesId"), i["ChildCount"]) for i in body] == [
+        ("Episode", breaking_bad.id, 0),
+        ("Series", None, 2),
+    ]
+    assert body[1]["Id"] == shogun.id
+    ungrouped = (
+        await http.get("/Items/Latest", params={**params, "groupItems": "false", "limit": 3}, headers=AUTH)
+    ).json()
+    assert [(i["SeriesName"], i["ParentIndexNumber"], i["IndexNumber"]) for i in ungrouped] == [
+        ("Breaking Bad", 2, 4),
+        ("Shōgun", 1, 2),
+        ("Shōgun", 1, 1),
+    ]
+    bad = await http.get("/Items/Latest", params={**params, "limit": "many"}, headers=AUTH)
+    assert bad.status_code == 400 and "limit" in bad.json()["errors"]
+
+
 # ----- scans, paths, tasks ------------------------------------------------------------------------------------------
 
 

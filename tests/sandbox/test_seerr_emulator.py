@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 
 import httpx
@@ -84,23 +85,48 @@ async def test_status_version_comes_from_the_scenario(starter: Scenario, clock: 
 
 
 async def test_non_conforming_parameters_get_the_validator_400_before_auth(api: httpx.AsyncClient) -> None:
+    # Seerr 3.1.0 pins express-openapi-validator 4.13.8, which runs ajv 6: "should be", dotted paths.
     response = await api.get("/request", params={"filter": "everything"}, headers={"X-Api-Key": ""})
     assert response.status_code == 400
-    body = response.json()
-    assert body["message"].startswith("request/query/filter must be equal to one of the allowed values: all, ")
-    assert body["errors"] == [
-        {
-            "path": "/query/filter",
-            "message": body["message"].removeprefix("request/query/filter "),
-            "errorCode": "enum.openapi.validation",
-        }
-    ]
+    allowed = "all, approved, available, pending, processing, unavailable, failed, deleted, completed"
+    assert response.json() == {
+        "message": f"request.query.filter should be equal to one of the allowed values: {allowed}",
+        "errors": [
+            {
+                "path": ".query.filter",
+                "message": f"should be equal to one of the allowed values: {allowed}",
+                "errorCode": "enum.openapi.validation",
+            }
+        ],
+    }
     bad = await api.get("/request", params={"take": "ten", "sort": "size"})
     assert bad.status_code == 400
-    assert [e["path"] for e in bad.json()["errors"]] == ["/query/take", "/query/sort"]
-    assert (await api.get("/movie/abc")).json()["errors"][0]["path"] == "/params/movieId"
-    assert (await api.post("/request/1/accept")).json()["errors"][0]["path"] == "/params/status"
+    assert bad.json()["message"] == (
+        "request.query.take should be number,null, "
+        "request.query.sort should be equal to one of the allowed values: added, modified"
+    )
+    assert [e["path"] for e in bad.json()["errors"]] == [".query.take", ".query.sort"]
+    movie = (await api.get("/movie/abc")).json()
+    assert movie["message"] == "request.params.movieId should be number"
+    assert movie["errors"] == [
+        {"path": ".params.movieId", "message": "should be number", "errorCode": "type.openapi.validation"}
+    ]
+    assert (await api.post("/request/1/accept")).json()["errors"][0]["path"] == ".params.status"
     assert (await api.post("/media/1/gone")).status_code == 400
+
+
+async def test_empty_and_unknown_query_parameters_are_refused_one_at_a_time(api: httpx.AsyncClient) -> None:
+    """The validator's query check runs before the schema and stops at the first offending name."""
+    empty = await api.get("/request?take=&filter=everything")
+    assert empty.status_code == 400
+    message = "Empty value found for query parameter 'take'"
+    assert empty.json() == {"message": message, "errors": [{"path": ".query.take", "message": message}]}
+    unknown = await api.get("/request", params={"filter": "all", "page": 2})
+    assert unknown.status_code == 400
+    message = "Unknown query parameter 'page'"
+    assert unknown.json() == {"message": message, "errors": [{"path": ".query.page", "message": message}]}
+    assert (await api.get("/status", params={"x": 1})).status_code == 400
+    assert (await api.get("/movie/603", params={"language": "en"})).status_code == 200
 
 
 async def test_unknown_paths_and_methods_answer_like_the_validator(api: httpx.AsyncClient) -> None:
@@ -145,7 +171,7 @@ async def test_seeded_rows_follow_the_scenario_and_media_ids_are_not_request_ids
     assert bb["createdAt"].endswith("Z") and "T" in bb["createdAt"]
     night = (await api.get("/request/1")).json()
     assert night["media"]["status"] == MediaStatus.PROCESSING and night["media"]["tvdbId"] is None
-    assert night["media"]["imdbId"] == "tt0063350"
+    assert night["media"]["imdbId"] is None  # a media row made by a request has none (see below)
     assert (await api.get("/request/4")).json()["media"]["status"] == MediaStatus.PENDING
     matrix = (await api.get("/request/5")).json()
     assert matrix["status"] == RequestStatus.COMPLETED and matrix["media"]["status"] == MediaStatus.AVAILABLE
@@ -278,12 +304,24 @@ async def test_bad_request_body_is_refused_with_every_problem(api: httpx.AsyncCl
     response = await api.post("/request", json={"mediaType": "book", "mediaId": "x", "is4k": "yes"})
     assert response.status_code == 400
     paths = [e["path"] for e in response.json()["errors"]]
-    assert paths == ["/body/mediaType", "/body/mediaId", "/body/is4k"]
+    assert paths == [".body.mediaType", ".body.mediaId", ".body.is4k"]
+    assert response.json()["message"].startswith(
+        "request.body.mediaType should be equal to one of the allowed values: movie, tv, "
+        "request.body.mediaId should be number, "
+    )
     missing = await api.post("/request", json={"seasons": [-1]})
-    assert {e["errorCode"] for e in missing.json()["errors"]} == {
-        "required.openapi.validation",
-        "oneOf.openapi.validation",
-    }
+    # Every property in schema order; with allErrors a failed oneOf also reports each branch's errors.
+    assert [(e["path"], e["message"], e["errorCode"]) for e in missing.json()["errors"]] == [
+        (".body.mediaType", "should have required property 'mediaType'", "required.openapi.validation"),
+        (".body.mediaId", "should have required property 'mediaId'", "required.openapi.validation"),
+        (".body.seasons[0]", "should be >= 0", "minimum.openapi.validation"),
+        (".body.seasons", "should be string", "type.openapi.validation"),
+        (".body.seasons", "should be equal to one of the allowed values: all", "enum.openapi.validation"),
+        (".body.seasons", "should match exactly one schema in oneOf", "oneOf.openapi.validation"),
+    ]
+    assert missing.json()["message"].startswith(
+        "request.body should have required property 'mediaType', request.body should have required property 'mediaId'"
+    )
 
 
 async def test_approve_and_decline_follow_seerr_rules(api: httpx.AsyncClient, state: SeerrState) -> None:
@@ -303,9 +341,14 @@ async def test_approve_and_decline_follow_seerr_rules(api: httpx.AsyncClient, st
     assert (await api.post("/request/999/approve")).json() == {"message": "Request not found."}
 
 
-async def test_approving_for_available_media_notifies_available(state: SeerrState) -> None:
+async def test_approving_for_available_media_sends_no_notification(state: SeerrState) -> None:
+    # notifyApprovedOrDeclined: "Media became available before request was approved. Skipping approval notification"
+    before = len(state.notifications)
     state.approve(5)
-    assert state.notifications[-1].type == "MEDIA_AVAILABLE"
+    assert state.requests[5].status is RequestStatus.APPROVED
+    assert state.notifications[before:] == []
+    state.decline(5)
+    assert state.notifications[before:] == []
 
 
 # ----------------------------------------------------------------------------- media status
@@ -421,6 +464,7 @@ async def test_tv_details_and_season_episodes(api: httpx.AsyncClient, clock: Vir
     assert show["name"] == "Shōgun" and show["originalName"] == "Shogun"
     assert show["externalIds"] == {**show["externalIds"], "imdbId": "tt2788316", "tvdbId": 389040}
     assert [(s["seasonNumber"], s["episodeCount"], s["airDate"]) for s in show["seasons"]] == [
+        (0, 1, "2024-02-27"),
         (1, 10, "2024-02-27"),
         (2, 10, "2027-01-12"),
     ]
@@ -546,3 +590,150 @@ def test_created_dates_follow_the_scenario(starter: Scenario) -> None:
     )
     state = SeerrState(scenario, frozen_clock(scenario))
     assert state.requests[1].created_at == datetime(2026, 1, 2, 12, tzinfo=UTC)
+
+
+# ----------------------------------------------------------------------------- as the real Seerr 3.1.0 answers
+
+
+def _with_media(scenario: Scenario, **changes: object) -> Scenario:
+    """The scenario plus one more movie (tmdb 999) nobody has requested, and `changes` to its Seerr server."""
+    extra = scenario.media[0].model_copy(update={"tmdb_id": 999, "imdb_id": "tt0000999", "title": "New"})
+    return scenario.model_copy(
+        update={"media": [*scenario.media, extra], "seerr": scenario.seerr.model_copy(update=changes)}
+    )
+
+
+@asynccontextmanager
+async def emulator_of(scenario: Scenario, clock: VirtualClock) -> AsyncIterator[tuple[httpx.AsyncClient, SeerrState]]:
+    """A client on a Seerr emulator built from `scenario`, and the emulator's state."""
+    app = create_app(scenario, clock)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://seerr.sandbox/api/v1",
+        headers={"X-Api-Key": scenario.keys["seerr"]},
+    ) as client:
+        yield client, app.state.emulator
+
+
+async def test_media_rows_get_an_imdb_id_only_from_a_jellyfin_scan_of_a_movie(
+    api: httpx.AsyncClient, state: SeerrState
+) -> None:
+    # MediaRequest.request() builds the row from TMDB's id and the TVDB id; the Jellyfin scanner fills `imdbId` in
+    # from ProviderIds.Imdb for movies only. The IMDb id a bridge needs is in the details' `externalIds`.
+    rows = (await api.get("/media")).json()["results"]
+    assert {m["tmdbId"]: m["imdbId"] for m in rows} == {
+        10331: None,
+        438631: None,
+        603: "tt0133093",  # a movie the scan found in Jellyfin
+        1396: None,  # a show in Jellyfin: processShow never sets it
+        126308: None,
+    }
+    assert (await api.get("/movie/10331")).json()["externalIds"]["imdbId"] == "tt0063350"
+    assert (await api.get("/tv/1396")).json()["externalIds"]["imdbId"] == "tt0903747"
+    state.apply_library([LibraryEntry(tmdb_id=10331), LibraryEntry(tmdb_id=126308, episodes={1: "all"})])
+    assert (await api.get("/request/1")).json()["media"]["imdbId"] == "tt0063350"
+    assert (await api.get("/request/4")).json()["media"]["imdbId"] is None
+
+
+async def test_new_requests_make_media_rows_without_imdb_id(starter: Scenario, clock: VirtualClock) -> None:
+    async with emulator_of(_with_media(starter), clock) as (client, _):
+        created = await client.post("/request", json={"mediaType": "movie", "mediaId": 999})
+    assert created.status_code == 201 and created.json()["media"]["imdbId"] is None
+
+
+async def test_request_list_items_carry_the_request_columns_but_not_the_media_seasons(api: httpx.AsyncClient) -> None:
+    listed = (await api.get("/request", params={"filter": "all"})).json()
+    # serviceErrors names the Radarr/Sonarr servers whose profiles could not be read; none are configured here.
+    assert listed["serviceErrors"] == {"radarr": [], "sonarr": []}
+    columns = ("serverId", "profileId", "rootFolder", "languageProfileId")
+    for item in listed["results"]:
+        assert {name: item[name] for name in columns} == dict.fromkeys(columns)  # nullable columns, sent as null
+        assert "seasons" not in item["media"]  # the list's query builder joins `media`, not its eager seasons
+    bb = next(r for r in listed["results"] if r["id"] == 3)
+    assert [s["seasonNumber"] for s in bb["seasons"]] == [1, 2]  # the request's own seasons are joined
+    one = (await api.get("/request/3")).json()  # findOne loads eager relations, media.seasons among them
+    assert [s["seasonNumber"] for s in one["media"]["seasons"]] == [1, 2]
+    assert {name: one[name] for name in columns} == dict.fromkeys(columns)
+
+
+async def test_added_order_is_request_id_order(starter: Scenario, clock: VirtualClock) -> None:
+    # sort=added orders by `request.id`, not by the creation date.
+    late = starter.requests[0].model_copy(update={"created_at": date(2026, 11, 24)})  # after the others
+    scenario = starter.model_copy(update={"requests": [late, *starter.requests[1:]]})
+    async with emulator_of(scenario, clock) as (client, _):
+        assert await ids(client) == [5, 4, 3, 2, 1]
+
+
+async def test_tv_details_list_the_specials_as_season_zero(api: httpx.AsyncClient, state: SeerrState) -> None:
+    show = (await api.get("/tv/1396")).json()
+    specials = show["seasons"][0]
+    assert (specials["seasonNumber"], specials["name"], specials["episodeCount"]) == (0, "Specials", 1)
+    assert show["numberOfSeasons"] == 2 and show["numberOfEpisodes"] == 20  # TMDB counts regular seasons only
+    season = (await api.get("/tv/1396/season/0")).json()
+    assert season["name"] == "Specials" and [e["seasonNumber"] for e in season["episodes"]] == [0]
+    # "all" still means the regular seasons, and season 0 is dropped (enableSpecialEpisodes is off by default).
+    state.decline(4)
+    assert state.add_request(126308, seasons="all", approved=True).season_numbers == [1, 2]
+    state.decline(6)
+    assert state.add_request(126308, seasons=[0, 1], approved=True).season_numbers == [1]
+
+
+async def test_approval_notifications_read_the_media_row_before_the_approval_moved_it(
+    api: httpx.AsyncClient, state: SeerrState, starter: Scenario, clock: VirtualClock
+) -> None:
+    # The entity listener that notifies reads Media before the subscriber's updateParentStatus saves PROCESSING.
+    await api.post("/request/4/approve")
+    note = state.notifications[-1]
+    assert note.type == "MEDIA_APPROVED" and note.payload["media"]["status"] == "PENDING"
+    assert state.requests[4].media.status is MediaStatus.PROCESSING
+    async with emulator_of(_with_media(starter), clock) as (client, fresh):
+        await client.post("/request", json={"mediaType": "movie", "mediaId": 999})
+    auto = fresh.notifications[-1]
+    assert auto.type == "MEDIA_AUTO_APPROVED" and auto.payload["media"]["status"] == "PENDING"
+
+
+async def test_an_unreachable_sonarr_fails_the_request_it_was_sent(starter: Scenario, clock: VirtualClock) -> None:
+    async with emulator_of(_with_media(starter, sonarr="unreachable"), clock) as (client, state):
+        approved = await client.post("/request/4/approve")
+        assert approved.json()["status"] == RequestStatus.APPROVED  # the answer comes before Sonarr's failure
+        failed = (await client.get("/request/4")).json()
+        assert failed["status"] == RequestStatus.FAILED
+        assert failed["media"]["status"] == MediaStatus.PROCESSING
+        assert [s["status"] for s in failed["seasons"]] == [RequestStatus.APPROVED]
+        assert [n.type for n in state.notifications[-2:]] == ["MEDIA_APPROVED", "MEDIA_FAILED"]
+        assert state.notifications[-1].payload["event"] == "Series Request Failed"
+        assert state.notifications[-1].payload["media"]["status"] == "PENDING"
+        listed = (await client.get("/request", params={"filter": "failed"})).json()
+        assert [r["id"] for r in listed["results"]] == [4]
+        assert listed["serviceErrors"] == {"radarr": [], "sonarr": [{"id": 0, "name": "Sonarr"}]}
+        assert await ids(client, filter="approved", sortDirection="asc") == [1, 2, 3]
+        # No Radarr is configured: a movie request is approved and stays so.
+        created = await client.post("/request", json={"mediaType": "movie", "mediaId": 999})
+        assert (await client.get(f"/request/{created.json()['id']}")).json()["status"] == RequestStatus.APPROVED
+
+
+async def test_an_unreachable_radarr_fails_requests_as_they_are_made_or_approved(
+    starter: Scenario, clock: VirtualClock
+) -> None:
+    async with emulator_of(_with_media(starter, radarr="unreachable"), clock) as (client, state):
+        created = await client.post("/request", json={"mediaType": "movie", "mediaId": 999})
+        assert created.status_code == 201 and created.json()["status"] == RequestStatus.APPROVED
+        assert (await client.get(f"/request/{created.json()['id']}")).json()["status"] == RequestStatus.FAILED
+        assert [n.type for n in state.notifications[-2:]] == ["MEDIA_AUTO_APPROVED", "MEDIA_FAILED"]
+        # The movie is already available: sendToRadarr stops before calling Radarr, so nothing fails.
+        state.approve(5)
+        assert state.requests[5].status is RequestStatus.APPROVED
+        # Requests approved before the knob was turned are not re-sent; approving again is.
+        assert state.requests[2].status is RequestStatus.APPROVED
+        assert state.approve(2).status is RequestStatus.FAILED
+        # A 4K request finds no default 4K Radarr: nothing is sent.
+        state.decline(1)
+        assert state.add_request(10331, is4k=True, approved=True).status is RequestStatus.APPROVED
+        # The knob can be turned at run time, too.
+        state.radarr = "none"
+        assert state.approve(1).status is RequestStatus.APPROVED
+
+
+def test_the_servarr_knobs_come_from_the_scenario(starter: Scenario, clock: VirtualClock) -> None:
+    state = SeerrState(_with_media(starter, radarr="unreachable"), clock)
+    assert (state.radarr, state.sonarr) == ("unreachable", "none")

@@ -78,7 +78,7 @@ async def test_paging_sees_requests_added_meanwhile_once(emulator: Emulator) -> 
 async def test_request_models_parse_enums_dates_and_seasons(seerr: SeerrClient) -> None:
     bb = await seerr.request(3)
     assert bb.media_type == "tv" and bb.tmdb_id == 1396 and bb.media.id == 4
-    assert bb.media.tvdb_id == 81189 and bb.media.imdb_id == "tt0903747"
+    assert bb.media.tvdb_id == 81189 and bb.media.imdb_id is None  # Seerr's media rows for shows never have one
     assert bb.season_numbers == [1, 2]
     assert [s.status for s in bb.seasons] == [MediaRequestStatus.COMPLETED, MediaRequestStatus.APPROVED]
     assert bb.media.status is MediaStatus.PARTIALLY_AVAILABLE
@@ -96,7 +96,8 @@ async def test_details_give_ids_dates_seasons_and_episodes(seerr: SeerrClient) -
     assert movie.media_info is not None and movie.media_info.status is MediaStatus.PROCESSING
     show = await seerr.tv(1396)
     assert (show.imdb_id, show.tvdb_id, show.year) == ("tt0903747", 81189, 2008)
-    assert [(s.season_number, s.episode_count) for s in show.seasons] == [(1, 7), (2, 13)]
+    assert [(s.season_number, s.episode_count) for s in show.seasons] == [(0, 1), (1, 7), (2, 13)]
+    assert show.season(0) is not None and show.season(0).name == "Specials"  # type: ignore[union-attr]
     season = await seerr.season(1396, 2)
     assert [e.episode_number for e in season.episodes] == list(range(1, 14))
     assert season.episodes[3].air_date == date(2009, 3, 29)
@@ -207,3 +208,35 @@ async def test_one_odd_item_is_skipped_but_an_unreadable_page_raises(emulator: E
         with pytest.raises(BadResponse) as unreadable:
             await client.requests()
     assert "media_type" in unreadable.value.message or "type" in unreadable.value.message
+
+
+async def test_list_items_have_no_media_seasons_but_keep_their_own(seerr: SeerrClient) -> None:
+    """`GET /request` joins the media row without its seasons; what a request asked for is in its own `seasons`."""
+    listed = {r.id: r for r in await seerr.requests(filter="all")}
+    assert all(r.media.seasons == [] for r in listed.values())
+    assert listed[3].season_numbers == [1, 2] and listed[4].season_numbers == [1]
+    assert listed[3].media.status is MediaStatus.PARTIALLY_AVAILABLE
+
+
+async def test_imdb_id_comes_from_the_details_not_the_media_row(seerr: SeerrClient) -> None:
+    request = await seerr.request(1)
+    assert request.media.imdb_id is None
+    assert (await seerr.movie(request.tmdb_id)).imdb_id == "tt0063350"
+    show = await seerr.request(3)
+    assert show.media.imdb_id is None and (await seerr.tv(show.tmdb_id)).imdb_id == "tt0903747"
+
+
+async def test_requests_seerr_failed_are_listed_with_the_failed_filter(starter: Scenario) -> None:
+    """Seerr marks an approved request FAILED (4) when its Sonarr/Radarr does not answer; they stay listable."""
+    scenario = starter.model_copy(update={"seerr": starter.seerr.model_copy(update={"sonarr": "unreachable"})})
+    emulator = Emulator(scenario)
+    emulator.state.approve(4)
+    async with emulator.client() as seerr:
+        failed = await seerr.requests(filter="failed")
+        assert [(r.id, r.status, r.media_type, r.season_numbers) for r in failed] == [
+            (4, MediaRequestStatus.FAILED, "tv", [1])
+        ]
+        assert failed[0].media.status is MediaStatus.PROCESSING
+        assert [s.status for s in failed[0].seasons] == [MediaRequestStatus.APPROVED]
+        assert [r.id for r in await seerr.requests(filter="approved")] == [1, 2, 3]
+        assert (await seerr.request(4)).status is MediaRequestStatus.FAILED

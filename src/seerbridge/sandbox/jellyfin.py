@@ -1,8 +1,9 @@
 """The Jellyfin emulator: a FastAPI app answering the endpoints a bridge uses, as Jellyfin 10.11 does.
 
-Routes: `/System/Info/Public` (anonymous), `/System/Info`, `/Items`, `/Items/{itemId}`, `/Shows/{id}/Seasons`,
-`/Shows/{id}/Episodes`, `/Library/Refresh`, `/Library/Media/Updated`, `/Library/VirtualFolders`, `/ScheduledTasks`,
-`/ScheduledTasks/{taskId}`, `/ScheduledTasks/Running/{taskId}`. Paths match case-insensitively (ASP.NET routing);
+Routes: `/System/Info/Public` (anonymous), `/System/Info`, `/Items`, `/Items/Latest` (what Seerr's recently-added
+scan reads), `/Items/{itemId}`, `/Shows/{id}/Seasons`, `/Shows/{id}/Episodes`, `/Library/Refresh`,
+`/Library/Media/Updated`, `/Library/VirtualFolders`, `/ScheduledTasks`, `/ScheduledTasks/{taskId}`,
+`/ScheduledTasks/Running/{taskId}`. Paths match case-insensitively (ASP.NET routing);
 any other path is a 404 with an empty body. The state, with its helpers and knobs, is `app.state.emulator`
 (a `JellyfinLibrary`); the fault injector is `app.state.sandbox`.
 """
@@ -260,6 +261,35 @@ def create_app(scenario: Scenario, clock: VirtualClock) -> FastAPI:
         return json_response(
             {"Items": [item_dto(i, fields, lib) for i in page], "TotalRecordCount": total, "StartIndex": start}
         )
+
+    @app.get("/Items/Latest")
+    async def latest_items(request: Request) -> Response:
+        lib = _authed(request)
+        query = QueryArgs(request)
+        user_id = query.guid("userId")
+        parent_id = query.guid("parentId")
+        fields = set(query.choices("fields", ITEM_FIELDS))
+        include = query.choices("includeItemTypes", BASE_ITEM_KINDS)
+        for flag in ("isPlayed", "enableImages", "enableUserData"):
+            query.boolean(flag)  # nothing is ever played here; images are not emulated
+        query.integer("imageTypeLimit")
+        limit = query.integer("limit")
+        group = query.boolean("groupItems")
+        query.check()
+        if user_id is None:
+            # No userId: the token's user, and an API key has none: GetUserById(Guid.Empty) throws ArgumentException,
+            # which the exception middleware answers with a plain-text 400.
+            return Response(b"Error processing request.", status_code=400, media_type="text/plain")
+        if user_id not in lib.users:
+            return problem(404)
+        dtos = []
+        for item, count in lib.latest(
+            parent_id=parent_id, include=include, limit=20 if limit is None else limit, group=group is not False
+        ):
+            dto = item_dto(item, fields, lib)
+            dto["ChildCount"] = count
+            dtos.append(dto)
+        return json_response(dtos)
 
     @app.get("/Items/{item_id}")
     async def get_item(request: Request, item_id: str) -> Response:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import posixpath
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -59,7 +59,7 @@ class JellyfinLibrary:
 
     Knobs (plain attributes, change them freely): `api_keys` (valid tokens), `legacy_auth` (accept `X-Emby-Token`,
     `X-MediaBrowser-Token`, `api_key` and the `Emby` scheme), `version`, `server_name`, `scan_duration_s`,
-    `monitor_delay_s`.
+    `monitor_delay_s`. `users` holds the Jellyfin users by id (one administrator, `admin_user_id`, to begin with).
     """
 
     def __init__(self, scenario: Scenario, clock: VirtualClock) -> None:
@@ -81,10 +81,14 @@ class JellyfinLibrary:
         self.task_runs: list[str] = []
         self.scans_completed = 0
         self.tasks = default_tasks()
+        self.users: dict[str, str] = {}
+        self.admin_user_id = self.add_user("admin")
         self._staged: list[_Staged] = []
         self._scan_started: datetime | None = None
         self._folder_scans: dict[str, datetime] = {}
         self._settling = False
+        # Called before a scan or a reported path looks at the disk: the sandbox puts newly downloaded files there.
+        self.on_disk_look: Callable[[], None] = lambda: None
         now = clock.now()
         self.movies_folder = self._add(
             LibraryItem(
@@ -365,6 +369,66 @@ class JellyfinLibrary:
         """Every path received by `POST /Library/Media/Updated`, in order (dropped ones included)."""
         return [u.path for u in self.media_updates]
 
+    def add_user(self, name: str) -> str:
+        """A Jellyfin user (id in N format, derived from the name); returns the id."""
+        user_id = jellyfin_guid("user:" + name)
+        self.users[user_id] = name
+        return user_id
+
+    def latest(
+        self, *, parent_id: str | None = None, include: Sequence[str] = (), limit: int = 20, group: bool = True
+    ) -> list[tuple[LibraryItem, int]]:
+        """What `GET /Items/Latest` lists (UserViewManager.GetLatestItems, 10.11): (item, ChildCount) pairs.
+
+        Under `parent_id` (a folder; any other value means every library): files, not placeholders (or the kinds in
+        `include`, folders too), newest `DateCreated` first, then SortName and year descending. A TV library with
+        `group` keeps the `limit` shows with the newest episodes and everything since the oldest of those. With
+        `group`, episodes of one series collapse into that series, which stands for them with ChildCount = how many
+        (a lone episode stands for itself, ChildCount 0). At most `limit` entries.
+        """
+        self.settle()
+        parent = self.items.get(parent_id) if parent_id else None
+        parents = [parent] if parent is not None and parent.is_folder else [self.movies_folder, self.shows_folder]
+        found: dict[str, LibraryItem] = {}
+        for folder in parents:
+            for item in self.descendants(folder.id):
+                found[item.id] = item
+
+        def wanted(item: LibraryItem) -> bool:
+            if item.virtual:
+                return False
+            return item.kind in include if include else not item.is_folder and item.media_type == "Video"
+
+        candidates = sorted(
+            (i for i in found.values() if wanted(i)),
+            key=lambda i: (i.date_created, i.sort_name, i.production_year or 0),
+            reverse=True,
+        )
+        collection = next((p.collection_type for p in parents if p.collection_type), None)
+        if group and collection == "tvshows":
+            newest: dict[str, datetime] = {}
+            for item in candidates:
+                key = item.series_name or item.name
+                newest[key] = max(newest.get(key, item.date_created), item.date_created)
+            shows = sorted(newest.values(), reverse=True)[: max(limit, 0)]
+            chosen = [i for i in candidates if shows and i.date_created >= min(shows)]
+        else:
+            chosen = candidates[: max(limit, 0) * 5]
+        groups: list[tuple[LibraryItem | None, list[LibraryItem]]] = []
+        for item in chosen:
+            container = self.items.get(item.series_id or "") if group and item.kind == "Episode" else None
+            if container is None:
+                groups.append((None, [item]))
+            else:
+                same = next((g for g in groups if g[0] is not None and g[0].id == container.id), None)
+                if same is not None:
+                    same[1].append(item)
+                else:
+                    groups.append((container, [item]))
+            if len(groups) >= limit:
+                break
+        return [(head, len(members)) if head and len(members) > 1 else (members[0], 0) for head, members in groups]
+
     # ----- lookups --------------------------------------------------------------------------------------------
 
     def get(self, item_id: str) -> LibraryItem | None:
@@ -432,6 +496,7 @@ class JellyfinLibrary:
         self.start_scan()
 
     def start_scan(self) -> None:
+        self.on_disk_look()
         self.settle()
         now = self.clock.now()
         scan = self.task(SCAN_TASK_KEY)
@@ -456,6 +521,7 @@ class JellyfinLibrary:
 
     def report_paths(self, updates: Iterable[tuple[str, str | None]]) -> None:
         """`POST /Library/Media/Updated`: each known path inside a library queues a debounced folder scan."""
+        self.on_disk_look()
         self.settle()
         now = self.clock.now()
         for path, update_type in updates:

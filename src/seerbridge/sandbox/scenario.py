@@ -234,8 +234,17 @@ class JellyfinServer(_Model):
     legacy_auth: bool = True
 
 
+ServarrSetting = Literal["none", "unreachable"]
+
+
 class SeerrServer(_Model):
     version: str = "3.1.0"
+    radarr: ServarrSetting = Field(
+        "none",
+        description="Radarr as Seerr has it configured: 'none', or a default (non-4K) server that does not answer, "
+        "so approving a movie request marks it FAILED.",
+    )
+    sonarr: ServarrSetting = Field("none", description="Sonarr, likewise for show requests.")
 
 
 class TorrentioServer(_Model):

@@ -1,9 +1,10 @@
 """The Seerr emulator: a FastAPI app serving the part of Seerr's `/api/v1` a request-to-debrid bridge uses.
 
 Faithful to Seerr v3.1.0 where seerbridge can notice: `X-Api-Key` auth refused with 403 (not 401), the spec
-validator's 400 bodies, `{"message": ...}` errors, numeric enums, ISO dates, `pageInfo` paging, and the status rules in
-`seerr_state`. Unknown TMDB ids answer **500** `{"message": "Unable to retrieve movie."}` as the real server does (its
-route turns every TMDB failure into a 500). State and helpers live at `app.state.emulator` (a `SeerrState`).
+validator's 400 bodies (`seerr_validate`), `{"message": ...}` errors, numeric enums, ISO dates, `pageInfo` paging, and
+the status rules in `seerr_state`. Unknown TMDB ids answer **500** `{"message": "Unable to retrieve movie."}` as the
+real server does (its route turns every TMDB failure into a 500). `GET /request` items carry the media row without
+its seasons, and the page carries `serviceErrors`. State and helpers live at `app.state.emulator` (a `SeerrState`).
 """
 
 from __future__ import annotations
@@ -37,12 +38,14 @@ from seerbridge.sandbox.seerr_models import (
     SeerrFailure,
     SeerrForbidden,
     User,
+    tmdb_season,
 )
 from seerbridge.sandbox.seerr_state import SeerrState
 from seerbridge.sandbox.seerr_validate import (
     Checker,
     ValidationFailure,
     check_media_status_body,
+    check_query,
     check_request_body,
 )
 
@@ -155,6 +158,11 @@ async def _json_body(request: Request) -> Any:
         raise SeerrFailure(400, f"Unexpected token in JSON at position {exc.pos}") from None
 
 
+def _query(request: Request, *declared: str) -> None:
+    """The validator's first step: refuse an undeclared or empty query parameter (see `seerr_validate`)."""
+    check_query(request.query_params.multi_items(), declared)
+
+
 def _page(
     items: list[Any], take: float | None, skip: float | None, default_take: int
 ) -> tuple[list[Any], dict[str, Any]]:
@@ -170,18 +178,20 @@ def _page(
 def _build_routes(router: APIRouter) -> None:
     @router.get("/status")
     async def status(request: Request) -> Response:
+        _query(request)
         return SeerrJSON(status_json(_state(request)))
 
     @router.get("/request")
     async def list_requests(request: Request) -> Response:
         q = request.query_params
+        _query(request, "take", "skip", "filter", "sort", "sortDirection", "requestedBy", "mediaType")
         check = Checker()
-        take = check.number("query", "take", q.get("take"))
-        skip = check.number("query", "skip", q.get("skip"))
+        take = check.number("query", "take", q.get("take"), nullable=True)
+        skip = check.number("query", "skip", q.get("skip"), nullable=True)
         filter_ = check.enum("query", "filter", q.get("filter"), REQUEST_FILTERS)
         sort = check.enum("query", "sort", q.get("sort"), ("added", "modified")) or "added"
         direction = check.enum("query", "sortDirection", q.get("sortDirection"), ("asc", "desc")) or "desc"
-        requested_by = check.number("query", "requestedBy", q.get("requestedBy"))
+        requested_by = check.number("query", "requestedBy", q.get("requestedBy"), nullable=True)
         media_type = check.enum("query", "mediaType", q.get("mediaType"), ("movie", "tv", "all")) or "all"
         check.done()
         user = _authenticate(request)
@@ -202,21 +212,26 @@ def _build_routes(router: APIRouter) -> None:
             ]
 
             def order(r: RequestRow) -> tuple[Any, int]:
-                return (r.updated_at if sort == "modified" else r.created_at, r.id)
+                return (r.updated_at, r.id) if sort == "modified" else (r.id, r.id)  # "added" is `request.id`
 
             rows.sort(key=order, reverse=direction == "desc")
             page, info = _page(rows, take, skip, 10)
-            results = [
-                {**request_json(state, r), "canRemove": False} if user.is_admin else request_json(state, r)
-                for r in page
-            ]
-        return SeerrJSON({"pageInfo": info, "results": results})
+            results = []
+            for r in page:
+                # A query builder joins media without its (eager) seasons; canRemove for managers only.
+                item = request_json(state, r, with_media_seasons=False)
+                results.append({**item, "canRemove": False} if user.is_admin else item)
+            errors = state.service_errors()
+        return SeerrJSON({"pageInfo": info, "results": results, "serviceErrors": errors})
 
     @router.post("/request")
     async def create_request(request: Request) -> Response:
-        body = check_request_body(await _json_body(request))
+        raw = await _json_body(request)  # express.json() runs before the validator
+        _query(request)
+        body = check_request_body(raw)
         user = _authenticate(request)
-        row = _state(request).create_request(
+        state = _state(request)
+        row = state.create_request(
             media_type=body["mediaType"],
             tmdb_id=int(body["mediaId"]),
             acting=user,
@@ -227,12 +242,16 @@ def _build_routes(router: APIRouter) -> None:
             profile_id=body.get("profileId"),
             root_folder=body.get("rootFolder"),
             language_profile_id=body.get("languageProfileId"),
+            send=False,
         )
-        with _state(request).lock:
-            return SeerrJSON(request_json(_state(request), row), status_code=201)
+        with state.lock:
+            answer = request_json(state, row)
+            state.push_to_servarr(row)  # Seerr answers before Radarr/Sonarr does
+        return SeerrJSON(answer, status_code=201)
 
     @router.get("/request/{request_id}")
     async def get_request(request: Request, request_id: str) -> Response:
+        _query(request)
         user = _authenticate(request)
         state = _state(request)
         with state.lock:
@@ -245,12 +264,14 @@ def _build_routes(router: APIRouter) -> None:
 
     @router.delete("/request/{request_id}")
     async def delete_request(request: Request, request_id: str) -> Response:
+        _query(request)
         user = _authenticate(request)
         _state(request).delete_request(_to_id(request_id) or -1, by=user)
         return Response(status_code=204)
 
     @router.post("/request/{request_id}/{action}")
     async def change_request(request: Request, request_id: str, action: str) -> Response:
+        _query(request)
         check = Checker()
         check.enum("params", "status", action, ("approve", "decline"))
         check.done()
@@ -258,12 +279,15 @@ def _build_routes(router: APIRouter) -> None:
         _require_manager(user)
         state = _state(request)
         verb: Literal["approve", "decline"] = "approve" if action == "approve" else "decline"
-        row = state.set_request_status(_to_id(request_id) or -1, verb, by=user)
         with state.lock:
-            return SeerrJSON(request_json(state, row))
+            row = state.set_request_status(_to_id(request_id) or -1, verb, by=user, send=False)
+            answer = request_json(state, row)
+            state.push_to_servarr(row)  # Seerr answers before Radarr/Sonarr does
+        return SeerrJSON(answer)
 
     @router.get("/movie/{movie_id}")
     async def movie(request: Request, movie_id: str) -> Response:
+        _query(request, "language")
         check = Checker()
         tmdb_id = check.number("params", "movieId", movie_id)
         check.done()
@@ -277,6 +301,7 @@ def _build_routes(router: APIRouter) -> None:
 
     @router.get("/tv/{tv_id}")
     async def tv(request: Request, tv_id: str) -> Response:
+        _query(request, "language")
         check = Checker()
         tmdb_id = check.number("params", "tvId", tv_id)
         check.done()
@@ -290,13 +315,14 @@ def _build_routes(router: APIRouter) -> None:
 
     @router.get("/tv/{tv_id}/season/{season_number}")
     async def tv_season(request: Request, tv_id: str, season_number: str) -> Response:
+        _query(request, "language")
         check = Checker()
         tmdb_id = check.number("params", "tvId", tv_id)
         number = check.number("params", "seasonNumber", season_number)
         check.done()
         _authenticate(request)
         spec = _state(request).scenario.media_by_tmdb(int(tmdb_id or 0))
-        season = spec.season(int(number or 0)) if spec is not None and spec.type == "tv" else None
+        season = tmdb_season(spec, int(number or 0)) if spec is not None and spec.type == "tv" else None
         if spec is None or season is None:
             raise SeerrFailure(500, "Unable to retrieve season.")
         return SeerrJSON(tv_season_json(spec, season))
@@ -304,9 +330,10 @@ def _build_routes(router: APIRouter) -> None:
     @router.get("/media")
     async def list_media(request: Request) -> Response:
         q = request.query_params
+        _query(request, "take", "skip", "filter", "sort")
         check = Checker()
-        take = check.number("query", "take", q.get("take"))
-        skip = check.number("query", "skip", q.get("skip"))
+        take = check.number("query", "take", q.get("take"), nullable=True)
+        skip = check.number("query", "skip", q.get("skip"), nullable=True)
         filter_ = check.enum("query", "filter", q.get("filter"), MEDIA_FILTERS)
         sort = check.enum("query", "sort", q.get("sort"), ("added", "modified", "mediaAdded")) or "added"
         check.done()
@@ -328,10 +355,11 @@ def _build_routes(router: APIRouter) -> None:
 
     @router.post("/media/{media_id}/{status}")
     async def media_status(request: Request, media_id: str, status: str) -> Response:
+        raw = await _json_body(request)
+        _query(request)
         check = Checker()
         check.enum("params", "status", status, MEDIA_STATUS_NAMES)
-        check.done()
-        body = check_media_status_body(await _json_body(request))
+        body = check_media_status_body(raw, check)
         user = _authenticate(request)
         _require_manager(user)
         state = _state(request)
@@ -346,18 +374,21 @@ def _build_routes(router: APIRouter) -> None:
 
     @router.delete("/media/{media_id}")
     async def delete_media(request: Request, media_id: str) -> Response:
+        _query(request)
         _require_manager(_authenticate(request))
         _state(request).delete_media(_to_id(media_id) or -1)
         return Response(status_code=204)
 
     @router.get("/settings/jobs")
     async def jobs(request: Request) -> Response:
+        _query(request)
         _require_manager(_authenticate(request))
         state = _state(request)
         return SeerrJSON([job_json(state, job) for job in state.jobs])
 
     @router.post("/settings/jobs/{job_id}/run")
     async def run_job(request: Request, job_id: str) -> Response:
+        _query(request)
         _require_manager(_authenticate(request))
         state = _state(request)
         return SeerrJSON(job_json(state, state.run_job(job_id)))

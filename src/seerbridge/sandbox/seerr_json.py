@@ -1,7 +1,9 @@
 """How the Seerr emulator's rows look on the wire: entity JSON as TypeORM serialises it, and TMDB-mapped details.
 
-Nullable columns the spec declares non-nullable (e.g. `serverId`, `plexUsername`) are left out when empty so that
-bodies validate against the published spec; everything seerbridge reads is present with the server's names.
+Most nullable columns the spec declares non-nullable (e.g. `plexUsername`) are left out when empty so that bodies
+validate against the published spec; everything seerbridge reads is present with the server's names. A request's
+`serverId`, `profileId`, `rootFolder` and `languageProfileId` are always sent, null when unset, as the server does
+(the contract tests tolerate exactly that drift).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from seerbridge.sandbox.seerr_models import (
     SeasonRequestRow,
     SeasonRow,
     User,
+    tmdb_seasons,
 )
 from seerbridge.sandbox.seerr_state import SeerrState
 from seerbridge.sandbox.seerr_webhook import poster_path
@@ -68,7 +71,9 @@ def season_json(season: SeasonRow) -> Json:
     }
 
 
-def media_json(state: SeerrState, media: MediaRow, *, with_requests: bool = False) -> Json:
+def media_json(state: SeerrState, media: MediaRow, *, with_requests: bool = False, with_seasons: bool = True) -> Json:
+    """A `Media` row. `with_seasons=False` for the request list, whose query builder does not load the eager
+    `seasons` relation (the key is then absent, not empty)."""
     body: Json = {
         "downloadStatus": [],
         "downloadStatus4k": [],
@@ -76,7 +81,7 @@ def media_json(state: SeerrState, media: MediaRow, *, with_requests: bool = Fals
         "mediaType": media.media_type,
         "tmdbId": media.tmdb_id,
         "tvdbId": media.spec.tvdb_id if media.media_type == "tv" else None,
-        "imdbId": media.spec.imdb_id,
+        "imdbId": media.imdb_id,
         "status": int(media.status),
         "status4k": int(media.status4k),
         "createdAt": js_date(media.created_at),
@@ -93,8 +98,9 @@ def media_json(state: SeerrState, media: MediaRow, *, with_requests: bool = Fals
         "ratingKey4k": None,
         "jellyfinMediaId": media.jellyfin_media_id,
         "jellyfinMediaId4k": None,
-        "seasons": [season_json(s) for s in sorted(media.seasons, key=lambda s: s.id)],
     }
+    if with_seasons:
+        body["seasons"] = [season_json(s) for s in sorted(media.seasons, key=lambda s: s.id)]
     if with_requests:
         body["requests"] = [request_json(state, r, with_media=False) for r in state.requests_for(media)]
         body["issues"] = []
@@ -111,7 +117,10 @@ def season_request_json(season: SeasonRequestRow) -> Json:
     }
 
 
-def request_json(state: SeerrState, request: RequestRow, *, with_media: bool = True) -> Json:
+def request_json(
+    state: SeerrState, request: RequestRow, *, with_media: bool = True, with_media_seasons: bool = True
+) -> Json:
+    """A `MediaRequest`; `with_media_seasons=False` as `GET /request` sends it (see `media_json`)."""
     body: Json = {
         "id": request.id,
         "status": int(request.status),
@@ -122,15 +131,16 @@ def request_json(state: SeerrState, request: RequestRow, *, with_media: bool = T
         "tags": request.tags,
         "isAutoRequest": request.is_auto_request,
     }
-    optional = {
-        "serverId": request.server_id,
-        "profileId": request.profile_id,
-        "rootFolder": request.root_folder,
-        "languageProfileId": request.language_profile_id,
-    }
-    body.update({k: v for k, v in optional.items() if v is not None})
+    body.update(
+        {
+            "serverId": request.server_id,
+            "profileId": request.profile_id,
+            "rootFolder": request.root_folder,
+            "languageProfileId": request.language_profile_id,
+        }
+    )
     if with_media:
-        body["media"] = media_json(state, request.media)
+        body["media"] = media_json(state, request.media, with_seasons=with_media_seasons)
     body["seasons"] = [season_request_json(s) for s in request.seasons]
     body["modifiedBy"] = user_json(state, request.modified_by) if request.modified_by else None
     body["requestedBy"] = user_json(state, request.requested_by)
@@ -259,7 +269,7 @@ def tv_json(state: SeerrState, spec: MediaSpec) -> Json:
         "productionCountries": [],
         "contentRatings": {"results": []},
         "spokenLanguages": [],
-        "seasons": [_tv_season_json(spec, s) for s in sorted(spec.seasons, key=lambda s: s.season)],
+        "seasons": [_tv_season_json(spec, s) for s in tmdb_seasons(spec)],
         "status": "Returning Series" if upcoming else "Ended",
         "type": "Scripted",
         "voteAverage": 0,

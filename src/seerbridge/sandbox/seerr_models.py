@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import IntEnum
 from typing import Any, Literal
 
-from seerbridge.sandbox.scenario import MediaSpec
+from seerbridge.sandbox.scenario import MediaSpec, SeasonSpec
 
 
 class MediaStatus(IntEnum):
@@ -19,6 +19,10 @@ class MediaStatus(IntEnum):
     AVAILABLE = 5
     BLOCKLISTED = 6
     DELETED = 7
+
+
+MediaStatuses = tuple[MediaStatus, MediaStatus]
+"""A media row's (status, status4k)."""
 
 
 class RequestStatus(IntEnum):
@@ -59,6 +63,19 @@ def aired(day: date | None, today: date) -> bool:
 
 def stable_hex(*parts: object, length: int = 32) -> str:
     return hashlib.sha1(":".join(str(p) for p in parts).encode()).hexdigest()[:length]
+
+
+def tmdb_seasons(spec: MediaSpec) -> list[SeasonSpec]:
+    """The seasons TMDB lists for a show, in order: the scenario's, and season 0 "Specials" when the scenario names
+    none (TMDB gives nearly every show one; here a single special, aired with the premiere)."""
+    seasons = sorted(spec.seasons, key=lambda s: s.season)
+    if spec.type == "tv" and spec.season(0) is None:
+        seasons.insert(0, SeasonSpec(season=0, episodes=1, first_air_date=spec.first_air_date))
+    return seasons
+
+
+def tmdb_season(spec: MediaSpec, number: int) -> SeasonSpec | None:
+    return next((s for s in tmdb_seasons(spec) if s.season == number), None)
 
 
 @dataclass
@@ -108,6 +125,7 @@ class MediaRow:
     last_season_change: datetime | None = None
     media_added_at: datetime | None = None
     jellyfin_media_id: str | None = None
+    imdb_id: str | None = None  # only a Jellyfin scan of a movie fills it in; requests never do
 
     @property
     def media_type(self) -> Literal["movie", "tv"]:

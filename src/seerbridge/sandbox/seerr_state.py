@@ -3,12 +3,19 @@
 Behaviour follows Seerr v3.1.0 (server/entity/MediaRequest.ts, server/subscriber/Media*Subscriber.ts,
 server/routes/request.ts and media.ts):
 
-- Creating a request: a new media row starts PENDING; an existing UNKNOWN/DELETED one goes back to PENDING. The API
-  key acts as the admin, so its requests are APPROVED at once (auto-approve); another user's (X-API-User) stay
-  PENDING. Approval moves the media to PROCESSING unless it is already PROCESSING, PARTIALLY_AVAILABLE or AVAILABLE.
-  No Radarr/Sonarr is configured, so nothing else happens: approved requests wait for someone (seerbridge).
+- Creating a request: a new media row starts PENDING (with no `imdbId`: only a Jellyfin scan of a movie sets one);
+  an existing UNKNOWN/DELETED one goes back to PENDING. The API key acts as the admin, so its requests are APPROVED
+  at once (auto-approve); another user's (X-API-User) stay PENDING. Approval moves the media to PROCESSING unless it
+  is already PROCESSING, PARTIALLY_AVAILABLE or AVAILABLE.
 - Approve/decline works on a request in any status (v3.1.0 has no "only pending" check; each save re-notifies).
-  Declining a movie resets its media to UNKNOWN; declining a show's request resets its seasons.
+  Declining a movie resets its media to UNKNOWN; declining a show's request resets its seasons. The approval or
+  decline notification reads the media row as it was before the change (the entity listener's read is queued before
+  the subscriber's save), and is skipped when that row was already AVAILABLE.
+- Radarr/Sonarr (`radarr`, `sonarr`, from the scenario): with "none" configured, an approved request is not sent
+  anywhere and waits for someone (seerbridge). With a default non-4K server that does not answer ("unreachable"),
+  each approval (or auto-approved creation) of a request whose media is not AVAILABLE is sent there, fails, and
+  Seerr marks the request FAILED and notifies MEDIA_FAILED. Seerr sends without waiting, so the approving call still
+  answers APPROVED; the routes render their answer before `push_to_servarr`.
 - Media turning AVAILABLE from PENDING approves its pending requests. Media turning PARTIALLY_AVAILABLE, AVAILABLE
   or DELETED completes approved/failed requests: a movie's at once, a show's when every requested season is
   AVAILABLE or DELETED. Completion sends MEDIA_AVAILABLE.
@@ -31,7 +38,7 @@ from typing import Literal
 
 from seerbridge.sandbox import seerr_rules as rules
 from seerbridge.sandbox.clock import VirtualClock
-from seerbridge.sandbox.scenario import LibraryEntry, MediaSpec, Scenario
+from seerbridge.sandbox.scenario import LibraryEntry, MediaSpec, Scenario, ServarrSetting
 from seerbridge.sandbox.seerr_models import (
     DEFAULT_JOBS,
     JELLYFIN_SCAN_JOBS,
@@ -39,6 +46,7 @@ from seerbridge.sandbox.seerr_models import (
     JobSpec,
     MediaRow,
     MediaStatus,
+    MediaStatuses,
     Notification,
     RequestRow,
     RequestStatus,
@@ -77,6 +85,10 @@ class SeerrState:
         self.on_scan: Callable[[str], None] | None = None
         """Called with the job id when a Jellyfin scan job runs; the sandbox wires it to the Jellyfin library."""
         self.on_notification: Callable[[Notification], None] | None = None
+        self.radarr: ServarrSetting = scenario.seerr.radarr
+        """Seerr's Radarr: "none" configured, or one that does not answer (approvals then end FAILED)."""
+        self.sonarr: ServarrSetting = scenario.seerr.sonarr
+        self._unsent: dict[int, MediaStatuses] = {}  # approved requests not yet sent, with their media's prior status
         self._next_id = {"user": 1, "media": 1, "season": 1, "season_request": 1}
         self._seed()
 
@@ -154,6 +166,8 @@ class SeerrState:
                 media.status = status
                 media.media_added_at = now - timedelta(days=7)
                 media.jellyfin_media_id = stable_hex("jellyfin-item", media.tmdb_id)
+                if media.media_type == "movie":
+                    media.imdb_id = media.spec.imdb_id  # the scan reads it from the item's ProviderIds.Imdb
             # The scan that made those seasons available completed the open requests' matching seasons.
             for row in self.requests_for(media):
                 if row.is4k or row.status not in (RequestStatus.APPROVED, RequestStatus.FAILED):
@@ -233,14 +247,17 @@ class SeerrState:
 
     # ---------------------------------------------------------------- notifications
 
-    def _notify(self, notification_type: str, request: RequestRow | None) -> None:
+    def _notify(
+        self, notification_type: str, request: RequestRow | None, *, media_status: MediaStatuses | None = None
+    ) -> None:
+        """Record a notification; `media_status` is the media row's (status, status4k) as the sender read it."""
         from seerbridge.sandbox.seerr_webhook import render_webhook
 
         note = Notification(
             type=notification_type,
             request_id=request.id if request else None,
             at=self.clock.now(),
-            payload=render_webhook(notification_type, request),
+            payload=render_webhook(notification_type, request, media_status=media_status),
         )
         self.notifications.append(note)
         if self.on_notification is not None:
@@ -262,8 +279,13 @@ class SeerrState:
         root_folder: str | None = None,
         language_profile_id: int | None = None,
         tags: list[int] | None = None,
+        send: bool = True,
     ) -> RequestRow:
-        """`POST /request`, following `MediaRequest.request()`; raises SeerrFailure with Seerr's status/message."""
+        """`POST /request`, following `MediaRequest.request()`; raises SeerrFailure with Seerr's status/message.
+
+        An auto-approved request is then sent to Radarr/Sonarr (`push_to_servarr`) unless `send` is False, which the
+        route uses to answer before the send fails, as Seerr does.
+        """
         with self.lock:
             requester = acting
             if user_id:
@@ -336,11 +358,15 @@ class SeerrState:
                 tags=tags,
             )
             self.requests[row.id] = row
+            before = (media.status, media.status4k)
             rules.update_parent_status(self, row)
             if status is RequestStatus.PENDING:
-                self._notify("MEDIA_PENDING", row)
+                self._notify("MEDIA_PENDING", row, media_status=before)
             else:
-                self._notify_approved_or_declined(row, auto=True)
+                self._notify_approved_or_declined(row, before, auto=True)
+                self._unsent[row.id] = before
+                if send:
+                    self.push_to_servarr(row)
             return row
 
     def add_request(
@@ -370,18 +396,26 @@ class SeerrState:
             return self.create_request(media_type=spec.type, tmdb_id=tmdb_id, seasons=seasons, is4k=is4k, acting=user)
 
     def set_request_status(
-        self, request_id: int, action: Literal["approve", "decline"], *, by: User | None = None
+        self, request_id: int, action: Literal["approve", "decline"], *, by: User | None = None, send: bool = True
     ) -> RequestRow:
-        """`POST /request/{id}/approve|decline`: in v3.1.0 any status may be changed, and each save notifies."""
+        """`POST /request/{id}/approve|decline`: in v3.1.0 any status may be changed, and each save notifies.
+
+        An approved request is then sent to Radarr/Sonarr (`push_to_servarr`) unless `send` is False.
+        """
         with self.lock:
             row = self.requests.get(request_id)
             if row is None:
                 raise SeerrFailure(404, "Request not found.")
+            before = (row.media.status, row.media.status4k)
             row.status = RequestStatus.APPROVED if action == "approve" else RequestStatus.DECLINED
             row.modified_by = by or self.admin
             row.updated_at = self.clock.now()
             rules.update_parent_status(self, row)
-            self._notify_approved_or_declined(row, auto=False)
+            self._notify_approved_or_declined(row, before, auto=False)
+            if row.status is RequestStatus.APPROVED:
+                self._unsent[row.id] = before
+                if send:
+                    self.push_to_servarr(row)
             return row
 
     def approve(self, request_id: int) -> RequestRow:
@@ -390,13 +424,39 @@ class SeerrState:
     def decline(self, request_id: int) -> RequestRow:
         return self.set_request_status(request_id, "decline")
 
-    def _notify_approved_or_declined(self, row: RequestRow, *, auto: bool) -> None:
-        if row.status is RequestStatus.APPROVED and row.media.get(row.is4k) is MediaStatus.AVAILABLE:
-            self._notify("MEDIA_AVAILABLE", row)
-        elif row.status is RequestStatus.APPROVED:
-            self._notify("MEDIA_AUTO_APPROVED" if auto else "MEDIA_APPROVED", row)
+    def _notify_approved_or_declined(self, row: RequestRow, before: MediaStatuses, *, auto: bool) -> None:
+        """MediaRequest.notifyApprovedOrDeclined, reading the media row as it was before the change (`before`)."""
+        if before[int(row.is4k)] is MediaStatus.AVAILABLE:
+            return  # "Media became available before request was approved. Skipping approval notification"
+        if row.status is RequestStatus.APPROVED:
+            self._notify("MEDIA_AUTO_APPROVED" if auto else "MEDIA_APPROVED", row, media_status=before)
         elif row.status is RequestStatus.DECLINED:
-            self._notify("MEDIA_DECLINED", row)
+            self._notify("MEDIA_DECLINED", row, media_status=before)
+
+    def push_to_servarr(self, row: RequestRow) -> None:
+        """MediaRequestSubscriber.sendToRadarr/sendToSonarr for a just-approved request (once per approval).
+
+        Nothing is sent with no server configured ("none"), for a 4K request (the configured server is not 4K), or
+        when the media was already AVAILABLE. An unreachable server fails the send: the request becomes FAILED (its
+        seasons and the media row keep the approval's statuses) and MEDIA_FAILED goes out.
+        """
+        with self.lock:
+            before = self._unsent.pop(row.id, None)
+            if before is None or row.status is not RequestStatus.APPROVED or self.requests.get(row.id) is not row:
+                return
+            server = self.radarr if row.type == "movie" else self.sonarr
+            if server == "none" or row.is4k or before[int(row.is4k)] is MediaStatus.AVAILABLE:
+                return
+            row.status = RequestStatus.FAILED
+            row.updated_at = self.clock.now()
+            self._notify("MEDIA_FAILED", row, media_status=before)
+
+    def service_errors(self) -> dict[str, list[dict[str, int | str]]]:
+        """`serviceErrors` of `GET /request`: the configured servers whose quality profiles could not be read."""
+        return {
+            "radarr": [{"id": 0, "name": "Radarr"}] if self.radarr == "unreachable" else [],
+            "sonarr": [{"id": 0, "name": "Sonarr"}] if self.sonarr == "unreachable" else [],
+        }
 
     # ---------------------------------------------------------------- media
 
@@ -478,6 +538,8 @@ class SeerrState:
                 if media.media_added_at is None:
                     media.media_added_at = now
                 media.jellyfin_media_id = media.jellyfin_media_id or stable_hex("jellyfin-item", media.tmdb_id)
+                if media.media_type == "movie" and media.imdb_id is None:
+                    media.imdb_id = spec.imdb_id  # processMovie: `if (imdbId && !existing.imdbId)`
                 if rules.after_media_update(self, media, before):
                     changed.append(media.id)
         return changed

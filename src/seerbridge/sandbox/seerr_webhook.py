@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from seerbridge.sandbox.seerr_models import MediaStatus, RequestRow
+from seerbridge.sandbox.seerr_models import MediaStatus, MediaStatuses, RequestRow
 
 DEFAULT_TEMPLATE: dict[str, Any] = json.loads(
     """{
@@ -249,8 +249,14 @@ def _walk_value(value: Any, payload: Payload, notification_type: str) -> Any:
     return value
 
 
-def notification_payload(notification_type: str, request: RequestRow | None) -> Payload:
-    """The `NotificationPayload` Seerr builds for a request notification (or a test notification when None)."""
+def notification_payload(
+    notification_type: str, request: RequestRow | None, *, media_status: MediaStatuses | None = None
+) -> Payload:
+    """The `NotificationPayload` Seerr builds for a request notification (or a test notification when None).
+
+    `media_status` is the (status, status4k) of the Media row as the notifying code read it, when that was before
+    the change that caused the notification (Seerr reads the row separately, often before the subscriber saves).
+    """
     if request is None:
         return {
             "subject": "Test Notification",
@@ -264,6 +270,7 @@ def notification_payload(notification_type: str, request: RequestRow | None) -> 
     year = spec.effective_year
     user = request.requested_by
     requested_by = {"displayName": user.name, "email": user.email, "avatar": user.avatar, "id": user.id}
+    status, status4k = media_status if media_status is not None else (media.status, media.status4k)
     payload: Payload = {
         "event": template.format(p="4K " if request.is4k else "", kind=kind) if template else None,
         "subject": spec.title + (f" ({year})" if year else ""),
@@ -273,8 +280,8 @@ def notification_payload(notification_type: str, request: RequestRow | None) -> 
             "tmdbId": media.tmdb_id,
             "tvdbId": spec.tvdb_id if spec.type == "tv" else None,
             "mediaType": spec.type,
-            "status": int(media.status),
-            "status4k": int(media.status4k),
+            "status": int(status),
+            "status4k": int(status4k),
         },
         "request": {"id": request.id, "requestedBy": requested_by},
         "notifyUser": requested_by if notification_type in _USER_NOTIFIED else None,
@@ -286,11 +293,16 @@ def notification_payload(notification_type: str, request: RequestRow | None) -> 
 
 
 def render_webhook(
-    notification_type: str, request: RequestRow | None, *, template: dict[str, Any] | None = None
+    notification_type: str,
+    request: RequestRow | None,
+    *,
+    template: dict[str, Any] | None = None,
+    media_status: MediaStatuses | None = None,
 ) -> dict[str, Any]:
-    """The JSON body Seerr's webhook agent posts for this notification, from the default template (or `template`)."""
+    """The JSON body Seerr's webhook agent posts for this notification, from the default template (or `template`);
+    `media_status` as in `notification_payload`."""
     if notification_type not in NOTIFICATION_TYPES:
         raise ValueError(f"unknown notification type {notification_type!r}")
-    payload = notification_payload(notification_type, request)
+    payload = notification_payload(notification_type, request, media_status=media_status)
     result: dict[str, Any] = _walk(template if template is not None else DEFAULT_TEMPLATE, payload, notification_type)
     return result

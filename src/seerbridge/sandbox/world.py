@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, time
 from typing import Literal
 
@@ -13,8 +14,11 @@ from seerbridge.sandbox.clock import VirtualClock
 from seerbridge.sandbox.jellyfin_library import JellyfinLibrary
 from seerbridge.sandbox.middleware import SandboxControl
 from seerbridge.sandbox.realdebrid_state import RealDebridState
+from seerbridge.sandbox.realdebrid_torrent import is_video
 from seerbridge.sandbox.scenario import LibraryEntry, Scenario
 from seerbridge.sandbox.seerr_state import SeerrState
+
+_EPISODE = re.compile(r"S(\d{1,2})E(\d{1,3})", re.IGNORECASE)
 
 ServiceName = Literal["seerr", "jellyfin", "torrentio", "realdebrid"]
 SERVICES: tuple[ServiceName, ...] = ("seerr", "jellyfin", "torrentio", "realdebrid")
@@ -48,6 +52,9 @@ class Sandbox:
         }
         # A Jellyfin scan job run in Seerr reads the Jellyfin emulator's library, as the real Seerr would.
         self.seerr_state.on_scan = self._scan_into_seerr
+        # Before Jellyfin looks at its disk, the user's Real-Debrid mount (zurg + rclone) shows what is downloaded.
+        self.jellyfin_state.on_disk_look = self._mount_downloads
+        self._mounted: set[str] = set()  # Real-Debrid torrent ids whose files are on Jellyfin's disk
 
     @property
     def seerr_state(self) -> SeerrState:
@@ -64,8 +71,58 @@ class Sandbox:
         state: RealDebridState = self.apps["realdebrid"].state.emulator
         return state
 
-    def _scan_into_seerr(self, _job_id: str) -> None:
-        self.seerr_state.apply_library(self.library_entries())
+    def _scan_into_seerr(self, job_id: str) -> None:
+        """Seerr's Jellyfin scan: the full scan reads every library item; the recently-added one only what
+        `GET /Items/Latest?Limit=12&ParentId=<library>&userId=<admin>` lists per library, each title then read in full
+        (server/lib/scanners/jellyfin, server/api/jellyfin.ts `getRecentlyAdded`)."""
+        self.jellyfin_state.settle()  # Seerr reads Jellyfin over HTTP, which brings Jellyfin up to the clock
+        entries = self.library_entries()
+        if job_id == "jellyfin-recently-added-scan":
+            recent = self._recently_added_tmdb_ids()
+            entries = [entry for entry in entries if entry.tmdb_id in recent]
+        self.seerr_state.apply_library(entries)
+
+    def _recently_added_tmdb_ids(self) -> set[int]:
+        library = self.jellyfin_state
+        found: set[int] = set()
+        for folder in (library.movies_folder, library.shows_folder):
+            for item, _count in library.latest(parent_id=folder.id, limit=12):
+                # processItem reads `SeriesId ?? SeasonId ?? Id`, i.e. the show for an episode or a season.
+                title = library.get(item.series_id or item.season_id or item.id) or item
+                tmdb = title.provider_ids.get("Tmdb", "")
+                if tmdb.isdigit():
+                    found.add(int(tmdb))
+        return found
+
+    def _mount_downloads(self) -> None:
+        """The mount as the sandbox models it: every downloaded torrent of a scenario release puts its selected
+        video files on Jellyfin's disk, in the library of its kind, under the torrent's name (as zurg's per-kind
+        folders do). Jellyfin lists them once a scan finds them; a title already in the library is left alone."""
+        rd, library = self.realdebrid_state, self.jellyfin_state
+        releases = {r.info_hash: r for r in self.scenario.releases}
+        for torrent in rd.listing():
+            release = releases.get(torrent.hash)
+            if torrent.id in self._mounted or release is None or rd.snapshot(torrent).status != "downloaded":
+                continue
+            media = next((m for m in self.scenario.media if m.imdb_id == release.imdb_id), None)
+            if media is None:
+                continue
+            self._mounted.add(torrent.id)
+            videos = [torrent.files[i - 1] for i in torrent.selected if is_video(torrent.files[i - 1].path)]
+            if media.type == "movie":
+                if videos and library.movie_by_tmdb(media.tmdb_id) is None:
+                    largest = max(videos, key=lambda f: f.size)
+                    library.stage_movie(media.tmdb_id, path=f"{library.movies_root}/{torrent.name}/{largest.path}")
+                continue
+            by_season: dict[int, set[int]] = {}
+            for video in videos:
+                found = _EPISODE.search(video.path)
+                if found:
+                    by_season.setdefault(int(found[1]), set()).add(int(found[2]))
+            for season, episodes in sorted(by_season.items()):
+                new = [e for e in sorted(episodes) if not library.has_episode(media.tmdb_id, season, e)]
+                if new:
+                    library.stage_episodes(media.tmdb_id, season, new)
 
     def library_entries(self) -> list[LibraryEntry]:
         """What the Jellyfin emulator holds now, in scenario terms (files only, no placeholders)."""

@@ -7,6 +7,10 @@ Facts that shape it (see shared/api/seerr.md):
   server turns any TMDB failure into a 500), which surfaces as `ServiceUnavailable` after the usual retries: the
   client cannot tell a wrong id from a TMDB outage, so it does not guess.
 - Enumerations are numeric on the wire (`MediaRequestStatus`, `MediaStatus`); dates are ISO strings.
+- A media row's `imdbId` is null unless Seerr's own Jellyfin scan found the movie; the IMDb id is read from the details
+  (`movie()`/`tv()`, `externalIds.imdbId`). `GET /request` items carry their media row without its `seasons`.
+- Seerr marks an approved request FAILED (4) when the Radarr/Sonarr it is configured with does not answer; such
+  requests leave the "approved" filter and are listed with `requests(filter="failed")`.
 """
 
 from __future__ import annotations
@@ -98,7 +102,10 @@ class MediaSeason(_Model):
 
 
 class Media(_Model):
-    """Seerr's availability row for one title (`MediaInfo`); its `id` is not a request id or a TMDB id."""
+    """Seerr's availability row for one title (`MediaInfo`); its `id` is not a request id or a TMDB id.
+
+    `imdb_id` is usually None (see the module notes); `seasons` is empty in request-list items.
+    """
 
     id: int
     media_type: MediaType
@@ -308,7 +315,11 @@ class SeerrClient(ServiceClient):
         requested_by: int | None = None,
         page_size: int = 50,
     ) -> list[MediaRequest]:
-        """All matching requests (every page followed). Raises on any failure; never returns a partial list."""
+        """All matching requests (every page followed). Raises on any failure; never returns a partial list.
+
+        Seerr's filters select by request status: "approved" (APPROVED, any media status), "failed" (FAILED: approved,
+        then refused by an unanswering Radarr/Sonarr), "pending", "completed"; "all" is every request.
+        """
         return [
             r
             async for r in self.iter_requests(
