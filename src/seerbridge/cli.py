@@ -563,6 +563,86 @@ def stats(
         out.print(line)
 
 
+@app.command("bad-hashes")
+def bad_hashes(
+    clear: Annotated[
+        str | None, typer.Option("--clear", metavar="HASH", help="Forget this hash's mark: it may be tried again.")
+    ] = None,
+    clear_all: Annotated[
+        bool, typer.Option("--clear-all", help="Forget every mark, Real-Debrid's refusals (451) included.")
+    ] = False,
+) -> None:
+    """List the hashes seerbridge skips (why, since when, until when), or forget marks."""
+    from datetime import datetime
+
+    from seerbridge import clock
+    from seerbridge.report import console
+    from seerbridge.store import repo
+    from seerbridge.store.db import DatabaseNew, open_database
+
+    if clear is not None and clear_all:
+        _fail("use --clear HASH or --clear-all, not both")
+    settings = _settings()
+
+    async def main() -> list[repo.BadMarkRecord] | int | bool:
+        try:
+            engine, sessions = await open_database(settings.database.url.get_secret_value(), migrate=False)
+        except DatabaseNew as exc:
+            if clear is not None:
+                return False
+            if not clear_all:
+                typer.echo(f"{str(exc)[:1].upper()}{str(exc)[1:]}.")
+                raise typer.Exit(0) from None
+            return 0
+        try:
+            async with sessions.begin() as session:
+                if clear is not None:
+                    return await repo.clear_bad_mark(session, clear)
+                if clear_all:
+                    return await repo.clear_bad_marks(session)
+                return await repo.bad_marks(session)
+        finally:
+            await engine.dispose()
+
+    try:
+        done = _run(main())
+    except ValueError as exc:  # --clear with something that is no info hash
+        _fail(str(exc))
+    if clear is not None:
+        if not done:
+            _fail(f"{clear.strip().lower()} is not marked bad", 1)
+        typer.echo(f"{clear.strip().lower()}: mark cleared; it may be tried again")
+        return
+    if not isinstance(done, list):
+        typer.echo(f"{done} mark{'' if done == 1 else 's'} cleared")
+        return
+    if not done:
+        typer.echo("No hash is marked bad.")
+        return
+    now = clock.now()
+
+    def when(moment: datetime) -> str:
+        return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+    # One block per mark (hash and source; times; reason), not a table: the whole hash, which --clear takes, and
+    # the reason fit an 80-column terminal.
+    out = console()
+    expired = 0
+    for mark in done:
+        if mark.expires_at is None:
+            expires = "expires never"
+        elif mark.expires_at <= now:
+            expires, expired = f"expired {when(mark.expires_at)}", expired + 1
+        else:
+            expires = f"expires {when(mark.expires_at)}"
+        out.print(f"{mark.info_hash}  {mark.source}", highlight=False)
+        out.print(f"  marked {when(mark.marked_at)}, {expires}", highlight=False)
+        out.print(f"  {mark.reason}", highlight=False, markup=False)
+    out.print(
+        f"{len(done)} mark{'' if len(done) == 1 else 's'} ({expired} expired: no longer skipped)", highlight=False
+    )
+
+
 @app.command()
 def version() -> None:
     """Print the seerbridge version."""

@@ -351,6 +351,15 @@ class AcquireSettings(Section):
     )
     conversion_polls: int = Field(5, ge=1, description="Info reads while Real-Debrid converts a magnet.")
     conversion_poll_s: float = Field(2.0, ge=0, description="Seconds between those reads.")
+    bad_hash_days: float = Field(
+        7,
+        gt=0,
+        description="Days a hash whose download failed on Real-Debrid (dead, error, magnet_error, virus) is skipped; "
+        "then it may be tried again. A 451 refusal (infringing_file) is skipped for good.",
+    )
+    stalled_hash_days: float = Field(
+        3, gt=0, description="Days a hash whose download stalled (follow.stall_minutes) is skipped."
+    )
 
 
 class SearchSettings(Section):

@@ -30,6 +30,7 @@ READ_ONLY = [
     ["cleanup"],
     ["upgrade"],
     ["explain", "--request", "7"],
+    ["bad-hashes"],
 ]
 
 

@@ -247,6 +247,29 @@ async def test_a_stalled_download_is_dropped_after_stall_minutes_without_progres
     assert record.reason is not None and "stalled at 41 %" in record.reason
 
 
+async def test_a_download_waiting_in_real_debrids_queue_never_stalls(make_e2e: Factory) -> None:
+    e2e = make_e2e(follow={"stall_minutes": 60.0})
+    e2e.rd.queue_s = 6 * 3600.0  # every slot of Real-Debrid's is busy: ours waits hours at 0 %
+    x265 = e2e.hash(DUNE_X265)
+    async with following(e2e) as bridge:
+        await start_dune_download(bridge)
+        torrent_id = rd_id_of(e2e, DUNE_X265)
+        for _ in range(5):
+            e2e.world.clock.advance(61 * 60)
+            assert e2e.rd.status_of(torrent_id) == "queued"
+            report = await bridge.follower.follow()
+            assert (report.following, report.failed) == (1, [])
+        assert x265 in e2e.account()
+        assert [r.state for r in await rows_of(bridge, x265)] == [TorrentState.DOWNLOADING]
+
+        # Out of the queue, the stall clock starts when it starts: not from its first look hours ago.
+        e2e.rd.set_status(torrent_id, "downloading", progress=0)
+        e2e.world.clock.advance(59 * 60)
+        assert (await bridge.follower.follow()).failed == []
+        assert x265 in e2e.account() and await bad_source(bridge, x265) is None
+    assert (await request_record(e2e, DUNE)).state is RequestState.DOWNLOADING
+
+
 async def test_a_download_deleted_by_hand_is_forgotten_and_its_request_rescheduled(make_e2e: Factory) -> None:
     e2e = make_e2e()
     x265 = e2e.hash(DUNE_X265)
@@ -472,6 +495,7 @@ def test_the_fate_of_a_download() -> None:
     for status in ("error", "dead", "virus", "magnet_error"):
         assert fate_of(_row(10, 5, now), _listed(status, 10), now, hour) is Fate.FAILED
     assert fate_of(_row(10, None, now), _listed("queued", 10), now, hour) is Fate.WAITING  # first look
+    assert fate_of(_row(0, 600, now), _listed("queued", 0), now, hour) is Fate.WAITING  # waits for a slot
     assert fate_of(_row(10, 90, now), _listed("downloading", 11), now, hour) is Fate.WAITING  # it moved
     assert fate_of(_row(10, 59, now), _listed("downloading", 10), now, hour) is Fate.WAITING
     assert fate_of(_row(10, 60, now), _listed("downloading", 10), now, hour) is Fate.STALLED

@@ -377,6 +377,63 @@ async def test_mark_bad_is_idempotent_and_keeps_the_first_reason(sessions: Sessi
         assert row is not None and (row.reason, row.source) == ("infringing_file", "realdebrid:451")
 
 
+async def test_a_passing_mark_expires_and_a_permanent_one_never(sessions: Sessions) -> None:
+    week = timedelta(days=7)
+    async with sessions.begin() as s:
+        await repo.mark_bad(s, H1, reason="stalled at 3 %", source="stalled", now=T0, ttl=week)
+        await repo.mark_bad(s, H2, reason="infringing_file", source="realdebrid:451", now=T0)
+    async with sessions() as s:
+        assert await repo.bad_hashes(s, now=T0 + week - timedelta(seconds=1)) == frozenset({H1, H2})
+        assert await repo.bad_hashes(s, now=T0 + week) == frozenset({H2})
+        assert await repo.bad_hashes(s, now=T0 + timedelta(days=3650)) == frozenset({H2})
+        marks = {m.info_hash: m for m in await repo.bad_marks(s)}
+    assert (marks[H1].source, marks[H1].marked_at, marks[H1].expires_at) == ("stalled", T0, T0 + week)
+    assert (marks[H2].source, marks[H2].expires_at) == ("realdebrid:451", None)
+
+
+async def test_marking_again_renews_an_expired_mark_and_a_refusal_makes_it_permanent(sessions: Sessions) -> None:
+    week = timedelta(days=7)
+    async with sessions.begin() as s:
+        await repo.mark_bad(s, H1, reason="stalled", source="stalled", now=T0, ttl=week)
+        # Still marked: marking again keeps the first mark.
+        await repo.mark_bad(s, H1, reason="dead", source="realdebrid:dead", now=T0 + timedelta(days=1), ttl=week)
+    async with sessions() as s:
+        (mark,) = await repo.bad_marks(s)
+    assert (mark.reason, mark.marked_at, mark.expires_at) == ("stalled", T0, T0 + week)
+
+    later = T0 + timedelta(days=8)
+    async with sessions.begin() as s:
+        await repo.mark_bad(s, H1, reason="dead", source="realdebrid:dead", now=later, ttl=week)
+    async with sessions() as s:
+        (mark,) = await repo.bad_marks(s)
+        assert await repo.bad_hashes(s, now=later) == frozenset({H1})
+    assert (mark.reason, mark.source, mark.marked_at, mark.expires_at) == (
+        "dead", "realdebrid:dead", later, later + week
+    )  # fmt: skip
+
+    async with sessions.begin() as s:
+        await repo.mark_bad(s, H1, reason="infringing_file", source="realdebrid:451", now=later + timedelta(days=1))
+    async with sessions() as s:
+        (mark,) = await repo.bad_marks(s)
+        assert await repo.bad_hashes(s, now=later + timedelta(days=3650)) == frozenset({H1})
+    assert (mark.source, mark.expires_at) == ("realdebrid:451", None)
+
+
+async def test_marks_can_be_cleared_one_by_one_or_all(sessions: Sessions) -> None:
+    async with sessions.begin() as s:
+        await repo.mark_bad(s, H1, reason="stalled", source="stalled", now=T0, ttl=timedelta(days=7))
+        await repo.mark_bad(s, H2, reason="infringing_file", source="realdebrid:451", now=T0)
+    async with sessions.begin() as s:
+        assert await repo.clear_bad_mark(s, H1.upper()) is True
+        assert await repo.clear_bad_mark(s, H1) is False
+    async with sessions() as s:
+        assert [m.info_hash for m in await repo.bad_marks(s)] == [H2]
+    async with sessions.begin() as s:
+        assert await repo.clear_bad_marks(s) == 1
+    async with sessions() as s:
+        assert await repo.bad_marks(s) == [] and await repo.bad_hashes(s, now=T0) == frozenset()
+
+
 # Decisions
 
 

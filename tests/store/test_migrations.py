@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Column, Integer, MetaData, Table, inspect, text
+from sqlalchemy import Column, DateTime, Integer, MetaData, Table, column, inspect, table, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -109,6 +109,40 @@ async def test_acquisition_migration_downgrades_and_upgrades_again(db_url: str) 
         async with engine.begin() as conn:
             await conn.run_sync(lambda c: command.upgrade(alembic_config(c), "head"))
         assert await _tables(engine) >= ACQUISITION_TABLES
+        async with engine.connect() as conn:
+            assert await conn.run_sync(_drift, Base.metadata) == []
+    finally:
+        await engine.dispose()
+
+
+async def test_bad_hash_expiry_migration_keeps_refusals_for_good_and_gives_the_rest_a_week(db_url: str) -> None:
+    marked = datetime(2026, 11, 20, 8, 30, tzinfo=UTC)
+    engine, sessions = await open_database(db_url)
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(lambda c: command.downgrade(alembic_config(c), "20261125_0004"))
+            old_marks = table(
+                "bad_hashes",
+                column("info_hash"),
+                column("reason"),
+                column("source"),
+                column("marked_at", DateTime(True)),
+            )
+            for info_hash, source in (
+                ("a" * 40, "realdebrid:451"),
+                ("b" * 40, "stalled"),
+                ("c" * 40, "realdebrid:dead"),
+            ):
+                await conn.execute(
+                    old_marks.insert().values(info_hash=info_hash, reason="r", source=source, marked_at=marked)
+                )
+        async with engine.begin() as conn:
+            await conn.run_sync(lambda c: command.upgrade(alembic_config(c), "head"))
+        async with sessions() as session:
+            marks = {m.info_hash: m.expires_at for m in await repo.bad_marks(session)}
+            week_later = marked + timedelta(days=7)
+            assert marks == {"a" * 40: None, "b" * 40: week_later, "c" * 40: week_later}
+            assert await repo.bad_hashes(session, now=week_later) == frozenset({"a" * 40})
         async with engine.connect() as conn:
             assert await conn.run_sync(_drift, Base.metadata) == []
     finally:

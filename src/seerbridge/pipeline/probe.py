@@ -23,6 +23,7 @@ from seerbridge.domain.media import Wanted
 from seerbridge.domain.states import TorrentState
 from seerbridge.errors import NotFound, RequestRejected, ServiceError
 from seerbridge.pipeline.announce import Arrival, arrival_of, mount_path, owe_arrival
+from seerbridge.pipeline.bad_marks import mark_ttl
 from seerbridge.selection.files import MB, FileFacts, FileSelection, pack_share, select_files
 from seerbridge.services.budget import SlotGate
 from seerbridge.services.calls import CallLedger, attribute_only
@@ -555,5 +556,5 @@ class Prober:
     async def _mark_bad(self, info_hash: str, reason: str, source: str) -> None:
         self.bad_hashes.add(info_hash.lower())
         async with self._sessions.begin() as session:
-            await repo.mark_bad(session, info_hash, reason=reason, source=source)
+            await repo.mark_bad(session, info_hash, reason=reason, source=source, ttl=mark_ttl(source, self._settings))
         log.info("hash marked bad", info_hash=info_hash, reason=reason)

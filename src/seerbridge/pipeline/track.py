@@ -6,11 +6,13 @@ torrent from a listing that shifted). Each followed row (state `downloading` in 
 
     downloaded                              → row `downloaded`; Jellyfin and Seerr told (once per round);
                                               requests with nothing left downloading → fulfilled (or partial)
-    error, dead, virus, magnet_error        → deleted from Real-Debrid (never an adopted one), hash marked bad,
-    no progress for `follow.stall_minutes`    row `failed`; its requests scheduled with the download backoff, so
+    error, dead, virus, magnet_error        → deleted from Real-Debrid (never an adopted one), hash marked bad
+    no progress for `follow.stall_minutes`    for a while (`acquire.bad_hash_days`, `acquire.stalled_hash_days`),
+                                              row `failed`; its requests scheduled with the download backoff, so
                                               the next work picks the next candidate
     gone from the account                   → row `deleted`; its requests scheduled with the download backoff
-    anything else                           → progress recorded (it moves `progress_at` only when it grew)
+    anything else                           → progress recorded (it moves `progress_at` only when it grew, or
+                                              while `queued`: waiting for a slot of Real-Debrid's is no stall)
 
 What Jellyfin and Seerr are owed is written to the store in the same transaction that marks a row downloaded, and
 each round sends what is owed (pipeline/announce.py), so a crash or an outage of Jellyfin or Seerr never loses it.
@@ -35,6 +37,7 @@ from seerbridge.domain.states import ItemState, RequestState, TorrentState
 from seerbridge.errors import NotFound, ServiceError
 from seerbridge.pipeline import backoff
 from seerbridge.pipeline.announce import Arrival, announce, mount_path, owe_arrival
+from seerbridge.pipeline.bad_marks import STALLED, mark_ttl
 from seerbridge.services.bundle import Services
 from seerbridge.services.calls import CallLedger, attribute_only
 from seerbridge.services.realdebrid import Torrent, TorrentStatus
@@ -60,7 +63,8 @@ def fate_of(row: repo.TorrentRecord, listed: Torrent | None, now: datetime, stal
     """The fate of a followed row given what Real-Debrid shows of it now (None: not in the account).
 
     Progress that grew since the last look is never a stall; the first look (no `progress_at` yet) starts the
-    stall clock.
+    stall clock. Nor is a torrent `queued`, however long: Real-Debrid waits for a free slot of its own, and the
+    stall clock starts again when it leaves the queue.
     """
     if listed is None:
         return Fate.MISSING
@@ -68,7 +72,7 @@ def fate_of(row: repo.TorrentRecord, listed: Torrent | None, now: datetime, stal
         return Fate.FINISHED
     if listed.status.failed:
         return Fate.FAILED
-    if listed.progress > row.progress or row.progress_at is None:
+    if listed.status is TorrentStatus.QUEUED or listed.progress > row.progress or row.progress_at is None:
         return Fate.WAITING
     return Fate.STALLED if now - row.progress_at >= stall else Fate.WAITING
 
@@ -260,8 +264,9 @@ class Follower:
         row = look.row
         if look.fate is Fate.WAITING:
             assert look.listed is not None
+            queued = look.listed.status is TorrentStatus.QUEUED  # waiting for a slot: the stall clock restarts
             async with self.sessions.begin() as session:
-                await repo.set_torrent_progress(session, row.id, look.listed.progress, moved_at=now)
+                await repo.set_torrent_progress(session, row.id, look.listed.progress, moved_at=now, restart=queued)
         elif look.fate is Fate.FINISHED:
             await self._finished(look, now)
             report.finished.append(row.info_hash)
@@ -275,7 +280,7 @@ class Follower:
                 except ServiceError as exc:
                     self._failed_call(report, "could not delete a failed download", exc, rd_id=row.rd_id)
                     return  # still `downloading` in the store: the next round tries again
-            source = "stalled" if look.fate is Fate.STALLED else f"realdebrid:{look.detail}"
+            source = STALLED if look.fate is Fate.STALLED else f"realdebrid:{look.detail}"
             await self._gone(look, now, TorrentState.FAILED, bad_source=source)
             report.failed.append(row.info_hash)
             report.bad.add(row.info_hash)
@@ -311,7 +316,8 @@ class Follower:
             reason = f"download gone ({look.detail}): {row.name}"
         async with self.sessions.begin() as session:
             if bad_source is not None:
-                await repo.mark_bad(session, row.info_hash, reason=reason, source=bad_source, now=now)
+                ttl = mark_ttl(bad_source, self.settings.acquire)
+                await repo.mark_bad(session, row.info_hash, reason=reason, source=bad_source, now=now, ttl=ttl)
             await repo.set_torrent_state(session, row.id, state, now=now)
             await self._settle_item(session, row.item_key, now)
             for request_id in await repo.requests_of_item(session, row.item_key):

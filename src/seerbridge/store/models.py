@@ -143,7 +143,8 @@ class Torrent(Base):
 
 
 class BadHash(Base):
-    """A hash a service refused (e.g. Real-Debrid 451 `infringing_file`); skipped by selection from then on."""
+    """A hash a service refused (e.g. Real-Debrid 451 `infringing_file`) or that failed to download; skipped by
+    selection until `expires_at` (NULL: for good, as for a 451 refusal; migration 20261206_0005)."""
 
     __tablename__ = "bad_hashes"
 
@@ -151,6 +152,7 @@ class BadHash(Base):
     reason: Mapped[str] = mapped_column(Text)
     source: Mapped[str] = mapped_column(String(64))  # e.g. "realdebrid:451"
     marked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Decision(Base):

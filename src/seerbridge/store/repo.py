@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, TypeAlias, TypeVar
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
@@ -612,18 +612,69 @@ async def all_torrents(session: AsyncSession) -> list[TorrentRecord]:
 # Bad hashes
 
 
+@dataclass(frozen=True)
+class BadMarkRecord:
+    info_hash: str
+    reason: str
+    source: str  # e.g. "realdebrid:451", "realdebrid:dead", "stalled"
+    marked_at: datetime
+    expires_at: datetime | None  # None: for good
+
+
 async def mark_bad(
-    session: AsyncSession, info_hash: str, *, reason: str, source: str, now: datetime | None = None
+    session: AsyncSession,
+    info_hash: str,
+    *,
+    reason: str,
+    source: str,
+    now: datetime | None = None,
+    ttl: timedelta | None = None,
 ) -> None:
-    """Remember that a hash was refused; marking it again keeps the first reason and time."""
+    """Remember that a hash was refused or failed, for `ttl` from now (None: for good). Marking a hash that is still
+    marked keeps the first reason and time, unless the new mark is for good and the old one was not; an expired mark
+    is replaced."""
+    at = _utc(now)
+    expires = at + ttl if ttl is not None else None
     stmt = _upsert(session, BadHash).values(
-        info_hash=_info_hash(info_hash), reason=reason, source=source, marked_at=_utc(now)
+        info_hash=_info_hash(info_hash), reason=reason, source=source, marked_at=at, expires_at=expires
     )
-    await session.execute(stmt.on_conflict_do_nothing(index_elements=[BadHash.info_hash]))
+    current, new = BadHash.expires_at, stmt.excluded.expires_at
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[BadHash.info_hash],
+            set_={"reason": reason, "source": source, "marked_at": at, "expires_at": expires},
+            where=current.is_not(None) & ((current <= at) | new.is_(None)),
+        )
+    )
 
 
-async def bad_hashes(session: AsyncSession) -> frozenset[str]:
-    return frozenset(await session.scalars(select(BadHash.info_hash)))
+async def bad_hashes(session: AsyncSession, *, now: datetime | None = None) -> frozenset[str]:
+    """The hashes marked bad whose mark has not expired at `now` (default: the clock's now)."""
+    at = _utc(now)
+    rows = await session.scalars(
+        select(BadHash.info_hash).where(BadHash.expires_at.is_(None) | (BadHash.expires_at > at))
+    )
+    return frozenset(rows)
+
+
+async def bad_marks(session: AsyncSession) -> list[BadMarkRecord]:
+    """Every mark, expired ones included, oldest first."""
+    rows = await session.scalars(select(BadHash).order_by(BadHash.marked_at, BadHash.info_hash))
+    return [
+        BadMarkRecord(r.info_hash, r.reason, r.source, _read_utc(r.marked_at), _maybe_utc(r.expires_at)) for r in rows
+    ]
+
+
+async def clear_bad_mark(session: AsyncSession, info_hash: str) -> bool:
+    """Forget one mark (the hash may be tried again); False when the hash was not marked."""
+    result = await session.execute(delete(BadHash).where(BadHash.info_hash == _info_hash(info_hash)))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def clear_bad_marks(session: AsyncSession) -> int:
+    """Forget every mark; returns how many there were."""
+    result = await session.execute(delete(BadHash))
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 # Decisions
@@ -714,11 +765,12 @@ async def schedule_request(
 
 
 async def set_torrent_progress(
-    session: AsyncSession, row_id: int, progress: float, *, moved_at: datetime | None = None
+    session: AsyncSession, row_id: int, progress: float, *, moved_at: datetime | None = None, restart: bool = False
 ) -> None:
-    """Record a download's progress; `progress_at` moves only when the progress did (stall detection)."""
+    """Record a download's progress; `progress_at` moves only when the progress did (stall detection), or when
+    `restart` (a torrent waiting in Real-Debrid's queue: its stall clock starts when it leaves)."""
     row = await _must_get(session, Torrent, row_id)
-    if row.progress_at is None or progress > (row.progress or 0.0):
+    if restart or row.progress_at is None or progress > (row.progress or 0.0):
         row.progress_at = _utc(moved_at)
     row.progress = progress
 
