@@ -14,6 +14,8 @@ import typer
 T = TypeVar("T")
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from seerbridge.config import Settings
     from seerbridge.doctor import DoctorRow
 
@@ -33,18 +35,27 @@ ConfigOption = Annotated[
 
 class _State:
     config_path: Path | None = None
+    terminal_width: int | None = None  # set only when the caller fixes it (tests, a program embedding the CLI)
 
 
 @app.callback()
-def _main(config: ConfigOption = None) -> None:
+def _main(ctx: typer.Context, config: ConfigOption = None) -> None:
     """seerbridge turns approved Seerr requests into files on Real-Debrid and tells Jellyfin and Seerr."""
     from seerbridge import clock
 
     _State.config_path = config
+    _State.terminal_width = ctx.terminal_width
     try:
         clock.install_from_environment()  # SEERBRIDGE_CLOCK: a sandboxed run reads the scenario's time
     except ValueError as exc:
         _fail(str(exc))
+
+
+def _console() -> Console:
+    """Where tables go: as wide as the terminal (see `report.console`)."""
+    from seerbridge.report import console
+
+    return console(_State.terminal_width)
 
 
 def _fail(message: str, code: int = 2) -> NoReturn:
@@ -112,7 +123,6 @@ def config_example() -> None:
 
 
 def print_doctor(rows: list[DoctorRow]) -> None:
-    from rich.console import Console
     from rich.table import Table
 
     from seerbridge.doctor import SERVICE_LABELS
@@ -131,7 +141,7 @@ def print_doctor(rows: list[DoctorRow]) -> None:
             row.version,
             detail,
         )
-    Console(width=max(100, Console().width)).print(table)
+    _console().print(table)  # as wide as the terminal: the details column wraps
 
 
 @app.command()
@@ -218,7 +228,7 @@ def demo(
     """The main job on the embedded default: emulators on loopback, the bridge run over every request, a summary."""
     from seerbridge.demo import run_demo
     from seerbridge.logs import setup_logging
-    from seerbridge.report import console, demo_table
+    from seerbridge.report import demo_table
     from seerbridge.sandbox.scenario import ScenarioError, load_scenario
 
     settings = _settings()  # validates the user's config; the demo itself talks only to the emulators
@@ -228,10 +238,10 @@ def demo(
         world = load_scenario(scenario)
     except ScenarioError as exc:
         _fail(str(exc))
-    typer.echo(f"Scenario {world.name!r}: {world.description}")
+    out = _console()
+    out.print(f"Scenario {world.name!r}: {world.description}", markup=False, highlight=False)
     result = asyncio.run(run_demo(world))
     print_doctor(result.doctor)
-    out = console()
     out.print(demo_table(result))
     for number, report in enumerate(result.passes, 1):
         shared = ", ".join(f"{svc} {sum(eps.values())}" for svc, eps in report.shared_calls.items())
@@ -250,7 +260,6 @@ def run(
     once: Annotated[bool, typer.Option("--once", help="One pass over all pending requests, then exit.")] = False,
 ) -> None:
     """Work Seerr's approved requests until stopped: webhooks, polling, download following (or one pass)."""
-    from seerbridge.report import console
     from seerbridge.runtime.bridge import open_bridge
     from seerbridge.runtime.daemon import Daemon, StopSignal, wait_for_database
     from seerbridge.runtime.lease import account_lease
@@ -269,7 +278,7 @@ def run(
                 async with account_lease(bridge.sessions, "run --once"):
                     report = await bridge.run_pass()
                 for r in report.results:
-                    console().print(f"request {r.request_id} {r.title}: {r.state.value} - {r.reason}")
+                    _console().print(f"request {r.request_id} {r.title}: {r.state.value} - {r.reason}")
                 return 0 if report.all_known() else 1
             async with account_lease(bridge.sessions, "run", wait=stop.graceful, on_lost=stop.trigger):
                 await Daemon(settings, bridge).run(stop)
@@ -320,7 +329,7 @@ def upgrade(
     ] = False,
 ) -> None:
     """One upgrade round: replaced torrents past their hold deleted, due torrents checked for a better copy."""
-    from seerbridge.report import console, upgrade_table
+    from seerbridge.report import upgrade_table
     from seerbridge.runtime.bridge import open_bridge
     from seerbridge.runtime.lease import account_lease
 
@@ -336,7 +345,7 @@ def upgrade(
     if not report.checks and not report.removed:
         typer.echo("Nothing was due: every torrent is at its cutoff or waits for its next check (--all checks now).")
     else:
-        console().print(upgrade_table(report))
+        _console().print(upgrade_table(report))
     if report.left_for_later:
         typer.echo(f"{report.left_for_later} due checks left for later rounds (the round's share or budget was spent)")
     if any(check.outcome == "error" for check in report.checks):
@@ -350,7 +359,7 @@ def status(
     """List the requests seerbridge knows, with their state and last decision."""
     import json
 
-    from seerbridge.report import console, isoformat, lease_line, services_lines, status_json, status_table
+    from seerbridge.report import isoformat, lease_line, services_lines, status_json, status_table
     from seerbridge.store import lease, repo
     from seerbridge.store.db import DatabaseNew, open_database
     from seerbridge.store.lease import Holder
@@ -382,7 +391,7 @@ def status(
     if not records:
         typer.echo("No requests yet: run `seerbridge run --once` (or the daemon) first.")
         return
-    console().print(status_table(sorted(records, key=lambda r: r.id)))
+    _console().print(status_table(sorted(records, key=lambda r: r.id)))
 
 
 @app.command()
@@ -406,7 +415,6 @@ def explain(
 
     from seerbridge import clock
     from seerbridge.explain import explain_streams, parse_episode_range, render_table, to_json
-    from seerbridge.report import console
 
     settings = _settings()
     if (request is None) == (streams is None):
@@ -437,7 +445,7 @@ def explain(
         if as_json:
             typer.echo(json.dumps(to_json(explanation), ensure_ascii=False))
         else:
-            console().print(render_table(explanation))
+            _console().print(render_table(explanation))
         return
     assert request is not None
     _explain_live(settings, request, as_json)
@@ -448,7 +456,6 @@ def _explain_live(settings: Settings, request_id: int, as_json: bool) -> None:
 
     from seerbridge.explain import render_table
     from seerbridge.pipeline.explain_live import LiveExplanation, explain_request
-    from seerbridge.report import console
     from seerbridge.runtime.bridge import open_bridge
 
     async def main() -> LiveExplanation:
@@ -459,7 +466,7 @@ def _explain_live(settings: Settings, request_id: int, as_json: bool) -> None:
     if as_json:
         typer.echo(json.dumps(live.as_json(), ensure_ascii=False))
         return
-    out = console()
+    out = _console()
     out.print(f"request {live.request_id}: {live.title.title}")
     for note in live.notes:
         out.print(f"  {note}")
@@ -480,7 +487,6 @@ def cleanup(
 
     from seerbridge.cleanup_report import render_outcome, render_plan
     from seerbridge.pipeline.cleanup import CleanupOutcome, CleanupPlan, apply_cleanup, plan_cleanup
-    from seerbridge.report import console
     from seerbridge.runtime.bridge import open_bridge
     from seerbridge.runtime.lease import account_lease
 
@@ -498,7 +504,7 @@ def cleanup(
     if as_json:
         typer.echo(json.dumps({"plan": plan.as_json(), "applied": outcome.as_json() if outcome else None}))
     else:
-        out = console()
+        out = _console()
         for part in render_plan(plan) if outcome is None else render_outcome(plan, outcome):
             out.print(part)
     raise typer.Exit(0 if outcome is None or outcome.ok else 1)
@@ -525,7 +531,6 @@ def stats(
     """What seerbridge spent and gained: calls, probes, cache hit rates, upgrades, removals, space reclaimed."""
     import json
 
-    from seerbridge.report import console
     from seerbridge.stats import Figures, Stats, UnknownRequest, gather_stats
     from seerbridge.stats_report import stats_notes, stats_table
     from seerbridge.store.db import DatabaseNew, open_database
@@ -557,7 +562,7 @@ def stats(
     if not figures.requests:
         typer.echo("No requests yet: run `seerbridge run --once` (or the daemon) first.")
         return
-    out = console()
+    out = _console()
     out.print(stats_table(figures))
     for line in stats_notes(figures):
         out.print(line)

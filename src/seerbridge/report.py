@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
+from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
+from rich.measure import Measurement
 from rich.table import Table
+from rich.text import Text
 
 from seerbridge import clock
 
@@ -32,8 +35,69 @@ STATE_STYLE = {
 }
 
 
-def console() -> Console:
-    return Console(width=max(120, Console().width))
+def console(width: int | None = None) -> Console:
+    """A console as wide as the terminal: COLUMNS when set, else the terminal's own width (80 columns when the output
+    is not a terminal); `width` (the command line's `terminal_width`, as a test or an embedding program sets it)
+    wins."""
+    return Console(width=width)
+
+
+_NAME_PART = re.compile(r"[^.\-_]+[.\-_]*|[.\-_]+")
+
+
+def break_line(text: str, width: int) -> list[str]:
+    """`text` in lines of at most `width` characters: wrapped at spaces, and a word wider than that (a release name)
+    broken after a dot, hyphen or underscore; only a part wider than `width` on its own is cut."""
+    lines: list[str] = []
+    line = ""
+    for word in text.split():
+        pieces = [word] if len(word) <= width else _NAME_PART.findall(word)
+        for n, piece in enumerate(pieces):
+            joined = f"{line} {piece}" if line and n == 0 else line + piece
+            if line and len(joined) > width:
+                lines.append(line)
+                line = ""
+                joined = piece
+            while len(joined) > width:
+                lines.append(joined[:width])
+                joined = joined[width:]
+            line = joined
+    if line:
+        lines.append(line)
+    return lines or [""]
+
+
+class Breakable:
+    """Table cell text whose lines stay whole when the column is wide enough and otherwise break between words, then
+    between the dotted parts of a release name (`Breaking.Bad.S02E13.` / `1080p.BluRay.x264-REPACK`): never in the
+    middle of a word unless one part alone is wider than the column. Each of `lines` starts on a line of its own;
+    `first_style` colours the first."""
+
+    def __init__(self, lines: Sequence[str], empty: str = "-", first_style: str = "") -> None:
+        self.lines = [line for line in lines if line] or [empty]
+        self.first_style = first_style
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        parts = [part for line in self.lines for word in line.split() for part in _NAME_PART.findall(word)]
+        narrowest = max((len(part) for part in parts), default=1)
+        widest = max(len(line) for line in self.lines)
+        return Measurement(min(narrowest, options.max_width), min(widest, options.max_width))
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        width = max(1, options.max_width)
+        text = Text(no_wrap=True, overflow="crop")
+        for n, line in enumerate(self.lines):
+            if n:
+                text.append("\n")
+            text.append("\n".join(break_line(line, width)), style=self.first_style if n == 0 else "")
+        yield text
+
+
+def without_names(reason: str, names: Sequence[str]) -> str:
+    """A reason with the words that repeat a release name (shown in its own column) left out: "cached: NAME" reads
+    "cached", "downloaded: NAME.mkv" reads "downloaded"."""
+    words = [word for word in reason.split() if not any(name and name in word for name in names)]
+    return " ".join(words).rstrip(":;,- ") or "-"
 
 
 def styled_state(state: str) -> str:
@@ -57,19 +121,26 @@ def _next(record: RequestRecord) -> str:
 
 
 def status_table(records: Sequence[RequestRecord]) -> Table:
-    table = Table(title="seerbridge status", title_justify="left")
-    columns = ("request", "title", "state", "last decision", "next attempt", "Torrentio", "Real-Debrid", "updated")
-    for column in columns:
-        table.add_column(column, overflow="fold")
+    table = Table(
+        title="seerbridge status",
+        title_justify="left",
+        caption="calls: to Torrentio / to Real-Debrid",
+        caption_justify="left",
+    )
+    table.add_column("request")
+    table.add_column("title", max_width=30)
+    table.add_column("state, last decision")
+    table.add_column("next attempt", max_width=18)
+    table.add_column("calls", justify="center", no_wrap=True)
+    table.add_column("updated", max_width=10)
     for r in records:
+        state = str(r.state)
         table.add_row(
             str(r.id),
             r.title,
-            styled_state(str(r.state)),
-            r.reason or "",
+            Breakable([state, r.reason or ""], first_style=STATE_STYLE.get(state, "")),
             _next(r),
-            _calls(r.calls, "torrentio"),
-            _calls(r.calls, "realdebrid"),
+            f"{_calls(r.calls, 'torrentio')} / {_calls(r.calls, 'realdebrid')}",
             r.updated_at.strftime("%Y-%m-%d %H:%M") if r.updated_at else "",
         )
     return table
@@ -95,18 +166,29 @@ def isoformat(moment: date) -> str:
 
 
 def demo_table(result: DemoResult) -> Table:
-    table = Table(title="seerbridge demo: what each request came to", title_justify="left")
-    for column in ("request", "title", "outcome", "torrent chosen", "why", "Torrentio", "Real-Debrid"):
-        table.add_column(column, overflow="fold")
+    """What each request came to: its outcome and why, the torrents chosen, and the calls it cost.
+
+    Five columns, so that it still reads on an 80-column terminal; release names break between their parts.
+    """
+    table = Table(
+        title="seerbridge demo: what each request came to",
+        title_justify="left",
+        caption="calls: to Torrentio / to Real-Debrid",
+        caption_justify="left",
+    )
+    table.add_column("request")
+    table.add_column("title", max_width=24)
+    table.add_column("outcome (why)", max_width=24)
+    table.add_column("torrent chosen")
+    table.add_column("calls", justify="center")
     for row in result.rows:
+        why = without_names(row.reason, row.torrents)
         table.add_row(
             str(row.request_id),
             row.title,
-            styled_state(row.state),
-            "\n".join(row.torrents) or "-",
-            row.reason,
-            str(row.torrentio_calls),
-            str(row.realdebrid_calls),
+            styled_state(row.state) + ("" if why == "-" else f" ({why})"),
+            Breakable(row.torrents),
+            f"{row.torrentio_calls} / {row.realdebrid_calls}",
         )
     return table
 
@@ -117,10 +199,12 @@ def upgrade_table(report: UpgradeReport) -> Table:
     for column in ("torrent", "profile", "outcome", "detail"):
         table.add_column(column, overflow="fold")
     for check in report.checks:
-        detail = f"→ {check.new_name}" if check.new_name else check.detail
-        table.add_row(check.name, check.profile, styled_state(check.outcome), detail)
+        detail: RenderableType = Breakable([f"→ {check.new_name}"]) if check.new_name else check.detail
+        table.add_row(Breakable([check.name]), check.profile, styled_state(check.outcome), detail)
     for doomed in report.removed:
-        table.add_row(doomed.name, "-", "[green]deleted[/green]", doomed.reason)
+        table.add_row(
+            Breakable([doomed.name]), "-", "[green]deleted[/green]", without_names(doomed.reason, [doomed.name])
+        )
     return table
 
 

@@ -194,8 +194,10 @@ def test_sandbox_hands_out_its_own_database_and_an_env_file(tmp_path: Path) -> N
 
 
 def test_demo_ends_with_the_summary(monkeypatch: pytest.MonkeyPatch) -> None:
-    code, out = _invoke(["demo"], {}, monkeypatch)
+    code, out = _invoke(["demo"], {"COLUMNS": "80"}, monkeypatch)
     assert code == 0, out
+    too_wide = [line for line in out.splitlines() if len(line) > 80]
+    assert not too_wide, "\n".join(too_wide)  # an 80-column terminal shows every box whole
     # `seerbridge doctor` against the emulators comes first, every row ok.
     doctor = out.split("what each request came to")[0]
     for service in ("Database", "Seerr", "Jellyfin", "Torrentio", "Real-Debrid"):
