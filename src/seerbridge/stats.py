@@ -1,7 +1,8 @@
 """What seerbridge spent (calls, probes) and gained (cache hits, upgrades, space reclaimed), per request and in total.
 
-Everything is read from the store: per-request call counts and event counters (`requests.calls`, `.counters`), torrent
-rows (probes), the upgrade and removal history, and the per-day `call_counts`.
+Everything is read from the store: per-request call counts and event counters (`request_calls`, `request_counters`),
+the calls no request owns (`shared_calls`), torrent rows (probes), the upgrade and removal history, and the per-day
+`call_counts`.
 """
 
 from __future__ import annotations

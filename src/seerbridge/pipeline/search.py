@@ -19,7 +19,7 @@ from seerbridge.store import repo
 
 Now = Callable[[], datetime]
 
-# Events counted on the active call ledgers (per request, in `requests.counters`), once per query while the cache is on.
+# Events counted on the active call ledgers (per request, in `request_counters`), once per query while the cache is on.
 SEARCH_CACHE_HIT = "search_cache_hit"
 SEARCH_CACHE_MISS = "search_cache_miss"
 

@@ -48,7 +48,8 @@ class CallCount(Base):
 
 
 class Request(Base):
-    """One Seerr media request, by Seerr's request id; `calls` counts service calls spent on it, cumulative."""
+    """One Seerr media request, by Seerr's request id. The calls and events it cost are rows of `request_calls` and
+    `request_counters` (migration 20261206_0006)."""
 
     __tablename__ = "requests"
 
@@ -65,14 +66,11 @@ class Request(Base):
     attempts: Mapped[int] = mapped_column(Integer)
     first_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
-    calls: Mapped[dict[str, dict[str, int]]] = mapped_column(JSON)  # {"torrentio": {"stream/movie": 1}, ...}
     # Backoff: when to try again (None = whenever polled), how far up the ladder it is, and the next air date
     # among its requested seasons (a newly aired episode makes it due at once).
     next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
     backoff_step: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     next_air_date: Mapped[date | None] = mapped_column(Date)
-    # Events that are not calls, cumulative: {"search_cache_hit": 3, "search_cache_miss": 1, ...}.
-    counters: Mapped[dict[str, int]] = mapped_column(JSON, default=dict, server_default="{}")
 
 
 class WorkItem(Base):
@@ -216,3 +214,43 @@ class Removal(Base):
     ours: Mapped[bool] = mapped_column(Boolean)  # added by seerbridge (False: by hand, deleted on opt-in only)
     torrent_id: Mapped[int | None] = mapped_column(Integer)  # our row, when there is one
     request_id: Mapped[int | None] = mapped_column(Integer, index=True)
+
+
+# --- cumulative counts (migration 20261206_0006) ------------------------------------------------------------------
+# One row per thing counted, added to in SQL (`count = count + n`, an upsert), never read, merged and written back:
+# concurrent passes each add their share and none is lost. They replaced JSON columns that were rewritten whole.
+
+
+class RequestCall(Base):
+    """Calls spent on one request, per service and endpoint, cumulative."""
+
+    __tablename__ = "request_calls"
+
+    request_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("requests.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    service: Mapped[str] = mapped_column(String(32), primary_key=True)
+    endpoint: Mapped[str] = mapped_column(String(64), primary_key=True)
+    count: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+
+
+class RequestCounter(Base):
+    """Events for one request that are not calls (`search_cache_hit`, `search_cache_miss`, ...), cumulative."""
+
+    __tablename__ = "request_counters"
+
+    request_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("requests.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    count: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+
+
+class SharedCall(Base):
+    """Calls that served no single request (pass-wide listings, following downloads, upgrade rounds), cumulative."""
+
+    __tablename__ = "shared_calls"
+
+    service: Mapped[str] = mapped_column(String(32), primary_key=True)
+    endpoint: Mapped[str] = mapped_column(String(64), primary_key=True)
+    count: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))

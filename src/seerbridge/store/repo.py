@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, TypeAlias, TypeVar
@@ -25,8 +25,11 @@ from seerbridge.store.models import (
     CallCount,
     Decision,
     Request,
+    RequestCall,
+    RequestCounter,
     RequestItem,
     SearchCache,
+    SharedCall,
     Torrent,
     WorkItem,
 )
@@ -54,14 +57,30 @@ async def set_state(session: AsyncSession, key: str, value: str) -> None:
         set_committed_value(loaded, "updated_at", now)
 
 
+async def _add_counts(
+    session: AsyncSession, model: type[Base], keys: Sequence[str], rows: list[dict[str, Any]]
+) -> None:
+    """Add each row's `count` to the stored row with the same `keys` (inserting it at that count when absent).
+
+    The sum is done by the database in one upsert (`count = count + excluded.count`), never read, merged and written
+    back here: concurrent writers each add their share and none is lost."""
+    if not rows:
+        return
+    # The same order in every writer, so two PostgreSQL transactions never lock the same rows in opposite orders.
+    rows = sorted(rows, key=lambda row: tuple(row[k] for k in keys))
+    stmt = _upsert(session, model).values(rows)
+    table = model.__table__
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[table.c[k] for k in keys], set_={"count": table.c["count"] + stmt.excluded["count"]}
+        )
+    )
+
+
 async def add_call_counts(session: AsyncSession, day: date, ledger: CallLedger) -> None:
     """Add a ledger's counts to the day's totals."""
-    for (service, endpoint), n in ledger.counts.items():
-        row = await session.get(CallCount, (day, service, endpoint))
-        if row is None:
-            session.add(CallCount(day=day, service=service, endpoint=endpoint, count=n))
-        else:
-            row.count += n
+    rows = [{"day": day, "service": svc, "endpoint": ep, "count": n} for (svc, ep), n in ledger.counts.items() if n]
+    await _add_counts(session, CallCount, ("day", "service", "endpoint"), rows)
 
 
 async def calls_on(session: AsyncSession, day: date, service: str) -> int:
@@ -102,7 +121,7 @@ class RequestRecord:
     attempts: int
     first_seen_at: datetime
     updated_at: datetime  # last state change (or first sight); descriptive refreshes do not move it
-    calls: dict[str, dict[str, int]]  # service -> endpoint -> count, cumulative (a copy)
+    calls: dict[str, dict[str, int]]  # service -> endpoint -> count, cumulative (rows of `request_calls`)
     next_attempt_at: datetime | None = None  # backoff: not before this (None: whenever polled)
     backoff_step: int = 0
     next_air_date: date | None = None  # the next requested episode to air; due again from that day
@@ -204,7 +223,9 @@ def _upsert(session: AsyncSession, model: type[Base]) -> sqlite.Insert | postgre
     raise NotImplementedError(f"the store supports SQLite and PostgreSQL, not {dialect}")
 
 
-def _request_record(row: Request) -> RequestRecord:
+def _request_record(
+    row: Request, calls: dict[str, dict[str, int]] | None = None, counters: dict[str, int] | None = None
+) -> RequestRecord:
     return RequestRecord(
         id=row.id,
         media_type=row.media_type,
@@ -219,11 +240,11 @@ def _request_record(row: Request) -> RequestRecord:
         attempts=row.attempts,
         first_seen_at=_read_utc(row.first_seen_at),
         updated_at=_read_utc(row.updated_at),
-        calls={svc: dict(eps) for svc, eps in row.calls.items()},
+        calls={svc: dict(eps) for svc, eps in (calls or {}).items()},
         next_attempt_at=_read_utc(row.next_attempt_at) if row.next_attempt_at else None,
         backoff_step=row.backoff_step or 0,
         next_air_date=row.next_air_date,
-        counters=dict(row.counters or {}),
+        counters=dict(counters or {}),
     )
 
 
@@ -283,6 +304,32 @@ class NotInStore(LookupError):
     """A repository function was asked to change a row that does not exist (a bug in the caller)."""
 
 
+async def _request_records(
+    session: AsyncSession, rows: Sequence[Request], *, every: bool = False
+) -> list[RequestRecord]:
+    """Records of `rows` with their counts (`every`: the rows are all the requests, so every count is read)."""
+    ids = [row.id for row in rows]
+    if not ids:
+        return []
+    call_query = select(RequestCall.request_id, RequestCall.service, RequestCall.endpoint, RequestCall.count)
+    counter_query = select(RequestCounter.request_id, RequestCounter.name, RequestCounter.count)
+    if not every:
+        call_query = call_query.where(RequestCall.request_id.in_(ids))
+        counter_query = counter_query.where(RequestCounter.request_id.in_(ids))
+    calls: dict[int, dict[str, dict[str, int]]] = defaultdict(dict)
+    for rid, service, endpoint, n in await session.execute(call_query):
+        calls[rid].setdefault(service, {})[endpoint] = n
+    counters: dict[int, dict[str, int]] = defaultdict(dict)
+    for rid, name, n in await session.execute(counter_query):
+        counters[rid][name] = n
+    return [_request_record(row, calls.get(row.id), counters.get(row.id)) for row in rows]
+
+
+async def _request_with_counts(session: AsyncSession, row: Request) -> RequestRecord:
+    (record,) = await _request_records(session, [row])
+    return record
+
+
 async def _must_get(session: AsyncSession, model: type[_Row], ident: object, *, lock: bool = False) -> _Row:
     row = await session.get(model, ident, with_for_update=lock, populate_existing=True)
     if row is None:
@@ -310,16 +357,16 @@ async def upsert_request(
     at = _utc(now)
     described = {"media_type": media_type, "tmdb_id": tmdb_id, "is4k": is4k, "seasons": _ints(seasons), "title": title}
     stmt = _upsert(session, Request).values(
-        id=id, **described, state=RequestState.NEW.value, attempts=0, first_seen_at=at, updated_at=at, calls={}
+        id=id, **described, state=RequestState.NEW.value, attempts=0, first_seen_at=at, updated_at=at
     )
     stmt = stmt.on_conflict_do_update(index_elements=[Request.id], set_=described)
     row = (await session.scalars(stmt.returning(Request), execution_options={"populate_existing": True})).one()
-    return _request_record(row)
+    return await _request_with_counts(session, row)
 
 
 async def get_request(session: AsyncSession, id: int) -> RequestRecord | None:
     row = await session.get(Request, id, populate_existing=True)
-    return _request_record(row) if row else None
+    return await _request_with_counts(session, row) if row else None
 
 
 async def list_requests(session: AsyncSession) -> list[RequestRecord]:
@@ -327,7 +374,7 @@ async def list_requests(session: AsyncSession) -> list[RequestRecord]:
     rows = await session.scalars(
         select(Request).order_by(Request.updated_at.desc(), Request.id.desc()).execution_options(populate_existing=True)
     )
-    return [_request_record(r) for r in rows]
+    return await _request_records(session, list(rows), every=True)
 
 
 async def set_request_state(
@@ -355,7 +402,7 @@ async def set_request_state(
         row.attempts = Request.attempts + 1
     await session.flush()
     await session.refresh(row)
-    return _request_record(row)
+    return await _request_with_counts(session, row)
 
 
 async def set_request_title(session: AsyncSession, id: int, title: str, *, profile: str | None = None) -> RequestRecord:
@@ -366,31 +413,23 @@ async def set_request_title(session: AsyncSession, id: int, title: str, *, profi
     if profile is not None:
         row.profile = profile
     await session.flush()
-    return _request_record(row)
+    return await _request_with_counts(session, row)
 
 
 async def add_request_calls(session: AsyncSession, id: int, ledger: CallLedger) -> RequestRecord:
-    """Add a ledger's counts to the request's cumulative `calls` (the row is locked on PostgreSQL meanwhile)."""
-    row = await _must_get(session, Request, id, lock=True)
-    merged: dict[str, dict[str, int]] = {svc: dict(eps) for svc, eps in row.calls.items()}
-    for (service, endpoint), n in ledger.counts.items():
-        per = merged.setdefault(service, {})
-        per[endpoint] = per.get(endpoint, 0) + n
-    row.calls = merged
-    await session.flush()
-    return _request_record(row)
+    """Add a ledger's counts to the request's cumulative calls; returns the request with its new counts."""
+    row = await _must_get(session, Request, id)
+    rows = [
+        {"request_id": id, "service": svc, "endpoint": ep, "count": n} for (svc, ep), n in ledger.counts.items() if n
+    ]
+    await _add_counts(session, RequestCall, ("request_id", "service", "endpoint"), rows)
+    return await _request_with_counts(session, row)
 
 
 async def add_request_counters(session: AsyncSession, id: int, counts: dict[str, int]) -> None:
-    """Add event counts (not calls: search cache hits and misses, ...) to the request's cumulative `counters`."""
-    if not counts:
-        return
-    row = await _must_get(session, Request, id, lock=True)
-    merged = dict(row.counters or {})
-    for name, n in counts.items():
-        merged[name] = merged.get(name, 0) + n
-    row.counters = merged
-    await session.flush()
+    """Add event counts (not calls: search cache hits and misses, ...) to the request's cumulative counters."""
+    rows = [{"request_id": id, "name": name, "count": n} for name, n in counts.items() if n]
+    await _add_counts(session, RequestCounter, ("request_id", "name"), rows)
 
 
 # Work items
@@ -795,27 +834,23 @@ async def schedule_upgrade(
     await session.flush()
 
 
-SHARED_CALLS_KEY = "calls.shared"
-
-
 async def add_shared_calls(session: AsyncSession, ledger: CallLedger, *, minus: CallLedger | None = None) -> None:
     """Add calls that served no single request (pass-wide listings, following downloads, upgrade rounds) to their
-    cumulative count in app state; `minus` takes out calls a nested ledger already gave to requests."""
+    cumulative count; `minus` takes out calls a nested ledger already gave to requests."""
     counts = dict(ledger.counts)
     if minus is not None:
         for key, n in minus.counts.items():
             counts[key] = counts.get(key, 0) - n
-    counts = {key: n for key, n in counts.items() if n > 0}
-    if not counts:
-        return
-    raw = await get_state(session, SHARED_CALLS_KEY)
-    merged: dict[str, dict[str, int]] = json.loads(raw) if raw else {}
-    for (service, endpoint), n in counts.items():
-        per = merged.setdefault(service, {})
-        per[endpoint] = per.get(endpoint, 0) + n
-    await set_state(session, SHARED_CALLS_KEY, json.dumps(merged, sort_keys=True))
+    rows = [{"service": svc, "endpoint": ep, "count": n} for (svc, ep), n in counts.items() if n > 0]
+    await _add_counts(session, SharedCall, ("service", "endpoint"), rows)
 
 
 async def shared_calls(session: AsyncSession) -> dict[str, dict[str, int]]:
-    raw = await get_state(session, SHARED_CALLS_KEY)
-    return json.loads(raw) if raw else {}
+    """The calls no single request owns, service -> endpoint -> count."""
+    out: dict[str, dict[str, int]] = {}
+    query = select(SharedCall.service, SharedCall.endpoint, SharedCall.count).order_by(
+        SharedCall.service, SharedCall.endpoint
+    )
+    for service, endpoint, n in await session.execute(query):
+        out.setdefault(service, {})[endpoint] = n
+    return out
