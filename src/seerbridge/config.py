@@ -161,6 +161,13 @@ class DatabaseSettings(Section):
         default_factory=lambda: SecretStr(default_database_url()),
         description="SQLAlchemy async URL: sqlite+aiosqlite:///PATH or postgresql+asyncpg://USER:PASS@HOST/DB.",
     )
+    decisions_keep_days: int = Field(
+        90,
+        ge=0,
+        description="Days the decision log (every candidate's verdict, for `seerbridge explain`) is kept; the latest "
+        "decision of each request and item stays whatever its age, so status and explain can still say why. "
+        "0: keep every decision. `seerbridge run` prunes it (and expired search answers) once a day.",
+    )
 
     @field_validator("url", mode="before")
     @classmethod

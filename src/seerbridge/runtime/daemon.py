@@ -41,6 +41,8 @@ log = structlog.get_logger("seerbridge.daemon")
 # The exit code of a stop forced by a second signal (128 + SIGINT, as a shell reports Ctrl-C).
 HARD_EXIT_CODE = 130
 CLEANUP_KEY = "cleanup.last_at"  # app state: when the periodic cleanup last ran
+PRUNE_KEY = "prune.last_at"  # app state: when the store was last pruned
+PRUNE_EVERY = timedelta(days=1)  # what the prune deletes is days old: once a day keeps up
 
 
 @dataclass
@@ -282,7 +284,8 @@ class Daemon:
 
     async def _keeper(self, stop: StopSignal) -> None:
         """Every `upgrade.interval_s`: an upgrade round (replaced torrents past their hold deleted, due torrents
-        checked for a better copy), then the periodic cleanup when it is enabled and its interval has passed."""
+        checked for a better copy), then the periodic cleanup when it is enabled and its interval has passed, then
+        (once a day) the store's prune."""
         from seerbridge.pipeline.upgrade import Upgrader
 
         upgrader = Upgrader(self.bridge)
@@ -297,6 +300,21 @@ class Daemon:
                     await self._periodic_cleanup()
             except Exception:  # a bug here must not end the daemon; the next round tries again
                 log.exception("upgrade or cleanup round crashed")
+            try:  # apart: a failing upgrade round must not let the store grow
+                await self._prune_store()
+            except Exception:
+                log.exception("pruning the store crashed")
+
+    async def _prune_store(self) -> None:
+        """Once a day: old decisions (but the latest of each request and item) and expired search answers go."""
+        now = self.bridge.now()
+        async with self.bridge.sessions.begin() as session:
+            last = await repo.get_state(session, PRUNE_KEY)
+            if last is not None and now - datetime.fromisoformat(last) < PRUNE_EVERY:
+                return
+            pruned = await repo.prune(session, now=now, decisions_keep_days=self.settings.database.decisions_keep_days)
+            await repo.set_state(session, PRUNE_KEY, now.isoformat())
+        log.info("store pruned", decisions=pruned.decisions, search_answers=pruned.search_cache)
 
     async def _periodic_cleanup(self) -> None:
         from seerbridge.pipeline.cleanup import apply_cleanup, plan_cleanup

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, TypeAlias, TypeVar
 
-from sqlalchemy import ColumnElement, delete, select
+from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
@@ -786,6 +786,37 @@ async def cache_put(session: AsyncSession, query: str, payload: JSONValue, *, no
     fresh = {"fetched_at": at, "expires_at": at + timedelta(seconds=ttl_s), "payload": payload}
     stmt = _upsert(session, SearchCache).values(query=query, **fresh)
     await session.execute(stmt.on_conflict_do_update(index_elements=[SearchCache.query], set_=fresh))
+
+
+# Retention
+
+
+@dataclass(frozen=True)
+class Pruned:
+    """How many rows a prune deleted, by table."""
+
+    decisions: int
+    search_cache: int
+
+
+async def prune(session: AsyncSession, *, now: datetime, decisions_keep_days: int) -> Pruned:
+    """Delete what the store no longer needs, so it does not grow for ever on a daemon that runs for months:
+
+    - decisions taken more than `decisions_keep_days` before `now` (0: keep them all), except the latest of each
+      (request, item) pair, which is what `status` and `explain` show for a request or an item settled long ago
+      (the latest by id, as `latest_decision_of_item` reads it);
+    - search cache rows expired at `now`: `cache_get` never serves them, and the next search of the query rewrites
+      its row anyway."""
+    decisions = 0
+    if decisions_keep_days > 0:
+        latest = select(func.max(Decision.id)).group_by(Decision.request_id, Decision.item_key)
+        old = delete(Decision).where(
+            Decision.at < _utc(now - timedelta(days=decisions_keep_days)), Decision.id.not_in(latest)
+        )
+        decisions = (await session.execute(old)).rowcount  # type: ignore[attr-defined]
+    expired = delete(SearchCache).where(SearchCache.expires_at <= _utc(now))
+    cache = (await session.execute(expired)).rowcount  # type: ignore[attr-defined]
+    return Pruned(decisions=int(decisions), search_cache=int(cache))
 
 
 async def schedule_request(
