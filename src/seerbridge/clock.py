@@ -9,6 +9,7 @@ scenario's date drives every part of the run). Elapsed-time measurements (pacing
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import time
@@ -21,6 +22,12 @@ ENV = "SEERBRIDGE_CLOCK"
 
 class Clock(Protocol):
     def now(self) -> datetime: ...
+
+
+class Simulated(Protocol):
+    """A clock that can pass a wait by moving itself forward (the sandbox's virtual clock)."""
+
+    async def sleep(self, seconds: float) -> None: ...
 
 
 class WallClock:
@@ -54,6 +61,17 @@ def now() -> datetime:
 def today() -> date:
     """Today's date in UTC."""
     return now().date()
+
+
+async def sleep(seconds: float) -> None:
+    """Wait `seconds` on the program's clock: real time, except under a simulated clock, which moves forward instead
+    (so tests and the demo keep Real-Debrid's slow answers on without waiting for them). For waits between reads of
+    a service's state, not for pacing or timeouts, which stay on real time."""
+    simulated = getattr(_current, "sleep", None)
+    if simulated is not None:
+        await simulated(seconds)
+    else:
+        await asyncio.sleep(seconds)
 
 
 def current() -> Clock:

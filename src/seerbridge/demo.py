@@ -61,7 +61,6 @@ def sandbox_settings(
     overrides: dict[str, Any] = dict(world.overrides(hosts))
     overrides["database"] = {"url": db_url}
     overrides["torrentio"]["rate_limit_per_min"] = 0
-    overrides["acquire"] = {"conversion_poll_s": 0.1}
     settings = load_settings(None, overrides)
     if unpaced:
         # Bypasses the 1..250 bound on purpose: nothing real is on the other end.

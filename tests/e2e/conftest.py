@@ -113,12 +113,11 @@ def make_e2e(tmp_path: Path) -> Factory:
             edit(data)
             base = Scenario.model_validate(data)
         world = Sandbox(base)
-        # Nothing waits: metadata is known at once, and uncached downloads leave the queue immediately.
-        world.realdebrid_state.conversion_s = 0.0
-        world.realdebrid_state.queue_s = 0.0
+        # Real-Debrid behaves as it does: metadata converts over several reads, downloads queue first, a cached
+        # torrent reads `downloading` at 100 % for a moment. seerbridge's waits between reads pass on the virtual
+        # clock (seerbridge.clock.sleep), so they cost no real time.
         db = tmp_path / f"e2e-{next(counter)}.db"
         settings = sandbox_settings(world, f"sqlite+aiosqlite:///{db}", unpaced=True)
-        settings.acquire.conversion_poll_s = 0.0
         for section, values in settings_changes.items():
             for key, value in values.items():
                 setattr(getattr(settings, section), key, value)

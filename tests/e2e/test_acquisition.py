@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 from pydantic import SecretStr
 from structlog.testing import capture_logs
@@ -14,6 +16,7 @@ NOTLD_1080 = "Night.of.the.Living.Dead.1968.1080p.BluRay.x264-EXAMPLE"
 NOTLD_720 = "Night.of.the.Living.Dead.1968.720p.BluRay.x264-EXAMPLE"
 NOTLD_CAM = "Night.of.the.Living.Dead.1968.HDCAM.x264-EXAMPLE"
 HAUNT_2019 = "Haunt.2019.1080p.WEB-DL.DD5.1.H264-EXAMPLE"
+HAUNT_TMDB = 572802
 HAUNT_2013 = "Haunt.2013.1080p.BluRay.x264-EXAMPLE"
 HAUNT_NO_YEAR = "Haunt.1080p.WEB-DL.H264-EXAMPLE"
 SEVERANCE_S02 = "Severance.S02.1080p.ATVP.WEB-DL.DDP5.1.H.264-EXAMPLE"
@@ -87,7 +90,8 @@ async def test_cached_movie_keeps_its_first_choice_cheaply(demo: E2E) -> None:
     record = await request_record(demo, 101)
     assert record.state is RequestState.FULFILLED
     assert record.calls_to("torrentio") == 1
-    assert record.calls_to("realdebrid") <= 4
+    # addMagnet, info, selectFiles, info (`downloading` at 100 % for a moment, as Real-Debrid shows), info.
+    assert record.calls_to("realdebrid") <= 5
     assert record.calls["realdebrid"].get("torrents/addMagnet") == 1
     assert "torrents/delete" not in record.calls["realdebrid"]
 
@@ -401,3 +405,22 @@ async def test_a_second_pass_logs_only_the_requests_whose_outcome_changed(demo: 
         await demo.run()
     said = [e for e in second if e["event"] == "request"]
     assert said and all(e["log_level"] == "debug" for e in said), said
+
+
+def _radarr_unreachable(data: dict[str, Any]) -> None:
+    """Seerr has a default Radarr that does not answer, and no requests of its own yet."""
+    data.setdefault("seerr", {})["radarr"] = "unreachable"
+    data["requests"] = []
+
+
+async def test_a_request_seerr_marked_failed_for_its_radarr_push_is_still_worked(make_e2e: Factory) -> None:
+    e2e = make_e2e(edit=_radarr_unreachable)
+    row = e2e.world.seerr_state.add_request(HAUNT_TMDB, approved=True)
+    assert row.status == 4  # approved, then FAILED: Seerr's push to its Radarr failed
+    report = await e2e.run()
+    result = result_of(report, row.id)
+    assert result.state is RequestState.FULFILLED, result.reason
+    assert "Seerr marked it failed" in result.reason
+    assert e2e.hash(HAUNT_2019) in e2e.account()
+    record = await request_record(e2e, row.id)
+    assert record.reason is not None and "Radarr" in record.reason

@@ -46,7 +46,7 @@ def test_run_once_then_status(
     env |= {
         "SEERBRIDGE_DATABASE__URL": f"sqlite+aiosqlite:///{tmp_path}/cli.db",
         "SEERBRIDGE_TORRENTIO__RATE_LIMIT_PER_MIN": "0",
-        "SEERBRIDGE_ACQUIRE__CONVERSION_POLL_S": "0",
+        "SEERBRIDGE_ACQUIRE__CONVERSION_POLL_S": "0.5",
     }
     code, out = _invoke(["run", "--once"], env, monkeypatch)
     assert code == 0, out
@@ -90,7 +90,7 @@ def test_one_process_at_a_time_works_the_account(
     env = world.env(hosts) | {
         "SEERBRIDGE_DATABASE__URL": f"sqlite+aiosqlite:///{tmp_path}/lease.db",
         "SEERBRIDGE_TORRENTIO__RATE_LIMIT_PER_MIN": "0",
-        "SEERBRIDGE_ACQUIRE__CONVERSION_POLL_S": "0",
+        "SEERBRIDGE_ACQUIRE__CONVERSION_POLL_S": "0.5",
         "SEERBRIDGE_SERVER__ENABLED": "false",
     }
     child_env = {k: v for k, v in os.environ.items() if not k.startswith("SEERBRIDGE_")} | env

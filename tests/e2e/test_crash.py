@@ -155,7 +155,7 @@ class Seerbridge:
             "SEERBRIDGE_RUN__POLL_INTERVAL_S": "1",
             "SEERBRIDGE_RUN__GRACE_S": "10",
             "SEERBRIDGE_TORRENTIO__RATE_LIMIT_PER_MIN": "0",
-            "SEERBRIDGE_ACQUIRE__CONVERSION_POLL_S": "0.05",
+            "SEERBRIDGE_ACQUIRE__CONVERSION_POLL_S": "0.5",
             "SEERBRIDGE_FOLLOW__MIN_INTERVAL_S": "0.5",
             "SEERBRIDGE_FOLLOW__MAX_INTERVAL_S": "2",
             **env,

@@ -3,7 +3,9 @@
 Preference, per the design: a cached pack covering the wanted episodes of a season, then cached single episodes
 for what remains, then (when allowed) an uncached download of the best-seeded acceptable release above a floor.
 Torrentio's [RD+] mark only moves a candidate ahead of others of the same resolution; the probe decides.
-Every item spends at most `max_probes` probes per phase, and a hash probed once is not probed again in the pass.
+Every item spends at most `max_probes` probes that end unkept per phase (packs, single episodes, uncached), so a
+season of single episodes gets one kept probe per episode but never `max_probes` misses per episode; a hash probed
+once is not probed again in the pass, except that the best-seeded release may be added once more to download it.
 """
 
 from __future__ import annotations
@@ -81,6 +83,7 @@ class Acquirer:
         self.ladder = ladder
         self.request_id = request_id
         self.also = also  # the request's other seasons: a pack holding them too is added once for all
+        self._downloads_tried: set[str] = set()  # hashes already added to be downloaded: never added again
 
     def _seeded(self, verdicts: list[Verdict], outcome: ItemOutcome) -> Verdict | None:
         """The uncached pick: best-seeded acceptable release above the floor, not already found bad."""
@@ -89,8 +92,10 @@ class Acquirer:
         def eligible(v: Verdict) -> bool:
             if not v.accepted or (v.candidate.seeders or 0) < floor or v.candidate.info_hash in self.prober.bad_hashes:
                 return False
+            if v.candidate.info_hash in self._downloads_tried:
+                return False
             probed = outcome.probes.get(v.candidate.info_hash)
-            return probed is None or probed.outcome is ProbeOutcome.NOT_CACHED
+            return probed is None or probed.outcome in (ProbeOutcome.NOT_CACHED, ProbeOutcome.CONVERTING)
 
         pool = [v for v in verdicts if eligible(v)]
         return max(pool, key=lambda v: (v.candidate.seeders or 0, v.score or 0), default=None)
@@ -107,6 +112,8 @@ class Acquirer:
             # The uncached pick can change as probes find hashes Real-Debrid refuses; hold it if we meet it.
             pick = self._seeded(accepted, outcome) if self.settings.allow_uncached and held is None else None
             keep = pick is not None and verdict is pick
+            if keep:
+                self._downloads_tried.add(verdict.candidate.info_hash)
             try:
                 result = await self.prober.probe(verdict, wanted, request_id=self.request_id, keep_uncached=keep)
             except (ServiceError, Interrupted):
@@ -149,6 +156,7 @@ class Acquirer:
                 f"none with at least {self.settings.uncached_min_seeders} seeders"
             )
             return outcome
+        self._downloads_tried.add(pick.candidate.info_hash)
         result = await self.prober.probe(pick, wanted, request_id=self.request_id, keep_uncached=True)
         outcome.probes[pick.candidate.info_hash] = result
         if result.kept:
@@ -168,6 +176,7 @@ class Acquirer:
         self._remember(outcome, verdicts)
         packs = [v for v in verdicts if v.accepted and v.is_pack]
         await self._first_kept(packs, wanted, outcome, remaining, min_share=self.settings.pack_min_share)
+        misses = [self.settings.max_probes]  # the single-episode phase's budget of unkept probes, for all episodes
         all_verdicts = list(verdicts)
         for episode in sorted(remaining):
             if episode not in remaining:
@@ -178,7 +187,7 @@ class Acquirer:
             self._remember(outcome, ep_verdicts)
             all_verdicts.extend(ep_verdicts)
             fresh = [v for v in ep_verdicts if v.accepted and v.candidate.info_hash not in outcome.probes]
-            await self._first_kept(fresh, wanted, outcome, remaining)
+            await self._first_kept(fresh, wanted, outcome, remaining, misses=misses)
         if remaining and self.settings.allow_uncached:
             await self._uncached_season(wanted, all_verdicts, outcome, remaining)
         return self._season_result(wanted, outcome, remaining, all_verdicts)
@@ -191,9 +200,14 @@ class Acquirer:
         remaining: set[int],
         *,
         min_share: float = 0.0,
+        misses: list[int] | None = None,
     ) -> None:
-        """Probe in order until one release is kept for the season (at most `max_probes`)."""
-        for verdict in probe_order(verdicts, self.ladder)[: self.settings.max_probes]:
+        """Probe in order until one release is kept for the season: at most `max_probes` probes, or as many as the
+        phase's shared budget of unkept probes (`misses`) has left."""
+        budget = misses if misses is not None else [self.settings.max_probes]
+        for verdict in probe_order(verdicts, self.ladder):
+            if budget[0] <= 0:
+                return
             # Ask for every remaining episode the release holds, not only the one searched for.
             target = Wanted(wanted.title, wanted.season, frozenset(remaining), wanted.is4k)
             result = await self.prober.probe(
@@ -203,6 +217,7 @@ class Acquirer:
             if result.kept:
                 self._take(outcome, result, remaining)
                 return
+            budget[0] -= 1
             if result.outcome is ProbeOutcome.NO_SLOT:
                 return
 
@@ -217,6 +232,7 @@ class Acquirer:
             if pick is None:
                 return
             target = Wanted(wanted.title, wanted.season, frozenset(remaining), wanted.is4k)
+            self._downloads_tried.add(pick.candidate.info_hash)
             result = await self.prober.probe(
                 pick, target, request_id=self.request_id, keep_uncached=True, also=self.also
             )

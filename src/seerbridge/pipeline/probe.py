@@ -17,6 +17,7 @@ from enum import StrEnum
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from seerbridge import clock
 from seerbridge.config import AcquireSettings
 from seerbridge.domain.decision import Verdict
 from seerbridge.domain.media import Wanted
@@ -45,6 +46,14 @@ _UNSETTLED = (TorrentState.ADDING, TorrentState.ADDED)
 _KEPT = (TorrentState.DOWNLOADED, TorrentState.DOWNLOADING)
 
 
+def _may_still_be_cached(info: TorrentInfo, reads: int) -> bool:
+    """Whether a just-selected torrent may yet turn out cached: at 100 % but not `downloaded` yet, or `queued` at the
+    first read (an uncached one stays queued or climbs slowly; a cached one flips to `downloaded` within a moment)."""
+    if info.status is TorrentStatus.DOWNLOADING and info.progress >= 100:
+        return True
+    return info.status is TorrentStatus.QUEUED and reads == 1
+
+
 class Interrupted(Exception):
     """seerbridge is stopping: the work in hand ends at a step boundary (nothing half done) and resumes later."""
 
@@ -53,6 +62,7 @@ class ProbeOutcome(StrEnum):
     CACHED = "cached"
     DOWNLOADING = "downloading"  # not cached, kept on purpose (uncached download)
     NOT_CACHED = "not cached"
+    CONVERTING = "metadata not fetched in time"  # deleted unkept; an uncached download may still take it
     IN_PROGRESS = "already downloading"  # the same hash is already being downloaded in the account
     BUSY = "downloading in the account, not cached yet"  # the same, left alone: the caller wants cached copies only
     REFUSED = "refused (451)"
@@ -278,12 +288,25 @@ class Prober:
             await self._mark_bad(cand.info_hash, f"Real-Debrid status {info.status.value}", "realdebrid:status")
             return ProbeResult(ProbeOutcome.FAILED, verdict, rd_id=rd_id, detail=info.status.value)
         if info.status is TorrentStatus.MAGNET_CONVERSION:
+            if keep_uncached:
+                # Real-Debrid is still fetching the metadata of a release we mean to download anyway: keep it (one
+                # add, not one per attempt); the follower selects its files once the metadata is there.
+                covered = verdict.episodes & target.episodes if verdict.episodes else target.episodes
+                async with self._sessions.begin() as session:
+                    await repo.set_torrent_state(
+                        session, row_id, TorrentState.DOWNLOADING, cached=False, episodes=sorted(covered)
+                    )
+                self._account.added(info)
+                detail = "metadata still converting; files are selected when it arrives"
+                return ProbeResult(ProbeOutcome.DOWNLOADING, verdict, frozenset(covered), rd_id, detail)
             await self._drop(rd_id, row_id, TorrentState.DELETED)
-            return ProbeResult(ProbeOutcome.NOT_CACHED, verdict, rd_id=rd_id, detail="metadata not fetched in time")
+            return ProbeResult(ProbeOutcome.CONVERTING, verdict, rd_id=rd_id, detail="still converting")
         name = info.original_filename or info.filename
         selection = self._select(info.files, target, name)
         if not selection.file_ids:
             await self._drop(rd_id, row_id, TorrentState.DELETED)
+            if selection.unusable:  # true of the torrent whatever is wanted: never added again for anything
+                await self._mark_bad(cand.info_hash, selection.reason or "nothing playable", "realdebrid:files")
             return ProbeResult(ProbeOutcome.NO_FILES, verdict, rd_id=rd_id, detail=selection.reason or "")
         if pack_share(selection, target) < min_share:
             await self._drop(rd_id, row_id, TorrentState.DELETED)
@@ -310,7 +333,7 @@ class Prober:
                 file_ids=list(selection.file_ids),
                 episodes=sorted(selection.covered),
             )
-        info = await self._rd.torrent_info(rd_id)
+        info = await self._settled_status(rd_id)
         if info.status is TorrentStatus.DOWNLOADED:
             await self._keep_cached(row_id, info.filename, arrival_of(target, selection.covered))
             await self._serve_siblings(info, verdict, siblings, row_id, TorrentState.DOWNLOADED, cached=True)
@@ -426,11 +449,22 @@ class Prober:
                 await self._set_row(row.id, TorrentState.ADDED)
                 log.info("held download left for reconcile", info_hash=row.info_hash, rd_id=row.rd_id)
 
+    async def _settled_status(self, rd_id: str) -> TorrentInfo:
+        """The status after files were selected. A cached torrent can read `downloading` at 100 % (or `queued`) for a
+        moment before `downloaded`: read again, a bounded number of times, before calling it not cached."""
+        info = await self._rd.torrent_info(rd_id)
+        reads = 1
+        while reads < self._settings.conversion_polls and _may_still_be_cached(info, reads):
+            await clock.sleep(self._settings.conversion_poll_s)
+            info = await self._rd.torrent_info(rd_id)
+            reads += 1
+        return info
+
     async def _wait_for_files(self, rd_id: str) -> TorrentInfo:
         info = await self._rd.torrent_info(rd_id)
         polls = 1
         while info.status is TorrentStatus.MAGNET_CONVERSION and polls < self._settings.conversion_polls:
-            await asyncio.sleep(self._settings.conversion_poll_s)
+            await clock.sleep(self._settings.conversion_poll_s)
             info = await self._rd.torrent_info(rd_id)
             polls += 1
         return info

@@ -109,6 +109,11 @@ class StoredCallCounts:
             await repo.add_call_counts(session, day, one)
 
 
+# Seerr's request statuses seerbridge works: approved, and approved then failed (its Radarr/Sonarr push failed).
+WORKED_STATUSES = frozenset({MediaRequestStatus.APPROVED, MediaRequestStatus.FAILED})
+SEERR_FAILED_NOTE = "Seerr marked it failed (its push to Radarr/Sonarr failed); seerbridge works it anyway"
+
+
 def is_available(request: MediaRequest) -> bool:
     status = request.media.status4k if request.is4k else request.media.status
     return status is MediaStatus.AVAILABLE
@@ -217,7 +222,7 @@ class Bridge:
         """Work one request now (a webhook or the poller asked); None when Seerr no longer has it approved."""
         ctx = await self.cycle_context()
         request = await self.services.seerr.request(request_id)
-        if request.status is not MediaRequestStatus.APPROVED:
+        if request.status not in WORKED_STATUSES:
             log.info("request is not approved (any more); nothing to do", request_id=request_id)
             return None
         return await self.process(request, ctx)
@@ -299,9 +304,13 @@ class Bridge:
         return active.nb, active.limit
 
     async def pending_requests(self) -> list[MediaRequest]:
-        """Approved requests (all pages), one per request id."""
+        """Approved requests (all pages), one per request id, and those Seerr approved and then marked failed: with
+        a Radarr or Sonarr configured in Seerr, a request whose push to it failed turns FAILED, but it was approved
+        and seerbridge works it all the same. (A request can move between the two lists between the calls.)"""
         seen: dict[int, MediaRequest] = {}
         for request in await self.services.seerr.requests(filter="approved"):
+            seen.setdefault(request.id, request)
+        for request in await self.services.seerr.requests(filter="failed"):
             seen.setdefault(request.id, request)
         return list(seen.values())
 
@@ -384,6 +393,8 @@ class Bridge:
             log.exception("request failed", request_id=request.id)
             result = RequestResult(request.id, label, RequestState.FAILED, redact(f"internal error: {exc!r}"))
         result.calls = ledger.as_dict()
+        if request.status is MediaRequestStatus.FAILED and result.state is not RequestState.FAILED:
+            result.reason = f"{result.reason}; {SEERR_FAILED_NOTE}" if result.reason else SEERR_FAILED_NOTE
         waits_for_slot = result.state in _UNFOUND and request.id in ctx.prober.slot_waits
         if waits_for_slot and result.state is RequestState.NO_RELEASE:
             result.state = RequestState.WAITING  # not "nothing found": something was, and waits for a slot

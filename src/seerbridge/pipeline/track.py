@@ -33,11 +33,13 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from seerbridge.config import Settings
+from seerbridge.domain.media import MediaKind, Title, Wanted
 from seerbridge.domain.states import ItemState, RequestState, TorrentState
 from seerbridge.errors import NotFound, ServiceError
 from seerbridge.pipeline import backoff
 from seerbridge.pipeline.announce import Arrival, announce, mount_path, owe_arrival
 from seerbridge.pipeline.bad_marks import STALLED, mark_ttl
+from seerbridge.selection.files import MB, select_files
 from seerbridge.services.bundle import Services
 from seerbridge.services.calls import CallLedger, attribute_only
 from seerbridge.services.realdebrid import Torrent, TorrentStatus
@@ -264,6 +266,9 @@ class Follower:
         row = look.row
         if look.fate is Fate.WAITING:
             assert look.listed is not None
+            if not row.file_ids and look.listed.status is TorrentStatus.WAITING_FILES_SELECTION:
+                await self._select_late(look, now, report)  # kept while its metadata was still converting
+                return
             queued = look.listed.status is TorrentStatus.QUEUED  # waiting for a slot: the stall clock restarts
             async with self.sessions.begin() as session:
                 await repo.set_torrent_progress(session, row.id, look.listed.progress, moved_at=now, restart=queued)
@@ -284,6 +289,56 @@ class Follower:
             await self._gone(look, now, TorrentState.FAILED, bad_source=source)
             report.failed.append(row.info_hash)
             report.bad.add(row.info_hash)
+
+    async def _select_late(self, look: Look, now: datetime, report: FollowReport) -> None:
+        """A download kept before Real-Debrid had its metadata now has it: select the wanted files, as the probe
+        would have. A torrent without them is dropped like a failed download (deleted, hash marked, next candidate)."""
+        row = look.row
+        assert row.rd_id is not None
+        async with self.sessions() as session:
+            item = await repo.get_item(session, row.item_key)
+        if item is None:
+            return
+        try:
+            info = await self.services.realdebrid.torrent_info(row.rd_id)
+        except ServiceError as exc:
+            self._failed_call(report, "could not read a download's files", exc, rd_id=row.rd_id)
+            return
+        kind = MediaKind.MOVIE if item.kind == "movie" else MediaKind.SHOW
+        episodes = frozenset(row.episodes or item.wanted) if kind is MediaKind.SHOW else frozenset()
+        wanted = Wanted(Title(kind, item.tmdb_id, ""), item.season, episodes, item.is4k)
+        acquire = self.settings.acquire
+        selection = select_files(
+            info.files,
+            wanted,
+            release_name=info.original_filename or info.filename,
+            min_movie_bytes=int(acquire.min_movie_file_mb * MB),
+            min_episode_bytes=int(acquire.min_episode_file_mb * MB),
+        )
+        if not selection.file_ids:
+            if not row.adopted:
+                try:
+                    await self.services.realdebrid.delete(row.rd_id, missing_ok=True)
+                except ServiceError as exc:
+                    self._failed_call(report, "could not delete a download without wanted files", exc, rd_id=row.rd_id)
+                    return
+            gone = Look(row, Fate.FAILED, look.listed, f"without wanted files ({selection.reason})")
+            await self._gone(gone, now, TorrentState.FAILED, bad_source="realdebrid:files")
+            report.failed.append(row.info_hash)
+            report.bad.add(row.info_hash)
+            return
+        try:
+            await self.services.realdebrid.select_files(row.rd_id, list(selection.file_ids))
+        except ServiceError as exc:  # a full slot included: the next round tries again
+            self._failed_call(report, "could not select a download's files", exc, rd_id=row.rd_id)
+            return
+        covered = sorted(selection.covered) if kind is MediaKind.SHOW else []
+        async with self.sessions.begin() as session:
+            await repo.set_torrent_state(
+                session, row.id, TorrentState.DOWNLOADING, file_ids=list(selection.file_ids), episodes=covered
+            )
+            await repo.set_torrent_progress(session, row.id, 0.0, moved_at=now, restart=True)
+        log.info("download's files selected once its metadata arrived", info_hash=row.info_hash, rd_id=row.rd_id)
 
     async def _finished(self, look: Look, now: datetime) -> None:
         """Mark it downloaded, owe Jellyfin and Seerr an announcement, and settle what it served (one transaction)."""

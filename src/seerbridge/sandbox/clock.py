@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from datetime import UTC, date, datetime, timedelta
@@ -40,6 +41,11 @@ class VirtualClock:
             raise ValueError("the clock only moves forward")
         with self._lock:
             self._offset += seconds
+
+    async def sleep(self, seconds: float) -> None:
+        """Pass a wait of the program's by moving the clock forward (seerbridge.clock.sleep calls this)."""
+        self.advance(max(0.0, seconds))
+        await asyncio.sleep(0)  # still a yield point, as a real wait is
 
     def set_speed(self, speed: float) -> None:
         if speed < 0:

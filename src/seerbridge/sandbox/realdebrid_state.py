@@ -95,7 +95,12 @@ class RealDebridState:
         self.locked = False
         self.conversion_s = 2.0
         self.queue_s = 2.0
+        self.settle_s = 1.0  # a cached torrent reads `downloading` at 100 % this long after its files are selected
         self.default_unknown_size = GB
+        # How `GET /torrents` pages: the most entries one page holds (None: the 5000 the documentation says; older
+        # revisions said 2500), and whether answers carry `X-Total-Count` (a client must page on without it).
+        self.page_limit: int | None = None
+        self.total_header = True
         self.rate = RateWindow(account.rate_limit_per_min, now=monotonic)
         self.torrents: dict[str, EmulatedTorrent] = {}
         self.overrides: dict[str, HashBehaviour] = {}
@@ -260,7 +265,7 @@ class RealDebridState:
     # ----- views -----
 
     def snapshot(self, torrent: EmulatedTorrent) -> Snapshot:
-        return torrent.snapshot(self.now(), queue_s=self.queue_s)
+        return torrent.snapshot(self.now(), queue_s=self.queue_s, settle_s=self.settle_s)
 
     def listing(self, *, active_only: bool = False) -> list[EmulatedTorrent]:
         """Torrents newest first, as RD lists them."""

@@ -155,7 +155,7 @@ class EmulatedTorrent:
     def video_ids(self) -> set[int]:
         return {i for i, f in enumerate(self.files, start=1) if is_video(f.path)}
 
-    def snapshot(self, now: datetime, *, queue_s: float) -> Snapshot:
+    def snapshot(self, now: datetime, *, queue_s: float, settle_s: float = 0.0) -> Snapshot:
         b = self.behaviour
         if self.pinned is not None:
             return _pinned_snapshot(self, self.pinned)
@@ -168,6 +168,9 @@ class EmulatedTorrent:
         if b.behaviour in ("error", "virus"):
             return Snapshot(b.behaviour, 0)
         if self.instant:
+            # Real-Debrid shows a cached torrent as downloading at 100 % for a moment after its files are selected.
+            if (now - self.selected_at).total_seconds() < settle_s:
+                return Snapshot("downloading", 100, speed=0, seeders=b.seeders)
             return Snapshot("downloaded", 100, ended=self.selected_at)
         since = (now - self.selected_at).total_seconds()
         total = max(1, self.selected_bytes)

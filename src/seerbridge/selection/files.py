@@ -84,6 +84,9 @@ class FileSelection:
     file_ids: tuple[int, ...]
     covered: frozenset[int]
     reason: str | None = None
+    # Nothing in the torrent is playable for anyone (no video, only samples or extras, only fakes): unlike "no file
+    # of this season", that is true of the torrent itself, so it is worth remembering against its hash.
+    unusable: bool = False
 
 
 def _as_file(item: FileLike) -> TorrentFile:
@@ -229,11 +232,11 @@ def select_files(
     items = [_as_file(item) for item in files]
     videos = [f for f in items if is_video(f.path)]
     if not videos:
-        return FileSelection((), frozenset(), "no video file in the torrent")
+        return FileSelection((), frozenset(), "no video file in the torrent", unusable=True)
     largest = max(f.bytes for f in videos)
     kept = [f for f in videos if not is_extra(f.path, f.bytes, largest)]
     if not kept:
-        return FileSelection((), frozenset(), "only samples or extras in the torrent")
+        return FileSelection((), frozenset(), "only samples or extras in the torrent", unusable=True)
     floor = min_movie_bytes if wanted.is_movie else min_episode_bytes
     real = [f for f in kept if f.bytes >= floor]
     if not real:
@@ -244,6 +247,7 @@ def select_files(
             frozenset(),
             f"no video file reaches the {_size_text(floor)} {what} needs "
             f"(largest: {_parts(biggest.path)[-1]}, {_size_text(biggest.bytes)})",
+            unusable=True,
         )
     if wanted.is_movie:
         return _select_movie(real)

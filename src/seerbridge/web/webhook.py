@@ -50,4 +50,5 @@ class SeerrWebhook(_Lenient):
         return number if 0 < number < 2**31 else None
 
 
-WORK_TYPES = frozenset({"MEDIA_APPROVED", "MEDIA_AUTO_APPROVED"})
+# MEDIA_FAILED: Seerr approved it, then its push to a Radarr/Sonarr failed; seerbridge works it all the same.
+WORK_TYPES = frozenset({"MEDIA_APPROVED", "MEDIA_AUTO_APPROVED", "MEDIA_FAILED"})
