@@ -149,6 +149,12 @@ class RealDebridSettings(ServiceSettings):
         description="While every download slot is in use (509, error 21), seconds between looks at the active "
         "count; new torrents wait until one is free.",
     )
+    listing_timeout_s: float = Field(
+        60.0,
+        gt=0,
+        description="Seconds before one page of the torrent list (GET /torrents, up to 5000 torrents) gives up; "
+        "a large account lists slowly, so this is longer than timeout_s.",
+    )
 
 
 def default_database_url() -> str:

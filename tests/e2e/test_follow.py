@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import math
+import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
@@ -403,7 +404,8 @@ async def test_many_downloads_cost_one_listing_call_per_round(make_e2e: Factory)
         refreshes = e2e.world.jellyfin_state.refresh_count
         second = await bridge.follower.follow()
         assert len(second.finished) == 10 and len(second.failed) == 5
-        assert second.calls["realdebrid"] == {"torrents": 1, "torrents/delete": 5}
+        # The active listing no longer shows the 15: each is read once, to learn how it ended.
+        assert second.calls["realdebrid"] == {"torrents": 1, "torrents/info": 15, "torrents/delete": 5}
         assert e2e.world.jellyfin_state.refresh_count == refreshes + 1 and scan_jobs(e2e) == 1
         assert cfg.min_interval_s <= second.delay <= cfg.max_interval_s
         assert (await request_record(e2e, 900)).state is RequestState.DOWNLOADING  # 25 still on their way
@@ -416,6 +418,37 @@ async def test_many_downloads_cost_one_listing_call_per_round(make_e2e: Factory)
     # Episodes 11-15 died: the season is partly there, and the request goes back to the search for them.
     assert record.state is RequestState.PARTIAL and record.reason is not None
     assert record.reason.startswith("downloaded: ")
+
+
+def listings(e2e: E2E) -> list[str]:
+    """The query string of every `GET /torrents` Real-Debrid received, in order."""
+    return [r.query for r in e2e.world.control("realdebrid").log if re.search(LISTING, r.path) and r.method == "GET"]
+
+
+async def test_a_large_account_costs_one_active_listing_and_a_read_per_download_that_left_it(
+    make_e2e: Factory,
+) -> None:
+    e2e = make_e2e(jellyfin={"arrival_wait_s": 0})
+    for n in range(2000):
+        e2e.rd.add_torrent(hashlib.sha1(f"finished {n}".encode()).hexdigest(), status="downloaded")
+    async with following(e2e) as bridge:
+        rd_ids = await _many_downloads(e2e, bridge, 3)
+        before = len(listings(e2e))
+        first = await bridge.follower.follow()
+        assert first.following == 3 and first.calls == {"realdebrid": {"torrents": 1}}
+        (query,) = listings(e2e)[before:]
+        assert "filter=active" in query
+
+        # One finishes and one dies: both leave the active list and are read alone; the third is not.
+        e2e.rd.set_status(rd_ids[1], "downloaded")
+        e2e.rd.set_status(rd_ids[2], "dead")
+        infos = rd_calls(e2e, "GET", "torrents/info")
+        second = await bridge.follower.follow()
+        assert (second.finished, second.failed) == ([_hash(1)], [_hash(2)])
+        assert second.calls["realdebrid"] == {"torrents": 1, "torrents/info": 2, "torrents/delete": 1}
+        assert rd_calls(e2e, "GET", f"torrents/info/({rd_ids[1]}|{rd_ids[2]})$") == infos + 2
+        assert all("filter=active" in q for q in listings(e2e)[before:])
+        assert rd_ids[3] in {t.id for t in e2e.rd.listing(active_only=True)}
 
 
 async def test_a_finished_season_fulfils_its_request_only_when_the_last_episode_is_in(make_e2e: Factory) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
@@ -21,6 +22,7 @@ from seerbridge.errors import (
     RateLimited,
     RequestRejected,
     ServiceError,
+    ServiceTimeout,
     ServiceUnavailable,
 )
 from seerbridge.sandbox.clock import VirtualClock
@@ -135,6 +137,44 @@ async def test_iterating_can_stop_after_one_page(make_client: MakeClient, app: F
         if torrent.hash == f"{25:040x}":
             break
     assert ledger.total("realdebrid") == 1
+
+
+async def test_a_listing_without_a_total_pages_until_an_empty_page(
+    make_client: MakeClient, app: FastAPI, state: RealDebridState
+) -> None:
+    for n in range(30):
+        state.add_torrent(f"{n:040x}", status="downloaded")
+    state.page_limit = 10  # this server holds fewer entries per page than asked for (older revisions: 2500)
+    state.total_header = False  # and says nothing of the total
+    ledger = CallLedger()
+    rd = make_client(app, ledger=ledger)
+    torrents = await rd.torrents(page_size=20)
+    assert [t.id for t in torrents] == [t.id for t in state.listing()]
+    assert len(torrents) == 31
+    assert ledger.by_endpoint("realdebrid") == {"torrents": 5}  # 10, 10, 10, 1, then an empty page
+
+    state.total_header = True  # with the total, paging stops once it is reached
+    ledger = CallLedger()
+    rd = make_client(app, ledger=ledger)
+    assert len(await rd.torrents(page_size=20)) == 31
+    assert ledger.by_endpoint("realdebrid") == {"torrents": 4}
+
+
+async def test_listings_have_their_own_longer_timeout(starter: Scenario, clock: VirtualClock) -> None:
+    emulator = create_app(starter, clock)
+
+    async def slow(scope: Any, receive: Any, send: Any) -> None:  # every answer takes 0.3 s
+        if scope["type"] == "http":
+            await asyncio.sleep(0.3)
+        await emulator(scope, receive, send)
+
+    settings = RealDebridSettings(
+        url=URL, api_key=SecretStr(starter.keys["realdebrid"]), timeout_s=0.1, listing_timeout_s=5.0
+    ).model_copy(update={"rate_limit_per_min": 0})
+    async with RealDebridClient(settings, transport=httpx.ASGITransport(app=slow)) as rd:
+        (torrent,) = await rd.torrents()
+        with pytest.raises(ServiceTimeout, match=r"within 0\.1s"):
+            await rd.torrent_info(torrent.id)
 
 
 async def test_find_by_hash_sees_duplicates(rd: RealDebridClient, state: RealDebridState) -> None:

@@ -1,8 +1,9 @@
 """Track: follow the uncached downloads seerbridge keeps on Real-Debrid until they finish, fail or stall.
 
-One round lists the account once (`GET /torrents`, one call per 5000 torrents), so its cost does not grow with the
-number of downloads; `torrents/info` is read only for a torrent the listing no longer shows (to tell a deleted
-torrent from a listing that shifted). Each followed row (state `downloading` in the store) then meets its fate:
+One round lists the account's active torrents once (`GET /torrents?filter=active`), so its cost grows neither with
+the number of downloads nor with the size of the account; `torrents/info` is read only for a followed torrent that
+listing no longer shows (it finished, failed or is gone: read once, as it leaves). Each followed row (state
+`downloading` in the store) then meets its fate:
 
     downloaded                              → row `downloaded`; Jellyfin and Seerr told (once per round);
                                               requests with nothing left downloading → fulfilled (or partial)
@@ -216,9 +217,9 @@ class Follower:
         if not rows:
             return None
         try:
-            listing = await self.services.realdebrid.torrents(page_size=LISTING_PAGE)
+            listing = await self.services.realdebrid.torrents(active_only=True, page_size=LISTING_PAGE)
         except ServiceError as exc:
-            self._failed_call(report, "could not list the Real-Debrid account", exc)
+            self._failed_call(report, "could not list the active Real-Debrid torrents", exc)
             return None
         by_id = {t.id: t for t in listing}
         now = self.now()
@@ -242,7 +243,8 @@ class Follower:
         return soonest
 
     async def _detail(self, rd_id: str) -> Torrent | None:
-        """A torrent the listing did not show: read it alone; None when Real-Debrid no longer knows it."""
+        """A torrent the active listing did not show (finished, failed or gone): read it alone; None when
+        Real-Debrid no longer knows it."""
         try:
             return await self.services.realdebrid.torrent_info(rd_id)
         except NotFound:

@@ -55,6 +55,7 @@ class RequestRecord:
     path: str
     status: int
     fault: FaultKind | None
+    query: str = ""  # the query string, e.g. "filter=active&offset=0&limit=5000"
 
 
 @dataclass
@@ -163,7 +164,8 @@ class SandboxMiddleware:
             else:
                 await self.app(scope, receive, recording_send)
         finally:
-            self.control.log.append(RequestRecord(started, method, path, status_box[0], fault))
+            query = scope.get("query_string", b"").decode("latin-1")
+            self.control.log.append(RequestRecord(started, method, path, status_box[0], fault, query))
 
     async def _control(self, method: str, receive: Receive, send: Send) -> None:
         if method == "PUT":
@@ -201,7 +203,9 @@ def install_sandbox(
     unavailable_body: bytes | None = None,
 ) -> SandboxControl:
     """Add fault injection and request recording to an emulator; the control is also at `app.state.sandbox`."""
-    control = SandboxControl(too_many_body=too_many_body, too_many_type=too_many_type, unavailable_body=unavailable_body)
+    control = SandboxControl(
+        too_many_body=too_many_body, too_many_type=too_many_type, unavailable_body=unavailable_body
+    )
     app.add_middleware(SandboxMiddleware, control=control)
     app.state.sandbox = control
     return control

@@ -208,7 +208,7 @@ def create_app(scenario: Scenario, clock: VirtualClock, *, monotonic: Callable[[
     @app.get(API + "/torrents")
     async def torrents(request: Request, state: Authed) -> Response:
         limit = _int_param(request, "limit")
-        limit = DEFAULT_LIMIT if limit is None else min(limit, MAX_LIMIT)
+        limit = DEFAULT_LIMIT if limit is None else min(limit, state.page_limit or MAX_LIMIT)
         page = _int_param(request, "page")
         offset = (max(page, 1) - 1) * limit if page is not None else (_int_param(request, "offset") or 0)
         listing = state.listing(active_only=request.query_params.get("filter") == "active")
@@ -216,7 +216,7 @@ def create_app(scenario: Scenario, clock: VirtualClock, *, monotonic: Callable[[
         return rd_json(
             request,
             [torrent_json(state, t, detail=False) for t in chunk],
-            headers={"X-Total-Count": str(len(listing))},
+            headers={"X-Total-Count": str(len(listing))} if state.total_header else None,
         )
 
     @app.get(API + "/torrents/info/{torrent_id}", name="torrent_info")

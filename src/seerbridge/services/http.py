@@ -241,8 +241,10 @@ class ServiceHttp:
         headers: Mapping[str, str] | None = None,
         ok: tuple[int, ...] = (200, 201, 202, 204),
         idempotent: bool | None = None,
+        timeout_s: float | None = None,
     ) -> httpx.Response:
-        """Send one logical call (retried as policy allows) and return a response whose status is in `ok`."""
+        """Send one logical call (retried as policy allows) and return a response whose status is in `ok`;
+        `timeout_s` replaces the policy's deadline for each attempt (a slow call such as a long listing)."""
         if idempotent is None:
             idempotent = method.upper() in {"GET", "HEAD", "PUT", "DELETE", "OPTIONS"}
         hook = self._may_retry if idempotent else self._may_repeat
@@ -263,6 +265,7 @@ class ServiceHttp:
                     json_body=json_body,
                     headers=headers,
                     ok=ok,
+                    timeout_s=timeout_s if timeout_s is not None else self.policy.timeout_s,
                 )
         raise AssertionError("unreachable: stamina re-raises the last error")  # pragma: no cover
 
@@ -338,6 +341,7 @@ class ServiceHttp:
         json_body: Any,
         headers: Mapping[str, str] | None,
         ok: tuple[int, ...],
+        timeout_s: float,
     ) -> httpx.Response:
         self.breaker.refuse_if_open(endpoint)
         await self._take_slot(endpoint)
@@ -348,14 +352,20 @@ class ServiceHttp:
         started = time.monotonic()
         try:
             # httpx's own timeout does not reach in-process (ASGI) transports; this deadline always does.
-            async with asyncio.timeout(self.policy.timeout_s):
+            async with asyncio.timeout(timeout_s):
                 response = await self._client.request(
-                    method, path.lstrip("/"), params=params, data=data, json=json_body, headers=headers
+                    method,
+                    path.lstrip("/"),
+                    params=params,
+                    data=data,
+                    json=json_body,
+                    headers=headers,
+                    timeout=httpx.Timeout(timeout_s),
                 )
         except (TimeoutError, httpx.TimeoutException):
-            log.warning("call timed out", service=self.service, endpoint=endpoint, timeout_s=self.policy.timeout_s)
+            log.warning("call timed out", service=self.service, endpoint=endpoint, timeout_s=timeout_s)
             error: ServiceError = ServiceTimeout(
-                self.service, endpoint, f"no answer within {self.policy.timeout_s:g}s", error="timeout"
+                self.service, endpoint, f"no answer within {timeout_s:g}s", error="timeout"
             )
             self.breaker.outage(str(error), trial=trial)
             raise error from None

@@ -417,10 +417,12 @@ class RealDebridClient(ServiceClient):
     # ----- torrents -----
 
     async def iter_torrents(self, *, active_only: bool = False, page_size: int = 100) -> AsyncIterator[Torrent]:
-        """Every torrent in the account, newest first, one page at a time; stop iterating to stop fetching.
+        """Every torrent in the account (`active_only`: those Real-Debrid calls active), newest first, one page at a
+        time; stop iterating to stop fetching.
 
-        Pages are read by `offset` until `X-Total-Count` is reached (or a short page when the header is missing).
-        A torrent seen twice because the list shifted between pages is yielded once.
+        Pages are read by `offset` until an empty page, or until `X-Total-Count` is reached when the answer has it
+        (a short page proves nothing: a server may hold fewer per page than asked for). Each page may take
+        `listing_timeout_s`. A torrent seen twice because the list shifted between pages is yielded once.
         """
         if not 1 <= page_size <= MAX_PAGE_SIZE:
             raise ValueError(f"page_size must be 1..{MAX_PAGE_SIZE}")
@@ -430,7 +432,9 @@ class RealDebridClient(ServiceClient):
             params: dict[str, Any] = {"offset": offset, "limit": page_size}
             if active_only:
                 params["filter"] = "active"
-            response = await self._http.request("GET", "torrents", endpoint="torrents", params=params)
+            response = await self._http.request(
+                "GET", "torrents", endpoint="torrents", params=params, timeout_s=self.settings.listing_timeout_s
+            )
             # An empty account has been seen answering 204 with no body.
             page = (
                 []
@@ -443,7 +447,7 @@ class RealDebridClient(ServiceClient):
                     seen.add(torrent.id)
                     yield torrent
             offset += len(page)
-            if not page or (offset >= total if total is not None else len(page) < page_size):
+            if not page or (total is not None and offset >= total):
                 return
 
     async def torrents(self, *, active_only: bool = False, page_size: int = 100) -> list[Torrent]:
