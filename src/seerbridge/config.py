@@ -608,6 +608,26 @@ def describe_validation_error(exc: ValidationError) -> str:
     return "; ".join(lines)
 
 
+REQUIRED_KEYS = {
+    "seerr": ("api_key", "Seerr API key"),
+    "jellyfin": ("api_key", "Jellyfin API key"),
+    "realdebrid": ("api_key", "Real-Debrid API token"),
+}
+"""Settings without a usable default: seerbridge starts without them, but the service refuses every call."""
+
+
+def unset_required(settings: Settings, *sections: str) -> list[str]:
+    """One line per required setting left empty (in `sections`, or all), naming its variable, e.g.
+    "Seerr API key not set: set SEERBRIDGE_SEERR__API_KEY"."""
+    lines = []
+    for section, (key, label) in REQUIRED_KEYS.items():
+        if sections and section not in sections:
+            continue
+        if not getattr(getattr(settings, section), key).get_secret_value():
+            lines.append(f"{label} not set: set SEERBRIDGE_{section.upper()}__{key.upper()}")
+    return lines
+
+
 def secret_values(settings: Settings) -> list[str]:
     """Every secret the settings hold, for the redaction registry (API keys, URL-borne keys, DB password)."""
     from sqlalchemy.engine import make_url

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import os
 import signal
+import socket
 import threading
 import time
 from collections.abc import Awaitable, Callable, Coroutine
@@ -26,9 +28,9 @@ import structlog
 import uvicorn
 
 from seerbridge import clock
-from seerbridge.config import Settings
+from seerbridge.config import Settings, unset_required
 from seerbridge.domain.states import RequestState
-from seerbridge.errors import ServiceError
+from seerbridge.errors import SeerbridgeError, ServiceError
 from seerbridge.pipeline.process import Bridge
 from seerbridge.runtime.queue import WorkQueue
 from seerbridge.store import repo
@@ -105,16 +107,49 @@ async def wait_for_database(url: str, stop: StopSignal, delays: tuple[float, ...
         return True
 
 
+class ServerError(SeerbridgeError):
+    """The webhook server cannot listen where it is told to (a port in use, an address not on this host)."""
+
+
+def listen_socket(host: str, port: int) -> socket.socket:
+    """A socket bound to host:port for the server, or ServerError with one line naming the setting to change."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except socket.gaierror as exc:
+        raise ServerError(f"cannot listen on {host}: {exc.strerror} (set SEERBRIDGE_SERVER__HOST)") from None
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does: a restart need not wait
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise ServerError(f"port {port} on {host} is in use (set SEERBRIDGE_SERVER__PORT)") from None
+        reason = (exc.strerror or str(exc)).lower()
+        raise ServerError(
+            f"cannot listen on port {port} on {host}: {reason} (set SEERBRIDGE_SERVER__HOST or SEERBRIDGE_SERVER__PORT)"
+        ) from None
+    return sock
+
+
 @dataclass
 class Health:
     started_at: float = field(default_factory=time.monotonic)
     last_pass_at: datetime | None = None
     last_pass_error: str | None = None
+    last_pass_failed: str | None = None  # the service the last poll failed on
     worked: int = 0
 
     def view(self, queue: WorkQueue, extra: Callable[[], dict[str, Any]] | None = None) -> dict[str, Any]:
+        """The body of /healthz. `services` is each service's breaker, except that one the last poll failed on
+        reads "failing: ..." even while its breaker has not opened yet; `ok` is every service up and the last
+        poll through (`alive` alone decides the HTTP status: a liveness probe must not restart the daemon because
+        Seerr is down)."""
         body: dict[str, Any] = {
             "alive": True,
+            "ok": self.last_pass_error is None,
             "uptime_s": round(time.monotonic() - self.started_at, 1),
             "last_successful_pass": self.last_pass_at.isoformat() if self.last_pass_at else None,
             "last_pass_error": self.last_pass_error,
@@ -124,6 +159,12 @@ class Health:
         }
         if extra is not None:
             body.update(extra())
+        services = body.get("services")
+        if isinstance(services, dict):
+            failed = self.last_pass_failed
+            if failed in services and services[failed] == "up":
+                services[failed] = f"failing: {self.last_pass_error}"
+            body["ok"] = body["ok"] and all(view == "up" or str(view).startswith("up;") for view in services.values())
         return body
 
 
@@ -135,6 +176,7 @@ class Daemon:
         self._follow_soon = asyncio.Event()
         self.health = Health()
         self.server: uvicorn.Server | None = None
+        self._socket: socket.socket | None = None
 
     def web_app(self) -> Any:
         return create_app(
@@ -145,12 +187,17 @@ class Daemon:
 
     async def run(self, stop: StopSignal, *, ready: Callable[[Daemon], Awaitable[None]] | None = None) -> None:
         """Start, run until the first stop signal, then stop (see the module docstring)."""
+        if self.settings.server.enabled:  # a port in use stops the start before any work is done
+            self._socket = listen_socket(self.settings.server.host, self.settings.server.port)
+        self._warn_unconfigured()
         watch = asyncio.ensure_future(self._on_stop(stop))
         try:
             if await self._phase(self._start(), stop):
                 await self._serve(stop, ready)
         finally:
             watch.cancel()
+            if self._socket is not None:
+                self._socket.close()
         log.info("stopped", worked=self.health.worked, forced=stop.forced.is_set())
 
     async def _on_stop(self, stop: StopSignal) -> None:
@@ -244,6 +291,40 @@ class Daemon:
             finally:
                 self.queue.finish(request_id)
 
+    def _hint(self, exc: ServiceError) -> str:
+        """What to change when a service keeps failing: the setting left empty, else doctor's one-line diagnosis."""
+        from seerbridge.doctor import SERVICE_LABELS, explain
+
+        missing = unset_required(self.settings, exc.service)
+        if missing:
+            return missing[0]
+        return explain(exc, exc.service, self.settings) if exc.service in SERVICE_LABELS else ""
+
+    def _warn_unconfigured(self) -> None:
+        """One line per setting whose absence will make every poll or webhook fail, before the first of them."""
+        for line in unset_required(self.settings):
+            log.warning("not configured", problem=line)
+        if self.settings.server.enabled and not self.settings.webhook.secret.get_secret_value():
+            log.warning(
+                "not configured",
+                problem="no webhook secret: webhooks are refused until SEERBRIDGE_WEBHOOK__SECRET is set "
+                "(polling still finds every request)",
+            )
+
+    async def poll_once(self) -> None:
+        """One poll: settle unsettled intents, then queue every request that is due; the outcome goes to /healthz."""
+        try:
+            await self.bridge.reconcile()
+            for request_id in await self.bridge.due_request_ids():
+                self.queue.submit(request_id, "poll")
+            self.health.last_pass_at = clock.now()
+            self.health.last_pass_error = None
+            self.health.last_pass_failed = None
+        except ServiceError as exc:
+            self.health.last_pass_error = str(exc)
+            self.health.last_pass_failed = exc.service
+            log.warning("poll failed", error=str(exc), hint=self._hint(exc))
+
     async def _poller(self, stop: StopSignal) -> None:
         """Every poll interval: queue every approved request whose retry time has come (the webhook safety net).
 
@@ -251,15 +332,7 @@ class Daemon:
         so they never wait for a restart; a probe also settles those of its own hash before adding it.
         """
         while not stop.graceful.is_set():
-            try:
-                await self.bridge.reconcile()
-                for request_id in await self.bridge.due_request_ids():
-                    self.queue.submit(request_id, "poll")
-                self.health.last_pass_at = clock.now()
-                self.health.last_pass_error = None
-            except ServiceError as exc:
-                self.health.last_pass_error = str(exc)
-                log.warning("poll failed", error=str(exc))
+            await self.poll_once()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.graceful.wait(), timeout=self.settings.run.poll_interval_s)
 
@@ -269,7 +342,7 @@ class Daemon:
             try:
                 delay = await self.bridge.follow_downloads()
             except ServiceError as exc:
-                log.warning("following downloads failed", error=str(exc))
+                log.warning("following downloads failed", error=str(exc), hint=self._hint(exc))
                 delay = 60.0
             self._follow_soon.clear()
             woken = asyncio.ensure_future(self._follow_soon.wait())
@@ -347,7 +420,9 @@ class Daemon:
         )
         server = uvicorn.Server(config)
         server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
-        self._server_task = asyncio.create_task(server.serve(), name="web")
+        if self._socket is None:
+            self._socket = listen_socket(cfg.host, cfg.port)
+        self._server_task = asyncio.create_task(server.serve(sockets=[self._socket]), name="web")
         while not server.started:
             if self._server_task.done():
                 raise RuntimeError(f"cannot listen on {cfg.host}:{cfg.port}")

@@ -4,9 +4,9 @@ Approvals start work on that request at once through `submit`, which coalesces d
 twice). Polling stays the safety net, so a lost webhook only delays work.
 
 Answers: 202 work queued (or already queued), 200 test or ignored type, 400 not JSON, 401 wrong or missing
-secret (checked before the body is read), 413 body over `MAX_BODY_BYTES`, 422 JSON of the wrong shape. The body
-is parsed by hand rather than by a FastAPI body parameter so that each refusal carries our own clear message;
-the OpenAPI document still describes it (`_document_webhook`).
+secret, or none configured (checked before the body is read), 413 body over `MAX_BODY_BYTES`, 422 JSON of the
+wrong shape. The body is parsed by hand rather than by a FastAPI body parameter so that each refusal carries our
+own clear message; the OpenAPI document still describes it (`_document_webhook`).
 """
 
 from __future__ import annotations
@@ -32,6 +32,10 @@ Health = Callable[[], dict[str, Any]]
 MAX_BODY_BYTES = 1 << 20
 """Seerr's bodies are a few kB (the message is cut at 500 characters); anything far larger is not Seerr."""
 WEBHOOK_PATH = "/webhook/seerr"
+NO_SECRET = (
+    "no webhook secret is configured: set SEERBRIDGE_WEBHOOK__SECRET, and the same value as Seerr's webhook "
+    "Authorization Header"
+)
 
 
 class WebhookAnswer(BaseModel):
@@ -88,13 +92,19 @@ def create_app(*, submit: Submit, health: Health, secret: str) -> FastAPI:
             200: {"model": WebhookAnswer, "description": "Test notification, or a type that needs no work"},
             202: {"model": WebhookAnswer, "description": "Work on the request is queued (or already queued)"},
             400: {"model": WebhookAnswer, "description": "The body is not JSON"},
-            401: {"model": WebhookAnswer, "description": "Wrong or missing Authorization header"},
+            401: {
+                "model": WebhookAnswer,
+                "description": "Wrong or missing Authorization header, or no secret configured in seerbridge",
+            },
             413: {"model": WebhookAnswer, "description": "The body is too large"},
             422: {"model": WebhookAnswer, "description": "JSON, but not a Seerr webhook body"},
         },
     )
     async def seerr_webhook(request: Request) -> JSONResponse:
         """A Seerr webhook notification in the default template; approvals start work on that request."""
+        if not secret:
+            log.warning("webhook refused: no webhook secret is configured (set SEERBRIDGE_WEBHOOK__SECRET)")
+            return _answer(401, "unauthorized", NO_SECRET)
         if not _authorized(request.headers.get("authorization"), secret):
             log.warning("webhook refused: wrong or missing Authorization header")
             return _answer(401, "unauthorized", "wrong or missing Authorization header")
