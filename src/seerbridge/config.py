@@ -396,6 +396,12 @@ class BackoffSettings(Section):
         default_factory=lambda: [10.0, 60.0, 240.0, 1440.0],
         description="Waits after a download failed (dead, error, stalled) before the next candidate is tried.",
     )
+    settled_recheck_minutes: float = Field(
+        360.0,
+        gt=0,
+        description="A fulfilled, downloading or already available request is looked at again this often (not at "
+        "every poll); a newly aired episode makes it due at once.",
+    )
 
     @field_validator("request_minutes", "download_minutes")
     @classmethod

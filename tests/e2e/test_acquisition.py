@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -9,6 +10,7 @@ from pydantic import SecretStr
 from structlog.testing import capture_logs
 
 from seerbridge.domain.states import RequestState, TorrentState
+from seerbridge.services.calls import CallLedger
 from seerbridge.store import repo
 from tests.e2e.conftest import E2E, Factory, decisions, request_record, result_of
 
@@ -424,3 +426,16 @@ async def test_a_request_seerr_marked_failed_for_its_radarr_push_is_still_worked
     assert e2e.hash(HAUNT_2019) in e2e.account()
     record = await request_record(e2e, row.id)
     assert record.reason is not None and "Radarr" in record.reason
+
+
+async def test_item_locks_outlive_the_poll_cycle_that_took_them(demo: E2E) -> None:
+    """Work on an item begun in one poll cycle still holds it when the next cycle's context is made, so a webhook
+    and the next poll never work one film at once."""
+    async with demo.bridge() as bridge:
+        first = await bridge.new_context(CallLedger())
+        second = await bridge.new_context(CallLedger())
+        async with first.lock("movie:10331"):
+            waiting = asyncio.ensure_future(second.lock("movie:10331").__aenter__())
+            await asyncio.sleep(0)
+            assert not waiting.done()  # the second cycle waits for the first's work on the item
+        await asyncio.wait_for(waiting, 1)

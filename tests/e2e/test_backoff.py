@@ -31,7 +31,7 @@ async def test_nothing_found_climbs_the_ladder_and_is_not_due_meanwhile(demo: E2
         assert started + first_wait <= record.next_attempt_at <= clock.now() + first_wait
         due = await bridge.due_request_ids()
         assert NOTHING not in due
-        assert CACHED in due  # settled requests stay on the normal poll
+        assert CACHED not in due  # settled: looked at again only after backoff.settled_recheck_minutes
         clock.advance(minutes[0] * 60 + 1)
         assert NOTHING in await bridge.due_request_ids()
         await bridge.work_request(NOTHING)
@@ -55,7 +55,7 @@ async def test_success_resets_and_a_new_air_date_makes_it_due(demo: E2E) -> None
     await demo.run()
     airing = await request_record(demo, AIRING)
     assert airing.state is RequestState.FULFILLED
-    assert (airing.next_attempt_at, airing.backoff_step) == (None, 0)
+    assert airing.backoff_step == 0 and airing.next_attempt_at is not None  # a settled re-check, not a backoff
     assert str(airing.next_air_date) == "2026-12-01"
     # Even far inside a wait, the day E5 counts as aired makes the request due; the day before does not.
     aired = demo.world.clock.now() + timedelta(days=7)  # 2026-12-01
@@ -90,7 +90,7 @@ async def test_a_fulfilled_request_stays_fulfilled_when_a_re_check_meets_an_outa
         result = await bridge.work_request(CACHED)
     assert result is not None and result.state is RequestState.FULFILLED
     record = await request_record(demo, CACHED)
-    assert record.state is RequestState.FULFILLED and record.next_attempt_at is None
+    assert record.state is RequestState.FULFILLED and record.backoff_step == 0
     assert record.last_error is not None and "seerr" in record.last_error and "503" in record.last_error
 
 
@@ -113,3 +113,29 @@ async def test_a_service_error_is_tried_again_at_the_next_poll_once_then_waits(d
     # A request that merely found nothing still waits at once (no free poll).
     await demo.run(only={NOTHING})
     assert (await request_record(demo, NOTHING)).next_attempt_at is not None
+
+
+async def test_a_settled_request_is_looked_at_again_only_after_the_recheck_wait(demo: E2E) -> None:
+    """A fulfilled request is not worked at every poll (each would cost Seerr, Jellyfin and Torrentio calls)."""
+    recheck = demo.settings.backoff.settled_recheck_minutes
+    seerr = demo.world.control("seerr")
+    async with demo.bridge() as bridge:
+        await bridge.run_pass()
+        assert (await request_record(demo, CACHED)).state is RequestState.FULFILLED
+        assert CACHED not in await bridge.due_request_ids()
+        reads = seerr.count("GET", rf"/api/v1/request/{CACHED}$|/api/v1/movie/")
+        demo.world.clock.advance(recheck * 60 - 60)
+        assert CACHED not in await bridge.due_request_ids()
+        demo.world.clock.advance(120)
+        assert CACHED in await bridge.due_request_ids()
+        assert seerr.count("GET", rf"/api/v1/request/{CACHED}$|/api/v1/movie/") == reads  # nothing worked meanwhile
+
+
+async def test_a_request_seerr_lists_as_available_is_not_worked_again(demo: E2E) -> None:
+    async with demo.bridge() as bridge:
+        await bridge.run_pass()
+        media = demo.world.seerr_state.media_for(10331)  # Night of the Living Dead, marked available by hand
+        assert media is not None
+        demo.world.seerr_state.set_media_status(media.id, "available")
+        demo.world.clock.advance(demo.settings.backoff.settled_recheck_minutes * 60 + 60)
+        assert CACHED not in await bridge.due_request_ids()

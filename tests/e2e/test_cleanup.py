@@ -19,6 +19,7 @@ import pytest
 from typer.testing import CliRunner
 
 from seerbridge.domain.states import TorrentState
+from seerbridge.domain.transitions import TorrentEvent
 from seerbridge.pipeline.cleanup import CleanupPlan, Spared, apply_cleanup, plan_cleanup
 from seerbridge.sandbox.middleware import FaultPlan
 from seerbridge.sandbox.scenario import load_scenario
@@ -99,7 +100,7 @@ async def _row(
             now=now,
         )
         await repo.mark_added(session, row_id, rd_id, now=now)
-        await repo.set_torrent_state(session, row_id, TorrentState.DOWNLOADED, cached=True, now=now)
+        await repo.set_torrent_state(session, row_id, TorrentEvent.CACHED, cached=True, now=now)
     return row_id
 
 
@@ -333,7 +334,7 @@ async def test_a_torrent_serving_two_items_goes_only_with_both(make_e2e: Factory
             size_bytes=None,
         )
         await repo.mark_added(session, adopted, w.severance, adopted=True)
-        await repo.set_torrent_state(session, adopted, TorrentState.DOWNLOADED)
+        await repo.set_torrent_state(session, adopted, TorrentEvent.CACHED)
         await session.commit()
     assert doomed_of(await plan_of(e2e)) == expected_doomed(w) - {("deleted_media", w.severance)}
 

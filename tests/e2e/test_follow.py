@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 from seerbridge.domain.states import RequestState, TorrentState
+from seerbridge.domain.transitions import RequestEvent, TorrentEvent
 from seerbridge.pipeline.announce import ANNOUNCE_KEY, SEERR_SCAN_JOB
 from seerbridge.pipeline.process import Bridge
 from seerbridge.pipeline.track import Fate, fate_of, next_delay
@@ -358,7 +359,10 @@ async def _many_downloads(e2e: E2E, bridge: Bridge, count: int) -> dict[int, str
         await repo.upsert_request(
             session, id=900, media_type="tv", tmdb_id=424242, is4k=False, seasons=[1], title="A Show"
         )
-        await repo.set_request_state(session, 900, RequestState.DOWNLOADING, reason="downloading")
+        await repo.set_request_state(session, 900, RequestState.WORKING, event=RequestEvent.START)
+        await repo.set_request_state(
+            session, 900, RequestState.DOWNLOADING, event=RequestEvent.SETTLE, reason="downloading"
+        )
         await repo.upsert_item(
             session, key=SHOW_KEY, kind="season", tmdb_id=424242, season=1, is4k=False, wanted=range(1, count + 1)
         )
@@ -378,7 +382,7 @@ async def _many_downloads(e2e: E2E, bridge: Bridge, count: int) -> dict[int, str
                 size_bytes=None,
             )
             await repo.mark_added(session, row_id, rd_id)
-            await repo.set_torrent_state(session, row_id, TorrentState.DOWNLOADING, cached=False)
+            await repo.set_torrent_state(session, row_id, TorrentEvent.DOWNLOAD, cached=False)
             rd_ids[n] = rd_id
     return rd_ids
 

@@ -246,7 +246,9 @@ async def test_unknown_hash_becomes_a_single_file_torrent(rd: httpx.AsyncClient,
 # ----- selecting files and the lifecycle -----
 
 
-async def test_cached_pack_is_downloaded_at_once(rd: httpx.AsyncClient, starter: Scenario) -> None:
+async def test_cached_pack_is_downloaded_at_once(
+    rd: httpx.AsyncClient, starter: Scenario, state: RealDebridState, clock: VirtualClock
+) -> None:
     rel = release(starter, "Breaking.Bad.S02.1080p")
     tid = await add(rd, rel.info_hash)
     t = await info(rd, tid)
@@ -259,6 +261,10 @@ async def test_cached_pack_is_downloaded_at_once(rd: httpx.AsyncClient, starter:
     r = await rd.post(f"torrents/selectFiles/{tid}", data={"files": ",".join(map(str, wanted))})
     assert r.status_code == 204 and r.content == b""
 
+    # For a moment it reads `downloading` at 100 %, as Real-Debrid shows a cached torrent, without links yet.
+    t = await info(rd, tid)
+    assert (t["status"], t["progress"], t["links"]) == ("downloading", 100, [])
+    clock.advance(state.settle_s)
     t = await info(rd, tid)
     assert t["status"] == "downloaded" and t["progress"] == 100
     assert len(t["links"]) == 2 and JS_DATE.match(t["ended"])
@@ -276,6 +282,7 @@ async def test_cached_hash_with_extra_files_selected_downloads_instead(
     state.set_behaviour(UNKNOWN_HASH, "cached", files=files, name="Movie")
     video_only = await add(rd, UNKNOWN_HASH)
     assert (await rd.post(f"torrents/selectFiles/{video_only}", data={"files": "1"})).status_code == 204
+    clock.advance(state.settle_s)
     assert (await info(rd, video_only))["status"] == "downloaded"
 
     everything = await add(rd, UNKNOWN_HASH)
@@ -393,10 +400,13 @@ async def test_available_hosts(rd: httpx.AsyncClient) -> None:
 # ----- unrestricting links -----
 
 
-async def test_unrestrict_link_of_a_downloaded_file(rd: httpx.AsyncClient, starter: Scenario) -> None:
+async def test_unrestrict_link_of_a_downloaded_file(
+    rd: httpx.AsyncClient, starter: Scenario, state: RealDebridState, clock: VirtualClock
+) -> None:
     rel = release(starter, "Night.of.the.Living.Dead.1968.1080p")
     tid = await add(rd, rel.info_hash)
     await rd.post(f"torrents/selectFiles/{tid}", data={"files": "1"})
+    clock.advance(state.settle_s)
     [link] = (await info(rd, tid))["links"]
     r = await rd.post("unrestrict/link", data={"link": link})
     assert r.status_code == 200

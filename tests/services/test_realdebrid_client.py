@@ -195,7 +195,9 @@ async def test_active_only_listing(rd: RealDebridClient, starter: Scenario) -> N
 # ----- the probe: add, select, info, unrestrict, delete -----
 
 
-async def test_cached_probe_end_to_end(rd: RealDebridClient, starter: Scenario, state: RealDebridState) -> None:
+async def test_cached_probe_end_to_end(
+    rd: RealDebridClient, starter: Scenario, state: RealDebridState, clock: VirtualClock
+) -> None:
     rel = release(starter, "Breaking.Bad.S02.1080p")
     tid = await rd.add_magnet(rel.info_hash, rel.name)
     info = await rd.torrent_info(tid)
@@ -204,6 +206,9 @@ async def test_cached_probe_end_to_end(rd: RealDebridClient, starter: Scenario, 
     wanted = [f.id for f in info.files if "sample" not in f.path.lower()]
 
     assert await rd.select_files(tid, wanted) is True
+    info = await rd.torrent_info(tid)  # a cached torrent reads `downloading` at 100 % for a moment
+    assert info.status is TorrentStatus.DOWNLOADING and info.progress == 100
+    clock.advance(state.settle_s)
     info = await rd.torrent_info(tid)
     assert info.status is TorrentStatus.DOWNLOADED and info.progress == 100 and info.ended is not None
     assert [f.id for f in info.selected_files()] == wanted

@@ -12,11 +12,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from seerbridge.domain.states import ItemState, RequestState, TorrentState
+from seerbridge.domain.transitions import ItemEvent, RequestEvent, TorrentEvent
 from seerbridge.services.calls import CallLedger
 from seerbridge.store import repo
 from seerbridge.store.db import open_database
 from seerbridge.store.models import BadHash
 
+START = RequestEvent.START
 T0 = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 H1 = "a" * 40
 H2 = "0123456789abcdef0123456789abcdef01234567"
@@ -50,7 +52,7 @@ async def test_upsert_request_inserts_new_then_refreshes_description_but_keeps_s
     assert rec.first_seen_at.tzinfo is not None
 
     async with sessions.begin() as s:
-        await repo.set_request_state(s, 11, RequestState.WORKING, reason="searching", profile="hd", now=T0)
+        await repo.set_request_state(s, 11, RequestState.WORKING, event=START, reason="searching", profile="hd", now=T0)
     later = T0 + timedelta(hours=1)
     async with sessions.begin() as s:
         rec = await repo.upsert_request(
@@ -68,7 +70,7 @@ async def test_upsert_request_inserts_new_then_refreshes_description_but_keeps_s
 async def test_set_request_title_renames_without_touching_state(sessions: Sessions) -> None:
     await _movie_request(sessions)
     async with sessions.begin() as s:
-        await repo.set_request_state(s, 7, RequestState.WORKING, reason="searching", profile="hd", now=T0)
+        await repo.set_request_state(s, 7, RequestState.WORKING, event=START, reason="searching", profile="hd", now=T0)
         rec = await repo.set_request_title(s, 7, "The Matrix (1999)")
         again = await repo.set_request_title(s, 7, "The Matrix (1999)", profile="uhd")
     assert (rec.title, rec.profile, rec.state, rec.reason, rec.updated_at) == (
@@ -88,15 +90,20 @@ async def test_upsert_request_rejects_unknown_media_type(sessions: Sessions) -> 
 async def test_set_request_state_counts_attempts_and_keeps_the_last_error(sessions: Sessions) -> None:
     await _movie_request(sessions)
     async with sessions.begin() as s:
-        await repo.set_request_state(s, 7, RequestState.WORKING, now=T0 + timedelta(minutes=1))
+        await repo.set_request_state(s, 7, RequestState.WORKING, event=START, now=T0 + timedelta(minutes=1))
         rec = await repo.set_request_state(
-            s, 7, RequestState.FAILED, reason="Real-Debrid unreachable", error="ServiceUnreachable: realdebrid",
+            s, 7, RequestState.FAILED, event=RequestEvent.FAIL, reason="Real-Debrid unreachable",
+            error="ServiceUnreachable: realdebrid",
             now=T0 + timedelta(minutes=2),
         )  # fmt: skip
     assert (rec.state, rec.attempts, rec.last_error) == (RequestState.FAILED, 1, "ServiceUnreachable: realdebrid")
     async with sessions.begin() as s:
-        await repo.set_request_state(s, 7, RequestState.WORKING, reason="retry", now=T0 + timedelta(minutes=3))
-        rec = await repo.set_request_state(s, 7, RequestState.FULFILLED, now=T0 + timedelta(minutes=4))
+        await repo.set_request_state(
+            s, 7, RequestState.WORKING, event=START, reason="retry", now=T0 + timedelta(minutes=3)
+        )
+        rec = await repo.set_request_state(
+            s, 7, RequestState.FULFILLED, event=RequestEvent.SETTLE, now=T0 + timedelta(minutes=4)
+        )
     assert rec.attempts == 2
     assert rec.reason is None  # reason replaced (cleared), not kept
     assert rec.last_error == "ServiceUnreachable: realdebrid"  # the last error stays visible
@@ -106,7 +113,7 @@ async def test_set_request_state_counts_attempts_and_keeps_the_last_error(sessio
         assert await repo.get_request(s, 7) == rec
     async with sessions.begin() as s:
         with pytest.raises(repo.NotInStore):
-            await repo.set_request_state(s, 999, RequestState.WORKING)
+            await repo.set_request_state(s, 999, RequestState.WORKING, event=START)
 
 
 async def test_list_requests_newest_change_first(sessions: Sessions) -> None:
@@ -116,7 +123,7 @@ async def test_list_requests_newest_change_first(sessions: Sessions) -> None:
                 s, id=rid, media_type="movie", tmdb_id=rid, is4k=False, seasons=[], title=f"m{rid}",
                 now=T0 + timedelta(seconds=rid),
             )  # fmt: skip
-        await repo.set_request_state(s, 1, RequestState.NO_RELEASE, now=T0 + timedelta(minutes=5))
+        await repo.set_request_state(s, 1, RequestState.WORKING, event=START, now=T0 + timedelta(minutes=5))
     async with sessions() as s:
         assert [r.id for r in await repo.list_requests(s)] == [1, 3, 2]
 
@@ -163,7 +170,9 @@ async def test_items_are_shared_by_requests_and_keep_state_on_refresh(sessions: 
     assert item.missing == (1, 2, 3) and not item.complete
 
     async with sessions.begin() as s:
-        rec = await repo.set_item_state(s, "show:1396:s02", ItemState.PARTIAL, reason="no E3", done=[2, 1], now=T0)
+        rec = await repo.set_item_state(
+            s, "show:1396:s02", ItemState.PARTIAL, event=ItemEvent.SETTLE, reason="no E3", done=[2, 1], now=T0
+        )
     assert (rec.state, rec.done, rec.missing, rec.reason) == (ItemState.PARTIAL, (1, 2), (3,), "no E3")
 
     async with sessions.begin() as s:  # a new episode aired: wanted grows, state and done stay
@@ -187,7 +196,9 @@ async def test_movie_item_is_complete_with_the_movie_marker(sessions: Sessions) 
     await _movie_request(sessions)
     async with sessions.begin() as s:
         before = await repo.get_item(s, "movie:603")
-        after = await repo.set_item_state(s, "movie:603", ItemState.FULFILLED, done=repo.MOVIE_DONE)
+        after = await repo.set_item_state(
+            s, "movie:603", ItemState.FULFILLED, event=ItemEvent.SETTLE, done=repo.MOVIE_DONE
+        )
     assert before is not None and not before.complete and before.missing == ()
     assert after.complete and after.done == (0,)
 
@@ -258,7 +269,7 @@ async def test_intent_is_recorded_before_the_add_and_completed_after(sessions: S
     assert added.updated_at == T0 + timedelta(seconds=1)
 
     async with sessions.begin() as s:
-        done = await repo.set_torrent_state(s, row_id, TorrentState.DOWNLOADED, cached=True, file_ids=[1])
+        done = await repo.set_torrent_state(s, row_id, TorrentEvent.CACHED, cached=True, file_ids=[1])
     assert (done.state, done.cached, done.file_ids, done.episodes, done.rd_id) == (
         TorrentState.DOWNLOADED, True, (1,), (), "RDX1",
     )  # fmt: skip
@@ -279,7 +290,7 @@ async def test_adopted_torrent_is_marked_as_not_added_by_us(sessions: Sessions) 
             file_ids=[1], size_bytes=None,
         )  # fmt: skip
         await repo.mark_added(s, row_id, "RDOLD", adopted=True)
-        rec = await repo.set_torrent_state(s, row_id, TorrentState.DOWNLOADED, cached=True)
+        rec = await repo.set_torrent_state(s, row_id, TorrentEvent.CACHED, cached=True)
     assert (rec.adopted, rec.rd_id, rec.state, rec.cached) == (True, "RDOLD", TorrentState.DOWNLOADED, True)
     async with sessions() as s:
         assert await repo.our_torrents_with_hash(s, H1) == [rec]
@@ -333,8 +344,9 @@ async def test_duplicates_of_a_hash_are_visible_until_deleted(sessions: Sessions
         assert [t.id for t in await repo.torrents_of_item(s, "show:1396:s02")] == [ids[1]]
         assert [t.id for t in await repo.all_torrents(s)] == [*ids, other]
     async with sessions.begin() as s:
-        await repo.set_torrent_state(s, ids[0], TorrentState.DELETED)
-        await repo.set_torrent_state(s, ids[1], TorrentState.DOWNLOADING, episodes=[2])
+        await repo.set_torrent_state(s, ids[0], TorrentEvent.DELETED)
+        await repo.mark_added(s, ids[1], "RDX2")
+        await repo.set_torrent_state(s, ids[1], TorrentEvent.DOWNLOAD, episodes=[2])
     async with sessions() as s:
         live = await repo.our_torrents_with_hash(s, H1)
         assert [(t.id, t.state, t.episodes) for t in live] == [(ids[1], TorrentState.DOWNLOADING, (2,))]
@@ -500,3 +512,24 @@ async def test_app_state_writes_at_once_never_collide(sessions: async_sessionmak
         assert (await repo.get_state(session, "services") or "").startswith("value ")
         await repo.set_state(session, "services", "last")
         assert await repo.get_state(session, "services") == "last"  # read back in the same session
+
+
+async def test_linking_an_item_keeps_the_episodes_another_request_wants(sessions: Sessions) -> None:
+    """A second request linking a season (wanted=None) must not blank the episodes the first one wrote."""
+    async with sessions.begin() as s:
+        await repo.upsert_item(s, key="show:1:s2023", kind="season", tmdb_id=1, season=2023, is4k=False, wanted=[4, 5])
+        linked = await repo.upsert_item(
+            s, key="show:1:s2023", kind="season", tmdb_id=1, season=2023, is4k=False, wanted=None
+        )
+        fresh = await repo.upsert_item(s, key="show:1:s01", kind="season", tmdb_id=1, season=1, is4k=False, wanted=None)
+    assert (linked.wanted, linked.season) == ((4, 5), 2023)
+    assert fresh.wanted == ()
+
+
+def test_an_item_key_names_its_season_whatever_its_digits() -> None:
+    from seerbridge.domain.media import Wanted
+
+    assert Wanted.season_of_key("show:1:s2023") == 2023
+    assert Wanted.season_of_key("show:1:s02:4k") == 2
+    assert Wanted.season_of_key("show:1:s00") == 0
+    assert Wanted.season_of_key("movie:603") is None

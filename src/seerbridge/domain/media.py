@@ -57,6 +57,14 @@ class Wanted:
         base = f"movie:{self.title.tmdb_id}" if self.season is None else f"show:{self.title.tmdb_id}:s{self.season:02d}"
         return base + (":4k" if self.is4k else "")
 
+    @staticmethod
+    def season_of_key(key: str) -> int | None:
+        """The season a `key` names (None for a movie): `show:<tmdb>:s<season>[:4k]`, any number of digits."""
+        parts = key.split(":")
+        if parts[0] != "show" or len(parts) < 3 or not parts[2].startswith("s") or not parts[2][1:].isdigit():
+            return None
+        return int(parts[2][1:])
+
     @property
     def is_movie(self) -> bool:
         return self.season is None

@@ -2,7 +2,10 @@
 
 A request climbs one step each time it ends without what it wanted and goes back to the bottom the moment it
 gets it. It is due again when its wait has passed, or as soon as a requested episode has newly aired.
-Nothing is given up on: the last wait repeats forever (`seerbridge retry ID` skips the wait).
+Nothing is given up on: the last wait repeats forever (`seerbridge retry ID` skips the wait). A settled request
+(fulfilled, downloading, already available) is not worked every poll: it is looked at again after
+`backoff.settled_recheck_minutes` (Seerr's change of status, a new season or a lost torrent show up then), or at
+once when a requested episode airs.
 """
 
 from __future__ import annotations
@@ -22,10 +25,12 @@ class Schedule:
     step: int
 
 
-def after(state: RequestState, step: int, now: datetime, minutes: list[float]) -> Schedule:
+def after(
+    state: RequestState, step: int, now: datetime, minutes: list[float], *, recheck_minutes: float
+) -> Schedule:
     """The schedule after a request ended in `state` at `now`, having been at backoff `step`."""
     if state in SETTLED_OK:
-        return Schedule(None, 0)
+        return Schedule(now + timedelta(minutes=recheck_minutes), 0)
     wait = minutes[min(step, len(minutes) - 1)]
     return Schedule(now + timedelta(minutes=wait), step + 1)
 

@@ -36,6 +36,7 @@ import structlog
 
 from seerbridge.config import CleanupRule, Settings
 from seerbridge.domain.states import TorrentState
+from seerbridge.domain.transitions import TorrentEvent
 from seerbridge.errors import NotFound, ServiceError
 from seerbridge.pipeline.process import KEPT_STATES, Bridge
 from seerbridge.pipeline.removal import Doomed, remove
@@ -517,7 +518,7 @@ async def apply_cleanup(bridge: Bridge, plan: CleanupPlan) -> CleanupOutcome:
         if others:
             async with bridge.sessions.begin() as session:
                 for row_id in others:
-                    await repo.set_torrent_state(session, row_id, TorrentState.DELETED, now=bridge.now())
+                    await repo.set_torrent_state(session, row_id, TorrentEvent.DELETED, now=bridge.now())
         (deleted if held else gone).append(doomed)
     outcome = CleanupOutcome(tuple(deleted), tuple(gone), tuple(failed))
     log.info(

@@ -22,6 +22,7 @@ from seerbridge.config import AcquireSettings
 from seerbridge.domain.decision import Verdict
 from seerbridge.domain.media import Wanted
 from seerbridge.domain.states import TorrentState
+from seerbridge.domain.transitions import TorrentEvent
 from seerbridge.errors import NotFound, RequestRejected, ServiceError
 from seerbridge.pipeline.announce import Arrival, arrival_of, mount_path, owe_arrival
 from seerbridge.pipeline.bad_marks import mark_ttl
@@ -44,6 +45,8 @@ log = structlog.get_logger("seerbridge.probe")
 _UNSELECTED = frozenset({TorrentStatus.MAGNET_CONVERSION, TorrentStatus.WAITING_FILES_SELECTION})
 _UNSETTLED = (TorrentState.ADDING, TorrentState.ADDED)
 _KEPT = (TorrentState.DOWNLOADED, TorrentState.DOWNLOADING)
+# A torrent kept in one of these states was kept on this event (a new row: the add answered, then this).
+_KEEP_EVENT = {TorrentState.DOWNLOADED: TorrentEvent.CACHED, TorrentState.DOWNLOADING: TorrentEvent.DOWNLOAD}
 
 
 def _may_still_be_cached(info: TorrentInfo, reads: int) -> bool:
@@ -203,7 +206,7 @@ class Prober:
         try:
             rd_id = await self._rd.add_magnet(cand.info_hash, cand.name)
         except RequestRejected as exc:
-            await self._set_row(row_id, TorrentState.FAILED)
+            await self._set_row(row_id, TorrentEvent.FAILED)
             if is_infringing(exc):
                 await self._mark_bad(cand.info_hash, "Real-Debrid refused it (451 infringing_file)", "realdebrid:451")
                 return ProbeResult(ProbeOutcome.REFUSED, verdict, detail="451 infringing_file")
@@ -284,7 +287,7 @@ class Prober:
         cand = verdict.candidate
         info = await self._wait_for_files(rd_id)
         if info.status.failed:
-            await self._drop(rd_id, row_id, TorrentState.FAILED)
+            await self._drop(rd_id, row_id, TorrentEvent.FAILED)
             await self._mark_bad(cand.info_hash, f"Real-Debrid status {info.status.value}", "realdebrid:status")
             return ProbeResult(ProbeOutcome.FAILED, verdict, rd_id=rd_id, detail=info.status.value)
         if info.status is TorrentStatus.MAGNET_CONVERSION:
@@ -294,22 +297,22 @@ class Prober:
                 covered = verdict.episodes & target.episodes if verdict.episodes else target.episodes
                 async with self._sessions.begin() as session:
                     await repo.set_torrent_state(
-                        session, row_id, TorrentState.DOWNLOADING, cached=False, episodes=sorted(covered)
+                        session, row_id, TorrentEvent.DOWNLOAD, cached=False, episodes=sorted(covered)
                     )
                 self._account.added(info)
                 detail = "metadata still converting; files are selected when it arrives"
                 return ProbeResult(ProbeOutcome.DOWNLOADING, verdict, frozenset(covered), rd_id, detail)
-            await self._drop(rd_id, row_id, TorrentState.DELETED)
+            await self._drop(rd_id, row_id, TorrentEvent.DELETED)
             return ProbeResult(ProbeOutcome.CONVERTING, verdict, rd_id=rd_id, detail="still converting")
         name = info.original_filename or info.filename
         selection = self._select(info.files, target, name)
         if not selection.file_ids:
-            await self._drop(rd_id, row_id, TorrentState.DELETED)
+            await self._drop(rd_id, row_id, TorrentEvent.DELETED)
             if selection.unusable:  # true of the torrent whatever is wanted: never added again for anything
                 await self._mark_bad(cand.info_hash, selection.reason or "nothing playable", "realdebrid:files")
             return ProbeResult(ProbeOutcome.NO_FILES, verdict, rd_id=rd_id, detail=selection.reason or "")
         if pack_share(selection, target) < min_share:
-            await self._drop(rd_id, row_id, TorrentState.DELETED)
+            await self._drop(rd_id, row_id, TorrentEvent.DELETED)
             detail = f"{len(selection.covered)} of {len(target.episodes)} wanted episodes"
             return ProbeResult(ProbeOutcome.TOO_FEW, verdict, selection.covered, rd_id, detail)
         # Other seasons of the request this pack holds: their files are selected in the same call (files can be
@@ -321,7 +324,7 @@ class Prober:
             await self._rd.select_files(rd_id, every_file)
         except RequestRejected as exc:
             if is_too_many_active(exc):
-                await self._drop(rd_id, row_id, TorrentState.DELETED)
+                await self._drop(rd_id, row_id, TorrentEvent.DELETED)
                 self._no_slot()
                 return ProbeResult(ProbeOutcome.NO_SLOT, verdict, rd_id=rd_id, detail="too many active downloads")
             raise
@@ -329,7 +332,7 @@ class Prober:
             await repo.set_torrent_state(
                 session,
                 row_id,
-                TorrentState.ADDED,
+                TorrentEvent.FILES,
                 file_ids=list(selection.file_ids),
                 episodes=sorted(selection.covered),
             )
@@ -339,15 +342,15 @@ class Prober:
             await self._serve_siblings(info, verdict, siblings, row_id, TorrentState.DOWNLOADED, cached=True)
             return ProbeResult(ProbeOutcome.CACHED, verdict, selection.covered, rd_id, filename=info.filename)
         if info.status.failed:
-            await self._drop(rd_id, row_id, TorrentState.FAILED)
+            await self._drop(rd_id, row_id, TorrentEvent.FAILED)
             await self._mark_bad(cand.info_hash, f"Real-Debrid status {info.status.value}", "realdebrid:status")
             return ProbeResult(ProbeOutcome.FAILED, verdict, rd_id=rd_id, detail=info.status.value)
         if keep_uncached:
-            await self._set_row(row_id, TorrentState.DOWNLOADING, cached=False)
+            await self._set_row(row_id, TorrentEvent.DOWNLOAD, cached=False)
             await self._serve_siblings(info, verdict, siblings, row_id, TorrentState.DOWNLOADING, cached=False)
             self._account.added(info)
             return ProbeResult(ProbeOutcome.DOWNLOADING, verdict, selection.covered, rd_id, info.status.value)
-        await self._drop(rd_id, row_id, TorrentState.DELETED)
+        await self._drop(rd_id, row_id, TorrentEvent.DELETED)
         return ProbeResult(ProbeOutcome.NOT_CACHED, verdict, selection.covered, rd_id, info.status.value)
 
     async def reconcile(self) -> int:
@@ -392,14 +395,14 @@ class Prober:
                     found = await self._rd.delete(torrent.id, missing_ok=True) or found
                     self._account.removed(torrent.id)
             state = TorrentState.DELETED if found else TorrentState.FAILED
-            await self._set_row(row.id, state)
+            await self._set_row(row.id, TorrentEvent.DELETED if found else TorrentEvent.FAILED)
             return state
         if row.state is TorrentState.ADDED and row.file_ids:
             try:
                 info = await self._rd.torrent_info(row.rd_id)
             except NotFound:
                 self._account.removed(row.rd_id)
-                await self._set_row(row.id, TorrentState.FAILED)
+                await self._set_row(row.id, TorrentEvent.FAILED)
                 return TorrentState.FAILED
             if info.status is TorrentStatus.DOWNLOADED and info.selected_files() and not await self._held(row):
                 await self._keep_cached(row.id, info.filename, await self._arrival_of_row(row))
@@ -408,7 +411,7 @@ class Prober:
         found = await self._rd.delete(row.rd_id, missing_ok=True)
         self._account.removed(row.rd_id)
         state = TorrentState.DELETED if found else TorrentState.FAILED
-        await self._set_row(row.id, state)
+        await self._set_row(row.id, TorrentEvent.DELETED if found else TorrentEvent.FAILED)
         return state
 
     async def _held(self, row: repo.TorrentRecord) -> bool:
@@ -425,9 +428,9 @@ class Prober:
             log.warning("could not undo a half-done probe; the next pass will", rd_id=rd_id, error=str(exc))
             return
         self._account.removed(rd_id)
-        await self._set_row(row_id, TorrentState.DELETED)
+        await self._set_row(row_id, TorrentEvent.DELETED)
 
-    async def release(self, result: ProbeResult, state: TorrentState = TorrentState.DELETED) -> None:
+    async def release(self, result: ProbeResult, event: TorrentEvent = TorrentEvent.DELETED) -> None:
         """Remove a torrent we added (e.g. a held uncached download once a cached copy was found)."""
         if result.rd_id is None:
             return
@@ -435,7 +438,7 @@ class Prober:
             rows = await repo.our_torrents_with_hash(session, result.verdict.candidate.info_hash)
         for row in rows:
             if row.rd_id == result.rd_id:
-                await self._drop(result.rd_id, row.id, state)
+                await self._drop(result.rd_id, row.id, event)
 
     async def reopen(self, result: ProbeResult) -> None:
         """Hand a held uncached download back to `reconcile` (row ADDED again, no call made): the work that held it
@@ -446,7 +449,7 @@ class Prober:
             rows = await repo.our_torrents_with_hash(session, result.verdict.candidate.info_hash)
         for row in rows:
             if row.rd_id == result.rd_id and row.state is TorrentState.DOWNLOADING:
-                await self._set_row(row.id, TorrentState.ADDED)
+                await self._set_row(row.id, TorrentEvent.REOPENED)
                 log.info("held download left for reconcile", info_hash=row.info_hash, rd_id=row.rd_id)
 
     async def _settled_status(self, rd_id: str) -> TorrentInfo:
@@ -518,7 +521,7 @@ class Prober:
                 size_bytes=info.bytes,
             )
             await repo.mark_added(session, row_id, info.id, adopted=True)
-            await repo.set_torrent_state(session, row_id, state, cached=cached)
+            await repo.set_torrent_state(session, row_id, _KEEP_EVENT[state], cached=cached)
             if state is TorrentState.DOWNLOADED:
                 await owe_arrival(
                     session, path=mount_path(self._mount, info.filename), arrival=arrival_of(target, covered)
@@ -554,7 +557,7 @@ class Prober:
                     size_bytes=verdict.candidate.size_bytes,
                 )
                 await repo.mark_added(session, sibling, info.id)
-                await repo.set_torrent_state(session, sibling, state, cached=cached)
+                await repo.set_torrent_state(session, sibling, _KEEP_EVENT[state], cached=cached)
                 if state is TorrentState.DOWNLOADED:
                     arrival = arrival_of(wanted, selection.covered)
                     await owe_arrival(session, path=mount_path(self._mount, info.filename), arrival=arrival)
@@ -562,7 +565,7 @@ class Prober:
     async def _keep_cached(self, row_id: int, filename: str, arrival: Arrival | None) -> None:
         """Keep a cached torrent: its row DOWNLOADED and, in the same transaction, Jellyfin and Seerr owed a look."""
         async with self._sessions.begin() as session:
-            await repo.set_torrent_state(session, row_id, TorrentState.DOWNLOADED, cached=True)
+            await repo.set_torrent_state(session, row_id, TorrentEvent.CACHED, cached=True)
             await owe_arrival(session, path=mount_path(self._mount, filename), arrival=arrival)
 
     async def _arrival_of_row(self, row: repo.TorrentRecord) -> Arrival | None:
@@ -574,14 +577,14 @@ class Prober:
             return Arrival(item.tmdb_id)
         return Arrival(item.tmdb_id, item.season, tuple(sorted(row.episodes or ())))
 
-    async def _set_row(self, row_id: int, state: TorrentState, *, cached: bool | None = None) -> None:
+    async def _set_row(self, row_id: int, event: TorrentEvent, *, cached: bool | None = None) -> None:
         async with self._sessions.begin() as session:
-            await repo.set_torrent_state(session, row_id, state, cached=cached)
+            await repo.set_torrent_state(session, row_id, event, cached=cached)
 
-    async def _drop(self, rd_id: str, row_id: int, state: TorrentState) -> None:
+    async def _drop(self, rd_id: str, row_id: int, event: TorrentEvent) -> None:
         await self._rd.delete(rd_id, missing_ok=True)
         self._account.removed(rd_id)
-        await self._set_row(row_id, state)
+        await self._set_row(row_id, event)
 
     def _no_slot(self) -> None:
         if self._slots is not None:

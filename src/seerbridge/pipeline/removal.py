@@ -9,7 +9,7 @@ from datetime import datetime
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from seerbridge.domain.states import TorrentState
+from seerbridge.domain.transitions import TorrentEvent
 from seerbridge.services.realdebrid import RealDebridClient
 from seerbridge.store import history, repo
 
@@ -45,7 +45,7 @@ async def remove(
     held = await rd.delete(doomed.rd_id, missing_ok=True)
     async with sessions.begin() as session:
         if doomed.torrent_id is not None:
-            await repo.set_torrent_state(session, doomed.torrent_id, TorrentState.DELETED, now=now)
+            await repo.set_torrent_state(session, doomed.torrent_id, TorrentEvent.DELETED, now=now)
         await history.record_removal(
             session,
             info_hash=doomed.info_hash,

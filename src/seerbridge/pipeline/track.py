@@ -36,6 +36,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from seerbridge.config import Settings
 from seerbridge.domain.media import MediaKind, Title, Wanted
 from seerbridge.domain.states import ItemState, RequestState, TorrentState
+from seerbridge.domain.transitions import (
+    ItemEvent,
+    RequestEvent,
+    TorrentEvent,
+    derive_request_state,
+    item_state,
+)
 from seerbridge.errors import NotFound, ServiceError
 from seerbridge.pipeline import backoff
 from seerbridge.pipeline.announce import Arrival, announce, mount_path, owe_arrival
@@ -50,6 +57,13 @@ log = structlog.get_logger("seerbridge.track")
 
 RD_DOCUMENTED_LIMIT_PER_MIN = 250.0  # Real-Debrid's documented budget; used when pacing is lifted (setting 0)
 LISTING_PAGE = 5000  # the most Real-Debrid lists in one call
+
+
+_ITEM_REASONS = {
+    ItemState.FULFILLED: "downloaded",
+    ItemState.PARTIAL: "some wanted episodes downloaded",
+    ItemState.NO_RELEASE: "download failed; the next candidate will be tried",
+}
 
 
 class Fate(StrEnum):
@@ -337,7 +351,7 @@ class Follower:
         covered = sorted(selection.covered) if kind is MediaKind.SHOW else []
         async with self.sessions.begin() as session:
             await repo.set_torrent_state(
-                session, row.id, TorrentState.DOWNLOADING, file_ids=list(selection.file_ids), episodes=covered
+                session, row.id, TorrentEvent.FILES, file_ids=list(selection.file_ids), episodes=covered
             )
             await repo.set_torrent_progress(session, row.id, 0.0, moved_at=now, restart=True)
         log.info("download's files selected once its metadata arrived", info_hash=row.info_hash, rd_id=row.rd_id)
@@ -348,7 +362,7 @@ class Follower:
         assert look.listed is not None
         async with self.sessions.begin() as session:
             await repo.set_torrent_progress(session, row.id, 100.0, moved_at=now)
-            await repo.set_torrent_state(session, row.id, TorrentState.DOWNLOADED, cached=False, now=now)
+            await repo.set_torrent_state(session, row.id, TorrentEvent.FINISHED, cached=False, now=now)
             item = await repo.get_item(session, row.item_key)
             arrival = None
             if item is not None:
@@ -375,7 +389,8 @@ class Follower:
             if bad_source is not None:
                 ttl = mark_ttl(bad_source, self.settings.acquire)
                 await repo.mark_bad(session, row.info_hash, reason=reason, source=bad_source, now=now, ttl=ttl)
-            await repo.set_torrent_state(session, row.id, state, now=now)
+            event = TorrentEvent.DELETED if state is TorrentState.DELETED else TorrentEvent.FAILED
+            await repo.set_torrent_state(session, row.id, event, now=now)
             await self._settle_item(session, row.item_key, now)
             for request_id in await repo.requests_of_item(session, row.item_key):
                 await self._reschedule_request(session, request_id, reason, now)
@@ -408,29 +423,23 @@ class Follower:
         held, downloading = await self._held(session, key)
         if downloading:
             return
-        if self._complete(item, held):
-            state, reason = ItemState.FULFILLED, "downloaded"
-        elif held:
-            state, reason = ItemState.PARTIAL, "some wanted episodes downloaded"
-        else:
-            state, reason = ItemState.NO_RELEASE, "download failed; the next candidate will be tried"
+        state = item_state(complete=self._complete(item, held), held=bool(held), downloading=False)
+        reason = _ITEM_REASONS[state]
         done: Iterable[int] = repo.MOVIE_DONE if item.kind == "movie" and held else sorted(held - {0})
-        await repo.set_item_state(session, key, state, reason=reason, done=done, now=now)
+        await repo.set_item_state(session, key, state, event=ItemEvent.FOLLOWED, reason=reason, done=done, now=now)
         # The decision log (what `status` shows for requests settled earlier) gets the download's ending too.
         names = [t.name for t in await repo.torrents_of_item(session, key) if t.state is TorrentState.DOWNLOADED]
         summary = f"{reason}: {', '.join(names)}" if state is ItemState.FULFILLED and names else reason
         for request_id in await repo.requests_of_item(session, key):
             await repo.add_decision(session, request_id=request_id, item_key=key, summary=summary, payload=[], now=now)
 
-    async def _request_view(self, session: AsyncSession, request_id: int) -> tuple[bool, bool, bool]:
-        """(every item complete, anything held, anything still downloading) over a request's items."""
-        complete, any_held, downloading = True, False, False
+    async def _request_view(self, session: AsyncSession, request_id: int) -> RequestState:
+        """The request's state derived from what Real-Debrid holds for each of its items (domain/transitions.py)."""
+        states = []
         for item in await repo.items_of_request(session, request_id):
             held, busy = await self._held(session, item.key)
-            complete = complete and self._complete(item, held)
-            any_held = any_held or bool(held)
-            downloading = downloading or busy
-        return complete, any_held, downloading
+            states.append(item_state(complete=self._complete(item, held), held=bool(held), downloading=busy))
+        return derive_request_state(states)
 
     async def _settle_finished_request(
         self, session: AsyncSession, request_id: int, reason: str, now: datetime
@@ -443,12 +452,14 @@ class Follower:
             RequestState.ALREADY_AVAILABLE,
         ):
             return
-        complete, _, downloading = await self._request_view(session, request_id)
-        if downloading:
+        state = await self._request_view(session, request_id)
+        if state is RequestState.DOWNLOADING:
             return
-        state = RequestState.FULFILLED if complete else RequestState.PARTIAL
-        await repo.set_request_state(session, request_id, state, reason=reason, now=now)
-        schedule = backoff.after(state, record.backoff_step, now, self.settings.backoff.request_minutes)
+        await repo.set_request_state(session, request_id, state, event=RequestEvent.FINISHED, reason=reason, now=now)
+        cfg = self.settings.backoff
+        schedule = backoff.after(
+            state, record.backoff_step, now, cfg.request_minutes, recheck_minutes=cfg.settled_recheck_minutes
+        )
         await repo.schedule_request(
             session,
             request_id,
@@ -461,19 +472,25 @@ class Follower:
         record = await repo.get_request(session, request_id)
         if record is None:
             return
-        _, any_held, downloading = await self._request_view(session, request_id)
+        state = await self._request_view(session, request_id)
+        cfg = self.settings.backoff
         schedule = backoff.after(
-            RequestState.NO_RELEASE, record.backoff_step, now, self.settings.backoff.download_minutes
+            RequestState.NO_RELEASE,
+            record.backoff_step,
+            now,
+            cfg.download_minutes,
+            recheck_minutes=cfg.settled_recheck_minutes,
         )
         assert schedule.next_attempt_at is not None
-        if record.state is not RequestState.WORKING:
-            if downloading:
-                state = RequestState.DOWNLOADING
-            else:
-                state = RequestState.PARTIAL if any_held else RequestState.NO_RELEASE
+        if record.state is not RequestState.WORKING:  # a worker holds it: its state comes from that work
             when = schedule.next_attempt_at.strftime("%Y-%m-%d %H:%M UTC")
             await repo.set_request_state(
-                session, request_id, state, reason=f"{reason}; next candidate after {when}", now=now
+                session,
+                request_id,
+                state,
+                event=RequestEvent.DROPPED,
+                reason=f"{reason}; next candidate after {when}",
+                now=now,
             )
         await repo.schedule_request(
             session,

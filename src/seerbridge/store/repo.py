@@ -17,6 +17,14 @@ from sqlalchemy.orm.util import identity_key
 
 from seerbridge import clock
 from seerbridge.domain.states import ItemState, RequestState, TorrentState
+from seerbridge.domain.transitions import (
+    ItemEvent,
+    RequestEvent,
+    TorrentEvent,
+    next_item_state,
+    next_request_state,
+    next_torrent_state,
+)
 from seerbridge.services.calls import CallLedger
 from seerbridge.store.models import (
     AppState,
@@ -382,15 +390,17 @@ async def set_request_state(
     id: int,
     state: RequestState,
     *,
+    event: RequestEvent,
     reason: str | None = None,
     error: str | None = None,
     profile: str | None = None,
     now: datetime | None = None,
 ) -> RequestRecord:
-    """Move a request to `state`. `reason` replaces the last one (None clears it); `error` and `profile` are
-    kept unless given. Moving to WORKING counts an attempt."""
+    """Move a request to `state` on `event`, as the lifecycle table allows (domain/transitions.py; IllegalTransition
+    otherwise). `reason` replaces the last one (None clears it); `error` and `profile` are kept unless given. Moving
+    to WORKING counts an attempt."""
     row = await _must_get(session, Request, id)
-    row.state = RequestState(state).value
+    row.state = next_request_state(RequestState(row.state), event, RequestState(state)).value
     row.reason = reason
     if error is not None:
         row.last_error = error
@@ -443,17 +453,18 @@ async def upsert_item(
     tmdb_id: int,
     season: int | None,
     is4k: bool,
-    wanted: Iterable[int],
+    wanted: Iterable[int] | None,
     now: datetime | None = None,
 ) -> ItemRecord:
-    """Insert an item in state NEW, or refresh its `wanted` episodes; state, `done` and reason are kept.
+    """Insert an item in state NEW, or refresh its `wanted` episodes; state, `done` and reason are kept. `wanted`
+    None links an item without knowing its episodes: a new row starts empty, an existing one keeps its own.
 
     One INSERT ... ON CONFLICT statement, so two sessions creating the same key at once both succeed.
     """
     if kind not in ("movie", "season"):
         raise ValueError(f"kind must be 'movie' or 'season', not {kind!r}")
     at = _utc(now)
-    wanted_list = _ints(wanted)
+    wanted_list = _ints(wanted or ())
     stmt = _upsert(session, WorkItem).values(
         key=key,
         kind=kind,
@@ -466,7 +477,9 @@ async def upsert_item(
         reason=None,
         updated_at=at,
     )
-    stmt = stmt.on_conflict_do_update(index_elements=[WorkItem.key], set_={"wanted": wanted_list})
+    # Without episodes to set, the conflict still "updates" (the key to itself) so RETURNING yields the row.
+    refresh = {"wanted": wanted_list} if wanted is not None else {"key": key}
+    stmt = stmt.on_conflict_do_update(index_elements=[WorkItem.key], set_=refresh)
     row = (await session.scalars(stmt.returning(WorkItem), execution_options={"populate_existing": True})).one()
     return _item_record(row)
 
@@ -487,14 +500,15 @@ async def set_item_state(
     key: str,
     state: ItemState,
     *,
+    event: ItemEvent,
     reason: str | None = None,
     done: Iterable[int] | None = None,
     now: datetime | None = None,
 ) -> ItemRecord:
-    """Move an item to `state`; `reason` replaces the last one (None clears it), `done` replaces the set when given
-    (a movie's is MOVIE_DONE)."""
+    """Move an item to `state` on `event` (domain/transitions.py); `reason` replaces the last one (None clears it),
+    `done` replaces the set when given (a movie's is MOVIE_DONE)."""
     row = await _must_get(session, WorkItem, key)
-    row.state = ItemState(state).value
+    row.state = next_item_state(ItemState(row.state), event, ItemState(state)).value
     row.reason = reason
     if done is not None:
         row.done = _ints(done)
@@ -573,7 +587,7 @@ async def mark_added(
     row = await _must_get(session, Torrent, row_id)
     row.rd_id = rd_id
     row.adopted = adopted
-    row.state = TorrentState.ADDED.value
+    row.state = next_torrent_state(TorrentState(row.state), TorrentEvent.ANSWERED).value
     row.updated_at = _utc(now)
     await session.flush()
     return _torrent_record(row)
@@ -582,16 +596,17 @@ async def mark_added(
 async def set_torrent_state(
     session: AsyncSession,
     row_id: int,
-    state: TorrentState,
+    event: TorrentEvent,
     *,
     cached: bool | None = None,
     file_ids: Iterable[int] | None = None,
     episodes: Iterable[int] | None = None,
     now: datetime | None = None,
 ) -> TorrentRecord:
-    """Move a torrent to `state`; `cached`, `file_ids` and `episodes` change only when given."""
+    """Move a torrent on `event` to the state the lifecycle table gives (domain/transitions.py; IllegalTransition
+    for a pair it lacks); `cached`, `file_ids` and `episodes` change only when given."""
     row = await _must_get(session, Torrent, row_id)
-    row.state = TorrentState(state).value
+    row.state = next_torrent_state(TorrentState(row.state), event).value
     if cached is not None:
         row.cached = cached
     if file_ids is not None:
