@@ -45,6 +45,17 @@ def test_config_path_from_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
         ({"SEERBRIDGE_REALDEBRID__RATE_LIMIT_PER_MIN": "900"}, "realdebrid.rate_limit_per_min"),
         ({"SEERBRIDGE_JELLYFIN__TIMEOUT_S": "soon"}, "jellyfin.timeout_s (SEERBRIDGE_JELLYFIN__TIMEOUT_S)"),
         ({"SEERBRIDGE_DATABASE__URL": "mysql://x"}, "database.url (SEERBRIDGE_DATABASE__URL): must start with"),
+        ({"SEERBRIDGE_SEERR__URL": "http://"}, "seerr.url (SEERBRIDGE_SEERR__URL): must name a host"),
+        (
+            {"SEERBRIDGE_JELLYFIN__URL": "https:///jellyfin"},
+            "jellyfin.url (SEERBRIDGE_JELLYFIN__URL): must name a host",
+        ),
+        (
+            {"SEERBRIDGE_REALDEBRID__URL": "http://:8080"},
+            "realdebrid.url (SEERBRIDGE_REALDEBRID__URL): must name a host",
+        ),
+        ({"SEERBRIDGE_TORRENTIO__URL": "https://"}, "torrentio.url (SEERBRIDGE_TORRENTIO__URL): must name a host"),
+        ({"SEERBRIDGE_SEERR__URL": "http://seerr:99999"}, "seerr.url (SEERBRIDGE_SEERR__URL): has an invalid port"),
     ],
 )
 def test_bad_values_give_one_line_naming_the_field(

@@ -27,6 +27,25 @@ db_app = typer.Typer(no_args_is_help=True, help="Inspect or migrate the database
 app.add_typer(config_app, name="config")
 app.add_typer(db_app, name="db")
 
+
+def _flags_take_no_value() -> None:
+    """typer 0.29's help lists a flag (`run --once`, even `--help`) with a `<bool>` type, as if it took a value:
+    show none for flags, like click and earlier typer versions."""
+    from typer.core import TyperOption
+
+    shown = getattr(TyperOption, "display_type_rich", None)
+    if shown is None or getattr(shown, "flags_take_no_value", False):
+        return
+
+    def display_type_rich(self: TyperOption, ctx: Any) -> str | None:
+        return None if self.is_flag else shown(self, ctx)
+
+    display_type_rich.flags_take_no_value = True  # type: ignore[attr-defined]
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
+_flags_take_no_value()
+
 ConfigOption = Annotated[
     Path | None,
     typer.Option("--config", "-c", help="TOML config file (default: $SEERBRIDGE_CONFIG).", show_default=False),
@@ -38,8 +57,23 @@ class _State:
     terminal_width: int | None = None  # set only when the caller fixes it (tests, a program embedding the CLI)
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from seerbridge import __version__
+
+        typer.echo(f"seerbridge {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _main(ctx: typer.Context, config: ConfigOption = None) -> None:
+def _main(
+    ctx: typer.Context,
+    config: ConfigOption = None,
+    version: Annotated[
+        bool,
+        typer.Option("--version", help="Print the version and exit.", is_eager=True, callback=_print_version),
+    ] = False,
+) -> None:
     """seerbridge turns approved Seerr requests into files on Real-Debrid and tells Jellyfin and Seerr."""
     from seerbridge import clock
 
@@ -108,10 +142,17 @@ def _settings() -> Settings:
 
 @config_app.command("show")
 def config_show() -> None:
-    """Print the effective configuration (file + environment) with secrets masked."""
+    """Print the effective configuration (file + environment) with secrets masked, and which file it came from."""
+    from seerbridge.config import config_file
     from seerbridge.config_render import render_effective
 
-    typer.echo(render_effective(_settings()))
+    settings = _settings()
+    path = config_file(_State.config_path)
+    if path is None:
+        typer.echo("# no config file: defaults and SEERBRIDGE_* environment variables")
+    else:
+        typer.echo(f"# loaded from {path} (SEERBRIDGE_* environment variables override it)")
+    typer.echo(render_effective(settings))
 
 
 @config_app.command("example")

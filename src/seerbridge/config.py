@@ -7,6 +7,7 @@ import re
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
+from urllib.parse import urlsplit
 
 import platformdirs
 from pydantic import (
@@ -33,6 +34,13 @@ def _clean_url(value: str) -> str:
     value = value.strip()
     if not value.startswith(("http://", "https://")):
         raise ValueError("must start with http:// or https://")
+    parts = urlsplit(value)
+    if not parts.hostname:
+        raise ValueError("must name a host, e.g. http://localhost:5055")
+    try:
+        parts.port  # noqa: B018 - urlsplit checks the port only when asked for it
+    except ValueError:
+        raise ValueError("has an invalid port (1-65535)") from None
     return value.rstrip("/")
 
 
@@ -562,8 +570,7 @@ def load_settings(path: Path | None = None, overrides: dict[str, Any] | None = N
 
     `overrides` (section → values) win over both, e.g. to point a demo at the emulators.
     """
-    if path is None and os.environ.get(CONFIG_ENV):
-        path = Path(os.environ[CONFIG_ENV])
+    path = config_file(path)
     if path is not None:
         _check_file(path)
     Settings._toml_path = path
@@ -573,6 +580,13 @@ def load_settings(path: Path | None = None, overrides: dict[str, Any] | None = N
         raise ConfigError(describe_validation_error(exc)) from None
     finally:
         Settings._toml_path = None
+
+
+def config_file(path: Path | None = None) -> Path | None:
+    """The config file settings are read from: `path` (--config), else $SEERBRIDGE_CONFIG, else none."""
+    if path is None and os.environ.get(CONFIG_ENV):
+        return Path(os.environ[CONFIG_ENV])
+    return path
 
 
 def _check_file(path: Path) -> None:

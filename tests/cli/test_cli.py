@@ -105,6 +105,41 @@ def test_an_unusable_config_file_is_one_clear_line(monkeypatch: pytest.MonkeyPat
         assert out.startswith(f"seerbridge: config file {path} {words}"), out
 
 
+def test_help_shows_flags_as_flags(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Options that take no value are listed without a type, as if they took a <bool>; the others keep theirs."""
+    for args in (["--help"], ["run", "--help"], ["status", "--help"], ["explain", "--help"], ["cleanup", "--help"]):
+        code, out = _invoke(args, {"COLUMNS": "120"}, monkeypatch)
+        assert code == 0, out
+        assert "<bool>" not in out, (args, out)
+    _, out = _invoke(["run", "--help"], {"COLUMNS": "120"}, monkeypatch)
+    assert "--once" in out
+    _, out = _invoke(["--help"], {"COLUMNS": "120"}, monkeypatch)
+    assert "<path>" in out  # --config still says what it takes
+
+
+def test_version_option(monkeypatch: pytest.MonkeyPatch) -> None:
+    from seerbridge import __version__
+
+    # --version answers even when the configuration is broken: it reads none.
+    code, out = _invoke(["--version"], {"SEERBRIDGE_SEERR__TIMEOUT_S": "-3"}, monkeypatch)
+    assert code == 0, out
+    assert out.strip() == f"seerbridge {__version__}"
+
+
+def test_config_show_names_the_file_it_loaded(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    code, out = _invoke(["config", "show"], {}, monkeypatch)
+    assert code == 0, out
+    assert out.splitlines()[0] == "# no config file: defaults and SEERBRIDGE_* environment variables"
+    cfg = tmp_path / "seerbridge.toml"
+    cfg.write_text('[seerr]\nurl = "http://seerr.lan:5055"\n')
+    code, out = _invoke(["--config", str(cfg), "config", "show"], {}, monkeypatch)
+    assert code == 0, out
+    assert out.splitlines()[0] == f"# loaded from {cfg} (SEERBRIDGE_* environment variables override it)"
+    code, out = _invoke(["config", "show"], {"SEERBRIDGE_CONFIG": str(cfg)}, monkeypatch)
+    assert out.splitlines()[0].startswith(f"# loaded from {cfg} ")
+    assert 'url = "http://seerr.lan:5055"' in out
+
+
 def test_config_show_masks_and_example_prints(monkeypatch: pytest.MonkeyPatch) -> None:
     code, out = _invoke(["config", "show"], {"SEERBRIDGE_REALDEBRID__API_KEY": "rd-token-abcdef-123"}, monkeypatch)
     assert code == 0
