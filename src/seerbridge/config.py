@@ -372,6 +372,12 @@ class AcquireSettings(Section):
     )
     conversion_polls: int = Field(5, ge=1, description="Info reads while Real-Debrid converts a magnet.")
     conversion_poll_s: float = Field(2.0, ge=0, description="Seconds between those reads.")
+    late_add_window_minutes: float = Field(
+        60.0,
+        ge=0,
+        description="After an add whose answer was lost and that was settled as never made, how long to look for a "
+        "copy Real-Debrid makes of it late (deleted when found, so one hash never stays twice).",
+    )
     bad_hash_days: float = Field(
         7,
         gt=0,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from enum import StrEnum
 
 import structlog
@@ -55,6 +56,9 @@ def _may_still_be_cached(info: TorrentInfo, reads: int) -> bool:
     if info.status is TorrentStatus.DOWNLOADING and info.progress >= 100:
         return True
     return info.status is TorrentStatus.QUEUED and reads == 1
+
+
+LATE_COPY_SLACK = timedelta(minutes=5)
 
 
 class Interrupted(Exception):
@@ -107,6 +111,11 @@ class Account:
                 for torrent in listing:
                     self._by_hash.setdefault(torrent.hash.lower(), []).append(torrent)
             return list(self._by_hash.get(info_hash.lower(), []))
+
+    def forget(self) -> None:
+        """Drop the listing: the next lookup lists the account afresh (after an add whose answer was lost, the
+        listing taken before it cannot show what Real-Debrid did)."""
+        self._by_hash = None
 
     def added(self, info: Torrent) -> None:
         if self._by_hash is not None:
@@ -360,7 +369,40 @@ class Prober:
         """
         async with self._sessions() as session:
             rows = await repo.torrents_in_state(session, *_UNSETTLED)
-        return await self._settle_rows(rows)
+        settled = await self._settle_rows(rows)
+        await self._remove_late_copies()
+        return settled
+
+    async def _remove_late_copies(self) -> None:
+        """Delete copies Real-Debrid made late of an add we settled as never made (its answer was lost, and the
+        service carried it out after we had looked): a torrent with the hash of such an add, added after it, that no
+        row of ours knows. Looked for while such an add is recent (`acquire.late_add_window_minutes`), in a fresh
+        listing; two copies of one hash never stay."""
+        now = clock.now()
+        window = timedelta(minutes=self._settings.late_add_window_minutes)
+        async with self._sessions() as session:
+            rows = await repo.all_torrents(session)
+        lost = {
+            row.info_hash: row.added_at
+            for row in rows
+            if row.state is TorrentState.FAILED
+            and row.rd_id is None
+            and row.ours
+            and now - row.updated_at <= window
+            and row.info_hash not in self.bad_hashes  # a 451 refusal: Real-Debrid said no, nothing comes late
+        }
+        if not lost:
+            return
+        known = {row.rd_id for row in rows if row.rd_id is not None}
+        self._account.forget()
+        for info_hash, asked_at in lost.items():
+            for torrent in await self._account.with_hash(info_hash):
+                # Clocks differ between us and Real-Debrid: a copy from well before our add was not made by it.
+                if torrent.id in known or torrent.added < asked_at - LATE_COPY_SLACK:
+                    continue
+                await self._rd.delete(torrent.id, missing_ok=True)
+                self._account.removed(torrent.id)
+                log.warning("deleted a copy Real-Debrid made late of a lost add", info_hash=info_hash, rd_id=torrent.id)
 
     async def _settle_leftovers(self, info_hash: str) -> None:
         async with self._sessions() as session:
@@ -370,6 +412,8 @@ class Prober:
     async def _settle_rows(self, rows: list[repo.TorrentRecord]) -> int:
         busy = {row.info_hash for row in rows if row.id in self.in_flight}  # a probe of that hash is running now
         rows = [row for row in rows if row.info_hash not in busy]
+        if any(row.rd_id is None for row in rows):
+            self._account.forget()  # a lost add is looked for in a fresh listing, not one taken before it
         for row in rows:
             state = await self._settle(row)
             log.info("half-done probe settled", info_hash=row.info_hash, rd_id=row.rd_id, state=state.value)

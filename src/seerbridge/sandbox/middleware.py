@@ -27,7 +27,10 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-FaultKind = Literal["error", "timeout", "malformed", "too_many"]
+# "timeout" hangs before the service acts; "slow_answer" acts at once and hangs before the answer leaves (the
+# caller may give up on a call that took effect); "acts_late": a gateway answers 504 after `hang_s` while the
+# service behind it carries the call out later still (after 2 × `hang_s`), when the caller has moved on.
+FaultKind = Literal["error", "timeout", "slow_answer", "acts_late", "malformed", "too_many"]
 CONTROL_PREFIX = "/__sandbox"
 
 
@@ -68,6 +71,7 @@ class SandboxControl:
     unavailable_body: bytes | None = None
     plan: FaultPlan = field(default_factory=FaultPlan)
     queued: deque[FaultKind] = field(default_factory=deque)
+    late: list[asyncio.Future[None]] = field(default_factory=list)  # calls an "acts_late" fault carries out later
     log: list[RequestRecord] = field(default_factory=list)
     _rng: random.Random = field(default_factory=random.Random)
 
@@ -151,6 +155,26 @@ class SandboxMiddleware:
             if fault == "timeout":
                 await asyncio.sleep(self.control.plan.hang_s)
                 await self.app(scope, receive, recording_send)
+            elif fault == "acts_late":
+                body = b""
+                while True:
+                    message = await receive()
+                    body += message.get("body", b"")
+                    if not message.get("more_body"):
+                        break
+                self.control.late.append(asyncio.ensure_future(self._later(scope, body)))
+                await asyncio.sleep(self.control.plan.hang_s)
+                await _respond(recording_send, 504, b"<html>gateway timeout</html>", "text/html")
+            elif fault == "slow_answer":
+                held: list[Message] = []
+
+                async def hold(message: Message) -> None:
+                    held.append(message)
+
+                await self.app(scope, receive, hold)  # the service acts now
+                await asyncio.sleep(self.control.plan.hang_s)
+                for message in held:
+                    await recording_send(message)
             elif fault == "error":
                 status = self.control.plan.error_status
                 if status == 503 and self.control.unavailable_body is not None:
@@ -166,6 +190,23 @@ class SandboxMiddleware:
         finally:
             query = scope.get("query_string", b"").decode("latin-1")
             self.control.log.append(RequestRecord(started, method, path, status_box[0], fault, query))
+
+    async def _later(self, scope: Scope, body: bytes) -> None:
+        """The call a gateway gave up on, carried out by the service later; its answer goes nowhere."""
+        await asyncio.sleep(2 * self.control.plan.hang_s)
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if sent:
+                return {"type": "http.disconnect"}
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def nowhere(message: Message) -> None:
+            return None
+
+        await self.app(scope, replay, nowhere)
 
     async def _control(self, method: str, receive: Receive, send: Send) -> None:
         if method == "PUT":
