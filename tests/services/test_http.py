@@ -10,6 +10,7 @@ import time
 
 import httpx
 import pytest
+import stamina
 from pydantic import BaseModel
 from structlog.testing import capture_logs
 
@@ -192,3 +193,29 @@ async def test_secrets_never_appear_in_errors() -> None:
         await http.request("GET", "x", endpoint="x")
     assert "tok-SECRET" not in str(err.value)
     assert "tok-SECRET" not in repr(err.value.args)
+
+
+async def test_the_configured_retries_with_stamina_for_real() -> None:
+    """Everywhere else stamina runs in testing mode (3 attempts, no waits); here the configured policy runs as it does
+    in production: `retries` attempts in all, with real backoff waits between them."""
+    answers = iter([503, 503, 503, 200, 503, 503])
+    seen: list[float] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(time.monotonic())
+        return httpx.Response(next(answers), json={})
+
+    stamina.set_testing(False)
+    try:
+        http = ServiceHttp("svc", "http://svc.test", ServiceSettings(retries=4), transport=httpx.MockTransport(answer))
+        response = await http.request("GET", "x", endpoint="x")
+        assert response.status_code == 200 and len(seen) == 4  # three failures, then the fourth attempt
+        assert all(later > earlier for earlier, later in itertools.pairwise(seen))
+
+        seen.clear()
+        few = ServiceHttp("svc", "http://svc.test", ServiceSettings(retries=2), transport=httpx.MockTransport(answer))
+        with pytest.raises(ServiceUnavailable):
+            await few.request("GET", "y", endpoint="y")
+        assert len(seen) == 2  # exactly the configured attempts, then the error
+    finally:
+        stamina.set_testing(True, attempts=3)

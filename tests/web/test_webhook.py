@@ -59,7 +59,8 @@ async def test_auto_approval_queues_the_new_request(hook: Hook, world: Sandbox) 
     assert hook.calls == [(row.id, "webhook MEDIA_AUTO_APPROVED")]
 
 
-@pytest.mark.parametrize("kind", ["MEDIA_APPROVED", "MEDIA_AUTO_APPROVED"])
+# MEDIA_FAILED: approved, then Seerr's push to its Radarr/Sonarr failed; seerbridge works it all the same.
+@pytest.mark.parametrize("kind", ["MEDIA_APPROVED", "MEDIA_AUTO_APPROVED", "MEDIA_FAILED"])
 async def test_rendered_approval_of_a_movie(hook: Hook, world: Sandbox, kind: str) -> None:
     body = render_webhook(kind, world.seerr_state.requests[2])
     assert body["extra"] == [] and body["issue"] is None and body["media"]["tmdbId"] == "438631"
@@ -104,7 +105,7 @@ async def test_test_notification_answers_200(hook: Hook) -> None:
 
 @pytest.mark.parametrize(
     "kind",
-    ["MEDIA_PENDING", "MEDIA_AVAILABLE", "MEDIA_DECLINED", "MEDIA_FAILED", "MEDIA_AUTO_REQUESTED", "ISSUE_CREATED"],
+    ["MEDIA_PENDING", "MEDIA_AVAILABLE", "MEDIA_DECLINED", "MEDIA_AUTO_REQUESTED", "ISSUE_CREATED"],
 )
 async def test_other_types_are_acknowledged_and_ignored(hook: Hook, world: Sandbox, kind: str) -> None:
     request = None if kind.startswith("ISSUE") else world.seerr_state.requests[1]

@@ -72,6 +72,7 @@ class SandboxControl:
     plan: FaultPlan = field(default_factory=FaultPlan)
     queued: deque[FaultKind] = field(default_factory=deque)
     late: list[asyncio.Future[None]] = field(default_factory=list)  # calls an "acts_late" fault carries out later
+    entered: list[str] = field(default_factory=list)  # "METHOD path" of every call as it arrives (before any fault)
     log: list[RequestRecord] = field(default_factory=list)
     _rng: random.Random = field(default_factory=random.Random)
 
@@ -142,6 +143,7 @@ class SandboxMiddleware:
         if path == f"{CONTROL_PREFIX}/faults":
             await self._control(method, receive, send)
             return
+        self.control.entered.append(f"{method} {path}")
         fault = self.control.choose(path)
         status_box = [0]
 

@@ -45,10 +45,15 @@ class LoopbackServers:
             self.hosts[name] = f"http://{self.host}:{port}"
         return self.hosts
 
-    async def stop(self) -> None:
+    async def stop(self, *, patience_s: float = 2.0) -> None:
+        """Stop serving; calls still held open (a fault holding an answer back) are cut after `patience_s`."""
         for server in self.servers.values():
             server.should_exit = True
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        _, pending = await asyncio.wait(self._tasks, timeout=patience_s) if self._tasks else (set(), set())
+        if pending:
+            for server in self.servers.values():
+                server.force_exit = True
+            await asyncio.gather(*self._tasks, return_exceptions=True)
 
 
 @contextlib.contextmanager
