@@ -25,9 +25,7 @@ class Schedule:
     step: int
 
 
-def after(
-    state: RequestState, step: int, now: datetime, minutes: list[float], *, recheck_minutes: float
-) -> Schedule:
+def after(state: RequestState, step: int, now: datetime, minutes: list[float], *, recheck_minutes: float) -> Schedule:
     """The schedule after a request ended in `state` at `now`, having been at backoff `step`."""
     if state in SETTLED_OK:
         return Schedule(now + timedelta(minutes=recheck_minutes), 0)
