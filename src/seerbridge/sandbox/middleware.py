@@ -158,12 +158,7 @@ class SandboxMiddleware:
                 await asyncio.sleep(self.control.plan.hang_s)
                 await self.app(scope, receive, recording_send)
             elif fault == "acts_late":
-                body = b""
-                while True:
-                    message = await receive()
-                    body += message.get("body", b"")
-                    if not message.get("more_body"):
-                        break
+                body = await _read_body(receive)
                 self.control.late.append(asyncio.ensure_future(self._later(scope, body)))
                 await asyncio.sleep(self.control.plan.hang_s)
                 await _respond(recording_send, 504, b"<html>gateway timeout</html>", "text/html")
@@ -212,12 +207,7 @@ class SandboxMiddleware:
 
     async def _control(self, method: str, receive: Receive, send: Send) -> None:
         if method == "PUT":
-            body = b""
-            while True:
-                message = await receive()
-                body += message.get("body", b"")
-                if not message.get("more_body"):
-                    break
+            body = await _read_body(receive)
             try:
                 self.control.set_plan(FaultPlan.model_validate_json(body or b"{}"))
             except ValueError as exc:
@@ -230,6 +220,15 @@ class SandboxMiddleware:
             return
         payload = {"plan": self.control.plan.model_dump(), "queued": len(self.control.queued)}
         await _respond(send, 200, json.dumps(payload).encode(), "application/json")
+
+
+async def _read_body(receive: Receive) -> bytes:
+    body = b""
+    while True:
+        message = await receive()
+        body += bytes(message.get("body", b""))
+        if not message.get("more_body"):
+            return body
 
 
 async def _respond(send: Send, status: int, body: bytes, content_type: str) -> None:

@@ -25,7 +25,7 @@ from seerbridge.domain.transitions import (
     next_request_state,
     next_torrent_state,
 )
-from seerbridge.services.calls import CallLedger
+from seerbridge.domain.calls import CallLedger
 from seerbridge.store.models import (
     AppState,
     BadHash,
