@@ -495,7 +495,7 @@ def explain(
 def _explain_live(settings: Settings, request_id: int, as_json: bool) -> None:
     import json
 
-    from seerbridge.explain import render_table
+    from seerbridge.explain import render_decision, render_table
     from seerbridge.pipeline.explain_live import LiveExplanation, explain_request
     from seerbridge.runtime.bridge import open_bridge
 
@@ -516,6 +516,10 @@ def _explain_live(settings: Settings, request_id: int, as_json: bool) -> None:
     for wanted, explanation in live.items:
         out.print(f"\n{wanted.describe()}")
         out.print(render_table(explanation))
+    for decision in live.decided:
+        out.print(f"\n{decision.item_key}: decided {decision.at:%Y-%m-%d %H:%M} UTC: {decision.summary}")
+        if decision.payload:
+            out.print(render_decision(decision.payload))
 
 
 @app.command()

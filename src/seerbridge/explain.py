@@ -186,16 +186,17 @@ def _episodes_text(season: int | None, episodes: Iterable[int]) -> str:
     return f"S{season:02d} E{','.join(runs)}"
 
 
-def render_table(result: Explanation | Mapping[str, Any]) -> Table:
-    """A readable table: hash prefix, name, verdict, score, season/episodes, reasons (sentences when known)."""
-    table = Table(title="seerbridge explain", title_justify="left", show_lines=False)
+def render_table(result: Explanation | Mapping[str, Any], *, title: str = "seerbridge explain") -> Table:
+    """A readable table: hash prefix, name, verdict, score, season/episodes, the probe's outcome when the rows come
+    from a stored decision, and reasons (sentences when known)."""
+    table = Table(title=title, title_justify="left", show_lines=False)
     table.add_column("#", justify="right")
     table.add_column("hash")
     table.add_column("release", overflow="fold")
     table.add_column("verdict")
     table.add_column("score", justify="right")
     table.add_column("covers")
-    table.add_column("why not", overflow="fold")
+    probes: list[str] | None = None
     if isinstance(result, Explanation):
         table.caption = f"{result.wanted.describe()} · profile {result.profile}"
         rows = [
@@ -210,6 +211,7 @@ def render_table(result: Explanation | Mapping[str, Any]) -> Table:
             for v in result.verdicts
         ]
     else:
+        candidates = list(result.get("candidates", []))
         rows = [
             (
                 str(c["info_hash"]),
@@ -219,21 +221,32 @@ def render_table(result: Explanation | Mapping[str, Any]) -> Table:
                 _episodes_text(c.get("season"), c.get("episodes") or []),
                 [str(r) for r in c.get("reasons") or []],
             )
-            for c in result.get("candidates", [])
+            for c in candidates
         ]
+        if any("probe" in c for c in candidates):
+            probes = [str(c.get("probe") or "") for c in candidates]
+            table.add_column("probe")
+    table.add_column("why not", overflow="fold")
     rank = 0
-    for info_hash, name, accepted, score, covers, reasons in rows:
+    for n, (info_hash, name, accepted, score, covers, reasons) in enumerate(rows):
         rank += 1 if accepted else 0
-        table.add_row(
+        cells: list[str | Text] = [
             str(rank) if accepted else "",
             Text(info_hash[:8]),
             Text(name),
             "[green]accepted[/green]" if accepted else "[red]rejected[/red]",
             "" if score is None else f"{score:,}",
             Text(covers),
-            Text("\n".join(reasons)),
-        )
+        ]
+        if probes is not None:
+            cells.append(Text(probes[n]))
+        table.add_row(*cells, Text("\n".join(reasons)))
     return table
+
+
+def render_decision(payload: list[dict[str, Any]]) -> Table:
+    """A stored decision (what a pass weighed, probed and chose) as the explain table, with the probe outcomes."""
+    return render_table({"candidates": payload}, title="decision log")
 
 
 __all__ = [
@@ -242,6 +255,7 @@ __all__ = [
     "explain_candidates",
     "explain_streams",
     "parse_episode_range",
+    "render_decision",
     "render_table",
     "to_json",
     "wanted_for",

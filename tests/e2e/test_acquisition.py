@@ -439,3 +439,22 @@ async def test_item_locks_outlive_the_poll_cycle_that_took_them(demo: E2E) -> No
             await asyncio.sleep(0)
             assert not waiting.done()  # the second cycle waits for the first's work on the item
         await asyncio.wait_for(waiting, 1)
+
+
+async def test_explaining_a_served_request_shows_the_decision_that_served_it(demo: E2E) -> None:
+    """`explain --request` for a request already on Real-Debrid: not only "nothing to search", but why this release,
+    what else was weighed, what was refused and why, and the probe outcomes."""
+    from seerbridge.pipeline.explain_live import explain_request
+
+    await demo.run()
+    async with demo.bridge() as bridge:
+        live = await explain_request(bridge, 101)
+    assert live.items == []  # nothing to search: it is served
+    (decision,) = live.decided
+    assert decision.item_key == "movie:10331" and decision.summary == f"cached: {NOTLD_1080}"
+    body = live.as_json()["decided"][0]
+    winner = body["candidates"][0]
+    assert (winner["name"], winner["accepted"], winner["probe"]) == (NOTLD_1080, True, "cached")
+    others = body["candidates"][1:]  # what else was weighed, each with its verdict, reasons and probe outcome
+    assert others and all({"accepted", "reasons", "probe"} <= set(c) for c in others)
+    assert any(c["probe"] == "not probed" for c in others)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -20,6 +20,9 @@ class LiveExplanation:
     title: Title
     notes: list[str]
     items: list[tuple[Wanted, Explanation]]
+    # What was decided before, for items that need no search now (already served): the latest decision of each,
+    # with every candidate it weighed, the rules that rejected them, the probe outcomes and the winner.
+    decided: list[repo.DecisionRecord] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -27,6 +30,10 @@ class LiveExplanation:
             "title": self.title.title,
             "notes": self.notes,
             "items": [{"item": w.key, "wanted": w.describe(), **to_json(e)} for w, e in self.items],
+            "decided": [
+                {"item": d.item_key, "at": d.at.isoformat(), "summary": d.summary, "candidates": d.payload}
+                for d in self.decided
+            ],
         }
 
 
@@ -55,4 +62,15 @@ async def explain_request(bridge: Bridge, request_id: int) -> LiveExplanation:
             found = await bridge.searcher.episode(title.imdb_id, wanted.season, min(wanted.episodes))
         explanation = explain_candidates(found, wanted, settings=bridge.settings.selection, today=today, bad_hashes=bad)
         items.append((wanted, explanation))
-    return LiveExplanation(request_id, title, plan.notes, items)
+    searched = {wanted.key for wanted in plan.wanted}
+    decided = []
+    async with bridge.sessions() as session:
+        for key in plan.keys:
+            if key in searched:
+                continue
+            # The decision that chose a release (the follower's later notes carry no candidates).
+            history = [d for d in await repo.decisions_of_request(session, request_id) if d.item_key == key]
+            weighed = [d for d in history if d.payload]
+            if weighed or history:
+                decided.append((weighed or history)[-1])
+    return LiveExplanation(request_id, title, plan.notes, items, decided)
