@@ -113,6 +113,12 @@ class JellyfinSettings(ServiceSettings):
         description="Longest wait for Jellyfin to list new files before Seerr is asked to scan anyway (with a "
         "warning naming what Jellyfin lacks).",
     )
+    library_4k: str | None = Field(
+        None,
+        description="Where Jellyfin keeps the 4K copies: a library's name (as Dashboard → Libraries shows it) or a "
+        "folder path prefix. When set, a 4K request counts only what is there as present; when unset, only video "
+        "wider than 2000 pixels (as Seerr decides 4K).",
+    )
 
 
 class TorrentioSettings(ServiceSettings):
@@ -389,6 +395,18 @@ class AcquireSettings(Section):
     )
 
 
+class PlanSettings(Section):
+    """Working out what a request still needs."""
+
+    aired_after_days: int = Field(
+        1,
+        ge=0,
+        le=30,
+        description="An episode counts as aired this many days after its air date (TMDB dates are local broadcast "
+        "days, seerbridge's today is UTC's): 1 waits for the day after, 0 wants it on its air date.",
+    )
+
+
 class SearchSettings(Section):
     cache_ttl_s: float = Field(3600, ge=0, description="Seconds a Torrentio answer is reused for the same query.")
 
@@ -529,6 +547,7 @@ class Settings(BaseSettings):
     realdebrid: RealDebridSettings = Field(default_factory=RealDebridSettings)
     selection: SelectionSettings = Field(default_factory=SelectionSettings)
     acquire: AcquireSettings = Field(default_factory=AcquireSettings)
+    plan: PlanSettings = Field(default_factory=PlanSettings)
     search: SearchSettings = Field(default_factory=SearchSettings)
     run: RunSettings = Field(default_factory=RunSettings)
     backoff: BackoffSettings = Field(default_factory=BackoffSettings)

@@ -19,6 +19,7 @@ SECTION_HELP = {
     "database": "Where seerbridge keeps its state.",
     "selection": "Which releases are acceptable and which is best: the rule chain and the quality profiles.",
     "acquire": "How candidates are probed and added on Real-Debrid.",
+    "plan": "Working out what a request still needs (what has aired).",
     "search": "Torrentio searches.",
     "run": "The daemon: polling and concurrency.",
     "backoff": "Retrying what could not be found or downloaded.",

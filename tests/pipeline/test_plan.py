@@ -56,7 +56,7 @@ class _Catalogue:
 
 
 class _EmptyLibrary:
-    async def present_episodes(self, title: Title) -> dict[int, set[int]]:
+    async def present_episodes(self, title: Title, *, is4k: bool = False) -> dict[int, set[int]]:
         return {}
 
 

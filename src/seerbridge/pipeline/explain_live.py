@@ -50,6 +50,7 @@ async def explain_request(bridge: Bridge, request_id: int) -> LiveExplanation:
         library=JellyfinIndex(services.jellyfin, CallLedger()),
         owned=partial(owned_episodes, bridge.sessions),
         today=today,
+        aired_after_days=bridge.settings.plan.aired_after_days,
     )
     async with bridge.sessions() as session:
         bad = await repo.bad_hashes(session)

@@ -7,10 +7,23 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date
 
+import structlog
+
+from seerbridge.domain.airing import aired_from, has_aired
 from seerbridge.domain.media import MediaKind, Title, Wanted
 from seerbridge.services.calls import CallLedger, attribute_only
-from seerbridge.services.jellyfin import EpisodeFile, Item, JellyfinClient, match_provider_ids
-from seerbridge.services.seerr import MediaRequest, SeerrClient
+from seerbridge.services.jellyfin import (
+    DEFAULT_FIELDS,
+    RESOLUTION_FIELDS,
+    Item,
+    JellyfinClient,
+    expand_episodes,
+    match_all_provider_ids,
+)
+from seerbridge.services.seerr import MediaRequest, MediaStatus, SeerrClient
+
+log = structlog.get_logger("seerbridge.plan")
+ENGLISH = "en"
 
 OwnedEpisodes = Callable[[str], Awaitable[frozenset[int]]]
 """Episodes (or {0} for a movie) our own torrents already hold or are downloading, by work item key."""
@@ -24,7 +37,8 @@ class Plan:
     wanted: list[Wanted]
     notes: list[str] = field(default_factory=list)
     keys: list[str] = field(default_factory=list)  # every work item the request involves, wanted now or not
-    next_air: date | None = None  # the earliest requested episode still to air: the request is due again then
+    # The day the earliest requested episode still to air counts as aired (see domain.airing): due again then.
+    next_air: date | None = None
     unsearchable: bool = False  # the catalogue lacks what a search needs (an IMDb id): no release can be found
     held_by_us: bool = False  # something left out because seerbridge's own torrents already hold it
     not_out_yet: bool = False  # something left out because it has not been released or aired
@@ -35,41 +49,111 @@ class Plan:
 
 
 class JellyfinIndex:
-    """The library's movies and shows, listed once per pass (Jellyfin has no provider-id filter)."""
+    """The library's movies and shows, listed once per pass (Jellyfin has no provider-id filter).
+
+    Every Jellyfin item of a title counts: several libraries, or a show in two folders, make several items. A 4K
+    request counts only 4K copies: what lies in the 4K library when `jellyfin.library_4k` names one, else video
+    wider than 2000 pixels (Seerr's own rule, so both agree on what "the 4K copy" is).
+    """
 
     def __init__(self, jellyfin: JellyfinClient, ledger: CallLedger) -> None:
         self._jellyfin = jellyfin
         self._ledger = ledger
-        self._lists: dict[str, list[Item]] = {}
-        self._episodes: dict[str, list[EpisodeFile]] = {}
+        self._lists: dict[tuple[str, bool], list[Item]] = {}
+        self._episodes: dict[tuple[str, bool], list[Item]] = {}
+        self._roots_4k: tuple[str, ...] | None = None
         self._lock = asyncio.Lock()
 
-    async def _list(self, kind: str) -> list[Item]:
+    async def _list(self, kind: str, *, resolution: bool) -> list[Item]:
+        fields = (*DEFAULT_FIELDS, *RESOLUTION_FIELDS) if resolution else DEFAULT_FIELDS
         async with self._lock:
-            if kind not in self._lists:
+            if (kind, resolution) not in self._lists:
                 with attribute_only(self._ledger):
-                    self._lists[kind] = await self._jellyfin.items([kind])
-            return self._lists[kind]
+                    self._lists[kind, resolution] = await self._jellyfin.items([kind], fields=fields)
+            return self._lists[kind, resolution]
 
-    async def has_movie(self, title: Title) -> bool:
-        movies = await self._list("Movie")
-        return match_provider_ids(movies, order=(("Tmdb", title.tmdb_id), ("Imdb", title.imdb_id))) is not None
-
-    async def present_episodes(self, title: Title) -> dict[int, set[int]]:
-        """Season → episode numbers Jellyfin holds as files for this show."""
-        shows = await self._list("Series")
-        series = match_provider_ids(
-            shows, order=(("Tmdb", title.tmdb_id), ("Tvdb", title.tvdb_id), ("Imdb", title.imdb_id))
-        )
-        if series is None:
-            return {}
+    async def _episode_items(self, series_id: str, *, resolution: bool) -> list[Item]:
+        fields = ("Path", *RESOLUTION_FIELDS) if resolution else ("Path",)
         async with self._lock:
-            if series.id not in self._episodes:
-                self._episodes[series.id] = await self._jellyfin.episodes(series.id)
+            if (series_id, resolution) not in self._episodes:
+                self._episodes[series_id, resolution] = await self._jellyfin.episode_items(series_id, fields=fields)
+            return self._episodes[series_id, resolution]
+
+    async def _library_4k_roots(self) -> tuple[str, ...]:
+        """The folders of the configured 4K library (the setting itself when it is a path); () when none is."""
+        setting = self._jellyfin.settings.library_4k
+        if not setting:
+            return ()
+        if "/" in setting or "\\" in setting:
+            return (setting,)
+        async with self._lock:
+            if self._roots_4k is None:
+                with attribute_only(self._ledger):
+                    folders = await self._jellyfin.virtual_folders()
+                named = [f for f in folders if (f.name or "").casefold() == setting.casefold()]
+                self._roots_4k = tuple(root for f in named for root in f.locations)
+                if not self._roots_4k:
+                    log.warning(
+                        "jellyfin.library_4k names no Jellyfin library with folders; 4K is told by the resolution",
+                        library_4k=setting,
+                        libraries=", ".join(f.name for f in folders if f.name),
+                    )
+            return self._roots_4k
+
+    async def _matching(self, title: Title, kind: str, *, is4k: bool) -> list[Item]:
+        """Every item of `kind` that is this title; for `is4k`, only its 4K copies."""
+        roots = await self._library_4k_roots() if is4k else ()
+        items = await self._list(kind, resolution=is4k and kind == "Movie" and not roots)
+        order: tuple[tuple[str, str | int | None], ...]
+        if kind == "Movie":
+            order = (("Tmdb", title.tmdb_id), ("Imdb", title.imdb_id))
+        else:
+            order = (("Tmdb", title.tmdb_id), ("Tvdb", title.tvdb_id), ("Imdb", title.imdb_id))
+        found = match_all_provider_ids(items, order=order)
+        return [i for i in found if _is_4k(i, roots)] if is4k and kind == "Movie" else found
+
+    async def has_movie(self, title: Title, *, is4k: bool = False) -> bool:
+        """Jellyfin holds the movie (a 4K copy of it, for `is4k`)."""
+        return bool(await self._matching(title, "Movie", is4k=is4k))
+
+    async def present_episodes(self, title: Title, *, is4k: bool = False) -> dict[int, set[int]]:
+        """Season → episode numbers Jellyfin holds as files for this show (in 4K, for `is4k`), over all its items."""
+        roots = await self._library_4k_roots() if is4k else ()
         present: dict[int, set[int]] = {}
-        for ep in self._episodes[series.id]:
-            present.setdefault(ep.season, set()).add(ep.episode)
+        for series in await self._matching(title, "Series", is4k=is4k):
+            items = await self._episode_items(series.id, resolution=is4k and not roots)
+            if is4k:
+                items = [i for i in items if _is_4k(i, roots)]
+            for ep in expand_episodes(items):
+                present.setdefault(ep.season, set()).add(ep.episode)
         return present
+
+
+def _is_4k(item: Item, roots: tuple[str, ...]) -> bool:
+    """In the 4K library when one is configured (`roots`), else by its resolution."""
+    if roots:
+        return item.path is not None and any(_under(item.path, root) for root in roots)
+    return item.is_4k
+
+
+def _under(path: str, root: str) -> bool:
+    root = root.rstrip("/\\")
+    return path == root or path.startswith((root + "/", root + "\\"))
+
+
+async def _seerr_available_seasons(request: MediaRequest, seerr: SeerrClient) -> set[int]:
+    """The seasons Seerr marks AVAILABLE for the request's kind (`status4k` for a 4K request)."""
+    media = request.media
+    if (media.status4k if request.is4k else media.status) not in (
+        MediaStatus.PARTIALLY_AVAILABLE,
+        MediaStatus.AVAILABLE,
+    ):
+        return set()  # no season is available while the show is not even partly
+    seasons = media.seasons
+    if not seasons:  # `GET /request` lists media rows without their seasons: the show's details carry them
+        details = await seerr.tv(media.tmdb_id)
+        seasons = details.media_info.seasons if details.media_info is not None else []
+    return {s.season_number for s in seasons if (s.status4k if request.is4k else s.status) is MediaStatus.AVAILABLE}
 
 
 async def describe_title(request: MediaRequest, seerr: SeerrClient) -> Title:
@@ -83,18 +167,28 @@ async def describe_media(
     media_type: str, tmdb_id: int, seerr: SeerrClient, *, imdb_id: str | None = None, tvdb_id: int | None = None
 ) -> Title:
     """As `describe_title`, by TMDB id; `imdb_id`/`tvdb_id` fill in what the catalogue leaves out."""
+    # Seerr answers in its display language, with TMDB's original title beside it; TMDB's alternative titles are not
+    # in its details (seerr-openapi: MovieDetails, TvDetails). Releases are named in English or in the original
+    # language, so the English title (`?language=en`) is the alias, asked for unless the original is English.
     if media_type == "movie":
         movie = await seerr.movie(tmdb_id)
+        english = None
+        if movie.original_language != ENGLISH:
+            english = (await seerr.movie(tmdb_id, language=ENGLISH)).title
         return Title(
             kind=MediaKind.MOVIE,
             tmdb_id=movie.id,
             title=movie.title,
             original_title=movie.original_title,
+            aliases=_aliases(english, movie.title, movie.original_title),
             year=movie.year,
             premiere=movie.release_date,
             imdb_id=movie.imdb_id or imdb_id,
         )
     show = await seerr.tv(tmdb_id)
+    english = None
+    if show.original_language != ENGLISH:
+        english = (await seerr.tv(tmdb_id, language=ENGLISH)).name
     # The show's years end with its last aired episode; without it, with the latest season the catalogue dates
     # (which may not have aired yet: that only widens the span by what is announced).
     season_dates = [s.air_date for s in show.seasons if s.air_date is not None]
@@ -104,12 +198,17 @@ async def describe_media(
         tmdb_id=show.id,
         title=show.name,
         original_title=show.original_name,
+        aliases=_aliases(english, show.name, show.original_name),
         year=show.first_air_date.year if show.first_air_date else None,
         premiere=show.first_air_date,
         last_air=last_air,
         imdb_id=show.external_ids.imdb_id or imdb_id,
         tvdb_id=show.external_ids.tvdb_id or tvdb_id,
     )
+
+
+def _aliases(name: str | None, *known: str | None) -> tuple[str, ...]:
+    return (name,) if name and name not in known else ()
 
 
 async def plan_request(
@@ -120,8 +219,13 @@ async def plan_request(
     library: JellyfinIndex,
     owned: OwnedEpisodes,
     today: date,
+    aired_after_days: int = 1,
 ) -> Plan:
-    """Work out the wanted items: movies missing from Jellyfin; per season, aired episodes nobody has."""
+    """Work out the wanted items: movies missing from Jellyfin; per season, aired episodes nobody has.
+
+    A 4K request counts only 4K copies in Jellyfin (see JellyfinIndex) and Seerr's `status4k`. An episode counts as
+    aired from `aired_after_days` after its air date (`plan.aired_after_days`, see domain.airing).
+    """
     plan = Plan(title=title, wanted=[])
     if title.imdb_id is None:
         plan.notes.append("no IMDb id in the catalogue, so Torrentio cannot be searched")
@@ -133,15 +237,18 @@ async def plan_request(
         if title.premiere is not None and title.premiere > today:
             plan.notes.append(f"not released yet ({title.premiere.isoformat()})")
             plan.not_out_yet = True
-        elif await library.has_movie(title):
-            plan.notes.append("already in Jellyfin")
+        elif await library.has_movie(title, is4k=request.is4k):
+            plan.notes.append("already in Jellyfin in 4K" if request.is4k else "already in Jellyfin")
+            # In Jellyfin from seerbridge's own torrent: the request was fulfilled, not found already there.
+            plan.held_by_us = plan.held_by_us or bool(await owned(wanted.key))
         elif await owned(wanted.key):
             plan.notes.append("already on Real-Debrid (added by seerbridge)")
             plan.held_by_us = True
         else:
             plan.wanted.append(wanted)
         return plan
-    present = await library.present_episodes(title)
+    present = await library.present_episodes(title, is4k=request.is4k)
+    seerr_available: set[int] | None = None  # read when first needed
     for number in request.season_numbers:
         season = await seerr.season(title.tmdb_id, number)
         # TMDB lists an "episode 0" (an unaired pilot, a special) in some seasons. Torrentio numbers episodes from 1
@@ -152,9 +259,13 @@ async def plan_request(
             plan.notes.append(f"season {number}: episode 0 left out (Torrentio numbers episodes from 1)")
             if not episodes:
                 continue
-        aired = {ep.episode_number for ep in episodes if ep.air_date is not None and ep.air_date <= today}
+        aired = {ep.episode_number for ep in episodes if has_aired(ep.air_date, today, aired_after_days)}
         undated = [ep.episode_number for ep in episodes if ep.air_date is None]
-        upcoming = [ep.air_date for ep in episodes if ep.air_date is not None and ep.air_date > today]
+        upcoming = [
+            aired_from(ep.air_date, aired_after_days)
+            for ep in episodes
+            if ep.air_date is not None and not has_aired(ep.air_date, today, aired_after_days)
+        ]
         if upcoming:
             plan.next_air = min([*upcoming, plan.next_air] if plan.next_air else upcoming)
         if not aired:
@@ -165,7 +276,22 @@ async def plan_request(
         missing = aired - present.get(number, set())
         if not missing:
             plan.notes.append(f"season {number}: every aired episode is in Jellyfin")
+            key = Wanted(title=title, season=number, is4k=request.is4k).key
+            if await owned(key):  # there from seerbridge's own torrents: fulfilled, not found already there
+                plan.keys.append(key)
+                plan.held_by_us = True
             continue
+        # Seerr's season status (for the request's kind) is a fact only when Jellyfin lists nothing of the show:
+        # then Seerr knows of a copy seerbridge cannot see (another server, a library this key does not list, a
+        # season marked available by hand), and fetching it again would duplicate it. When Jellyfin lists the
+        # show, its episodes decide: they are per episode and current, while Seerr's flag is per season and only
+        # as fresh as its last scan (a season it called complete may have new episodes, or lost its files).
+        if not present:
+            if seerr_available is None:
+                seerr_available = await _seerr_available_seasons(request, seerr)
+            if number in seerr_available:
+                plan.notes.append(f"season {number}: Seerr says it is available (Jellyfin lists nothing of the show)")
+                continue
         key = Wanted(title=title, season=number, is4k=request.is4k).key
         plan.keys.append(key)
         mine = await owned(key)

@@ -26,6 +26,7 @@ from seerbridge.domain.decision import Verdict
 from seerbridge.domain.media import MediaKind, Title, Wanted
 from seerbridge.domain.release import Candidate
 from seerbridge.domain.states import ItemState, RequestState, TorrentState
+from seerbridge.domain.transitions import ItemEvent, RequestEvent, derive_request_state
 from seerbridge.errors import RateLimited, ServiceError
 from seerbridge.pipeline import backoff
 from seerbridge.pipeline.acquire import Acquirer, ItemOutcome, Judge
@@ -86,7 +87,7 @@ async def owned_episodes(sessions: async_sessionmaker[AsyncSession], key: str) -
     return frozenset(episodes)
 
 
-_UNFOUND = (RequestState.NO_RELEASE, RequestState.PARTIAL)
+_UNFOUND = (RequestState.NO_RELEASE, RequestState.PARTIAL, RequestState.WAITING)
 
 
 @dataclass(frozen=True)
@@ -136,6 +137,7 @@ class Bridge:
         self._cycle: PassContext | None = None  # the daemon's current poll cycle
         self.gate = AccountGate()  # requests and upgrade checks side by side; a cleanup alone
         self._in_flight: set[int] = set()  # torrent rows being probed by any pass: reconciliation leaves them alone
+        self._item_locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)  # per item key, process-wide
         # Set when the daemon stops: requests in hand end at the next step boundary (`Interrupted`), due at restart.
         self.stopping = False
         self.now = clock.now  # the time followed downloads are judged by (stall detection, download backoff)
@@ -190,6 +192,7 @@ class Bridge:
             ),
             today=self.today(),
             ledger=ledger,
+            _locks=self._item_locks,
         )
 
     # ----- the daemon's entry points (see runtime/daemon.py) -----
@@ -214,7 +217,11 @@ class Bridge:
         due = []
         for request in requests:
             record = known.get(request.id)
-            if record is None or backoff.is_due(record.next_attempt_at, record.next_air_date, now):
+            if record is None:
+                due.append(request.id)  # never seen: worked once, so `status` knows it
+            elif is_available(request) and record.state in backoff.SETTLED_OK:
+                continue  # Seerr says available and nothing changed on our side: nothing to look at
+            elif backoff.is_due(record.next_attempt_at, record.next_air_date, now):
                 due.append(request.id)
         return due
 
@@ -368,7 +375,8 @@ class Bridge:
                 seasons=request.season_numbers,
                 title=label,
             )
-            await repo.set_request_state(session, request.id, RequestState.WORKING)
+            await repo.set_request_state(session, request.id, RequestState.WORKING, event=RequestEvent.START)
+        event = RequestEvent.SETTLE  # how the work ended (domain/transitions.py)
         down_for: float | None = None  # a service is down or paused: seconds until it may be called again
         settled_error: str | None = None
         service_failed = False  # ended FAILED by a service error its retries did not get past
@@ -384,28 +392,35 @@ class Bridge:
                 # fulfilled through a Seerr hiccup); the error is kept for `status`, and the next poll looks again.
                 result = RequestResult(request.id, before.title, before.state, before.reason or "")
                 settled_error = redact(str(exc))
+                event = RequestEvent.RESTORE
             else:
                 result = RequestResult(request.id, label, RequestState.FAILED, redact(str(exc)))
                 service_failed = True
+                event = RequestEvent.FAIL
         except Interrupted:  # shutdown, between two steps: nothing is half done; worked again at the next start
             result = RequestResult(request.id, label, RequestState.NEW, "interrupted by a shutdown; resumes at start")
+            event = RequestEvent.INTERRUPT
         except Exception as exc:  # one request's bug must not stop the pass
             log.exception("request failed", request_id=request.id)
             result = RequestResult(request.id, label, RequestState.FAILED, redact(f"internal error: {exc!r}"))
+            event = RequestEvent.FAIL
         result.calls = ledger.as_dict()
         if request.status is MediaRequestStatus.FAILED and result.state is not RequestState.FAILED:
             result.reason = f"{result.reason}; {SEERR_FAILED_NOTE}" if result.reason else SEERR_FAILED_NOTE
         waits_for_slot = result.state in _UNFOUND and request.id in ctx.prober.slot_waits
-        if waits_for_slot and result.state is RequestState.NO_RELEASE:
-            result.state = RequestState.WAITING  # not "nothing found": something was, and waits for a slot
         async with self.sessions.begin() as session:
             error = result.reason if result.state is RequestState.FAILED else settled_error
-            await repo.set_request_state(session, request.id, result.state, reason=result.reason, error=error)
+            await repo.set_request_state(
+                session, request.id, result.state, event=event, reason=result.reason, error=error
+            )
             await repo.add_request_calls(session, request.id, ledger)
             await repo.add_request_counters(session, request.id, ledger.events)
             record = await repo.get_request(session, request.id)
             step = 0 if record is None or changed else record.backoff_step
-            schedule = backoff.after(result.state, step, self.now(), self.settings.backoff.request_minutes)
+            cfg = self.settings.backoff
+            schedule = backoff.after(
+                result.state, step, self.now(), cfg.request_minutes, recheck_minutes=cfg.settled_recheck_minutes
+            )
             if result.state is RequestState.NEW:  # interrupted: due at once, its backoff untouched
                 schedule = backoff.Schedule(None, step)
             if down_for is not None or waits_for_slot:
@@ -440,7 +455,15 @@ class Bridge:
         title = await describe_title(request, seerr)
         profile_name, _ = choose_profile(self.settings.selection, title, is4k=request.is4k, today=ctx.today)
         await self._name(request.id, title, profile_name)
-        plan = await plan_request(request, title, seerr=seerr, library=ctx.library, owned=self._owned, today=ctx.today)
+        plan = await plan_request(
+            request,
+            title,
+            seerr=seerr,
+            library=ctx.library,
+            owned=self._owned,
+            today=ctx.today,
+            aired_after_days=self.settings.plan.aired_after_days,
+        )
         await self._link(request.id, plan, title)
         if plan.nothing_missing:
             result = await self._settled_without_work(request, title, plan)
@@ -450,7 +473,8 @@ class Bridge:
                 others = [w for w in plan.wanted if w.key != wanted.key]
                 async with ctx.lock(wanted.key):
                     outcomes.append(await self._acquire(request, wanted, profile_name, ctx, others))
-            result = self._combine(request, title, outcomes, plan.notes)
+            waits = request.id in ctx.prober.slot_waits  # acceptable releases met full download slots
+            result = self._combine(request, title, outcomes, plan.notes, waits_for_slot=waits)
         result.next_air = plan.next_air
         return result
 
@@ -532,7 +556,9 @@ class Bridge:
                 session, request_id=request_id, item_key=wanted.key, summary=outcome.reason, payload=payload
             )
             done = sorted(outcome.done) if not wanted.is_movie else None
-            await repo.set_item_state(session, wanted.key, ItemState(outcome.state), reason=outcome.reason, done=done)
+            await repo.set_item_state(
+                session, wanted.key, ItemState(outcome.state), event=ItemEvent.SETTLE, reason=outcome.reason, done=done
+            )
 
     async def _owned(self, key: str) -> frozenset[int]:
         return await owned_episodes(self.sessions, key)
@@ -541,7 +567,7 @@ class Bridge:
         """Tie the request to every item it involves, so two requests for one film share what was found."""
         async with self.sessions.begin() as session:
             for key in plan.keys:
-                season = None if title.kind is MediaKind.MOVIE else int(key.split(":s")[1][:2])
+                season = None if title.kind is MediaKind.MOVIE else Wanted.season_of_key(key)
                 await repo.upsert_item(
                     session,
                     key=key,
@@ -549,7 +575,7 @@ class Bridge:
                     tmdb_id=title.tmdb_id,
                     season=season,
                     is4k=key.endswith(":4k"),
-                    wanted=[],
+                    wanted=None,  # linking only: another request's wanted episodes stay as they are
                 )
                 await repo.link_request_item(session, request_id, key)
 
@@ -573,28 +599,28 @@ class Bridge:
             async with self.sessions() as session:
                 latest = [await repo.latest_decision_of_item(session, key) for key in plan.keys]
             reason = "; ".join(d.summary for d in latest if d is not None) or reason
+        # Nothing to search: what the request's items come to, in the order that decides (one held item makes it
+        # fulfilled even when a later season is not out yet; one not out with nothing held, no release yet).
         if await self._downloading(request.id):
-            state = RequestState.DOWNLOADING
+            item = ItemState.DOWNLOADING
         elif plan.held_by_us:
-            state = RequestState.FULFILLED
+            item = ItemState.FULFILLED
         elif plan.unsearchable or plan.not_out_yet:
-            state = RequestState.NO_RELEASE
+            item = ItemState.NO_RELEASE
         else:
-            state = RequestState.ALREADY_AVAILABLE
-        return RequestResult(request.id, title.title, state, reason)
+            item = ItemState.ALREADY_AVAILABLE
+        return RequestResult(request.id, title.title, derive_request_state([item]), reason)
 
     def _combine(
-        self, request: MediaRequest, title: Title, outcomes: list[ItemOutcome], notes: list[str]
+        self,
+        request: MediaRequest,
+        title: Title,
+        outcomes: list[ItemOutcome],
+        notes: list[str],
+        *,
+        waits_for_slot: bool = False,
     ) -> RequestResult:
-        states = {o.state for o in outcomes}
-        if states == {"fulfilled"}:
-            state = RequestState.FULFILLED
-        elif "downloading" in states:
-            state = RequestState.DOWNLOADING
-        elif states & {"fulfilled", "partial"}:
-            state = RequestState.PARTIAL
-        else:
-            state = RequestState.NO_RELEASE
+        state = derive_request_state((ItemState(o.state) for o in outcomes), waits_for_slot=waits_for_slot)
         reason = "; ".join([o.reason for o in outcomes] + notes)
         chosen = [name for o in outcomes for name in o.chosen]
         return RequestResult(request.id, title.title, state, reason, chosen)
@@ -614,6 +640,8 @@ class PassContext:
     today: date
     ledger: CallLedger = field(default_factory=CallLedger)
     worked: dict[str, ItemOutcome] = field(default_factory=dict)  # item key → what this pass's work on it came to
+    # Locks per item key, shared by every context of one process (the bridge's): work on an item that began in one
+    # poll cycle still holds it when the next cycle's context is made.
     _locks: defaultdict[str, asyncio.Lock] = field(default_factory=lambda: defaultdict(asyncio.Lock))
 
     @contextlib.asynccontextmanager

@@ -206,10 +206,17 @@ class JellyfinLibrary:
             )
         )
 
-    def add_series(self, tmdb_id: int, *, path: str | None = None) -> LibraryItem:
-        """The series folder for a show (created when missing; returned as is when present)."""
+    def add_series(self, tmdb_id: int, *, path: str | None = None, separate: bool = False) -> LibraryItem:
+        """The series folder for a show (created when missing; returned as is when present).
+
+        `separate`: the folder at `path` is a Series item of its own even when the show has another folder, as
+        Jellyfin makes one per folder (a second library, or a folder named differently).
+        """
         self.settle()
-        existing = self.series_by_tmdb(tmdb_id)
+        if separate and path is not None:
+            existing = next((i for i in self.of_kind("Series") if i.path == path.rstrip("/")), None)
+        else:
+            existing = self.series_by_tmdb(tmdb_id)
         if existing is not None:
             return existing
         media = self._media(tmdb_id)
@@ -267,8 +274,9 @@ class JellyfinLibrary:
         episode_end: int | None,
         path: str | None,
         virtual: bool,
+        series_path: str | None = None,
     ) -> LibraryItem:
-        series = self.add_series(tmdb_id)
+        series = self.add_series(tmdb_id, path=series_path, separate=series_path is not None)
         season_item = self._season(series, season, virtual=virtual)
         if not virtual:
             covered = set(range(episode, (episode_end or episode) + 1))
@@ -307,18 +315,30 @@ class JellyfinLibrary:
         )
 
     def add_episode(
-        self, tmdb_id: int, season: int, episode: int, *, episode_end: int | None = None, path: str | None = None
+        self,
+        tmdb_id: int,
+        season: int,
+        episode: int,
+        *,
+        episode_end: int | None = None,
+        path: str | None = None,
+        series_path: str | None = None,
     ) -> LibraryItem:
         """Put one episode file in the library now; `episode_end` makes it a multi-episode file (IndexNumberEnd).
 
         Virtual placeholders for the episodes it covers disappear, as they do when Jellyfin finds the file.
+        `series_path` puts it in that folder of the show, a Series item of its own (see `add_series`).
         """
         self.settle()
-        return self._episode(tmdb_id, season, episode, episode_end=episode_end, path=path, virtual=False)
+        return self._episode(
+            tmdb_id, season, episode, episode_end=episode_end, path=path, virtual=False, series_path=series_path
+        )
 
-    def add_episodes(self, tmdb_id: int, season: int, episodes: Iterable[int]) -> list[LibraryItem]:
-        """Put several single-episode files of one season in the library now."""
-        return [self.add_episode(tmdb_id, season, number) for number in episodes]
+    def add_episodes(
+        self, tmdb_id: int, season: int, episodes: Iterable[int], *, series_path: str | None = None
+    ) -> list[LibraryItem]:
+        """Put several single-episode files of one season in the library now (`series_path` as for `add_episode`)."""
+        return [self.add_episode(tmdb_id, season, number, series_path=series_path) for number in episodes]
 
     def add_virtual_episode(self, tmdb_id: int, season: int, episode: int) -> LibraryItem:
         """A missing-episode placeholder (LocationType Virtual, no Path)."""

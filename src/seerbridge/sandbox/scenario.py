@@ -66,6 +66,10 @@ class MediaSpec(_Model):
     first_air_date: date | None = None  # shows
     overview: str = ""
     original_language: str = "en"
+    titles: dict[str, str] = Field(
+        default_factory=dict,
+        description="TMDB's translated titles by language ('fr', 'pt-BR'); `title` is the English one.",
+    )
     seasons: list[SeasonSpec] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -245,6 +249,9 @@ class SeerrServer(_Model):
         "so approving a movie request marks it FAILED.",
     )
     sonarr: ServarrSetting = Field("none", description="Sonarr, likewise for show requests.")
+    locale: str = Field(
+        "en", description="Seerr's display language (Settings → General): titles are in it unless ?language= says."
+    )
 
 
 class TorrentioServer(_Model):

@@ -163,6 +163,11 @@ def _query(request: Request, *declared: str) -> None:
     check_query(request.query_params.multi_items(), declared)
 
 
+def _language(request: Request, state: SeerrState) -> str:
+    """TMDB routes answer in `?language=`, else in the locale Seerr is set to (`req.locale`)."""
+    return request.query_params.get("language") or state.scenario.seerr.locale
+
+
 def _page(
     items: list[Any], take: float | None, skip: float | None, default_take: int
 ) -> tuple[list[Any], dict[str, Any]]:
@@ -297,7 +302,7 @@ def _build_routes(router: APIRouter) -> None:
         if spec is None or spec.type != "movie" or tmdb_id != int(tmdb_id or 0):
             raise SeerrFailure(500, "Unable to retrieve movie.")
         with state.lock:
-            return SeerrJSON(movie_json(state, spec))
+            return SeerrJSON(movie_json(state, spec, _language(request, state)))
 
     @router.get("/tv/{tv_id}")
     async def tv(request: Request, tv_id: str) -> Response:
@@ -311,7 +316,7 @@ def _build_routes(router: APIRouter) -> None:
         if spec is None or spec.type != "tv":
             raise SeerrFailure(500, "Unable to retrieve series.")
         with state.lock:
-            return SeerrJSON(tv_json(state, spec))
+            return SeerrJSON(tv_json(state, spec, _language(request, state)))
 
     @router.get("/tv/{tv_id}/season/{season_number}")
     async def tv_season(request: Request, tv_id: str, season_number: str) -> Response:

@@ -161,8 +161,19 @@ def _external_ids(spec: MediaSpec) -> Json:
     }
 
 
-def movie_json(state: SeerrState, spec: MediaSpec) -> Json:
-    """`GET /movie/{id}`: mapMovieDetails of the TMDB movie, with the media row as `mediaInfo` when there is one."""
+def localized_title(spec: MediaSpec, language: str | None) -> str:
+    """The title TMDB gives in `language` ('fr', 'fr-FR'): its translation when it has one, else the English title."""
+    if not language:
+        return spec.title
+    titles = {k.lower(): v for k, v in spec.titles.items()}
+    language = language.lower()
+    return titles.get(language) or titles.get(language.split("-")[0]) or spec.title
+
+
+def movie_json(state: SeerrState, spec: MediaSpec, language: str | None = None) -> Json:
+    """`GET /movie/{id}`: mapMovieDetails of the TMDB movie, with the media row as `mediaInfo` when there is one.
+
+    `language` is the route's `?language=`, else Seerr's locale; the title is in it."""
     today = state.clock.today()
     released = spec.release_date is not None and spec.release_date <= today
     body: Json = {
@@ -182,7 +193,7 @@ def movie_json(state: SeerrState, spec: MediaSpec) -> Json:
         "spokenLanguages": [],
         "status": "Released" if released else "Post Production",
         "tagline": "",
-        "title": spec.title,
+        "title": localized_title(spec, language),
         "video": False,
         "voteAverage": 0,
         "voteCount": 0,
@@ -233,8 +244,9 @@ def _tv_season_json(spec: MediaSpec, season: SeasonSpec) -> Json:
     }
 
 
-def tv_json(state: SeerrState, spec: MediaSpec) -> Json:
-    """`GET /tv/{id}`: mapTvDetails, with last/next episode worked out from the virtual clock."""
+def tv_json(state: SeerrState, spec: MediaSpec, language: str | None = None) -> Json:
+    """`GET /tv/{id}`: mapTvDetails, with last/next episode worked out from the virtual clock (`language` as for
+    `movie_json`)."""
     today = state.clock.today()
     episodes = [
         (day, season, n)
@@ -255,7 +267,7 @@ def tv_json(state: SeerrState, spec: MediaSpec) -> Json:
         "id": spec.tmdb_id,
         "inProduction": bool(upcoming),
         "languages": [spec.original_language],
-        "name": spec.title,
+        "name": localized_title(spec, language),
         "networks": [],
         "numberOfEpisodes": sum(s.episodes for s in spec.seasons if s.season > 0),
         "numberOfSeasons": sum(1 for s in spec.seasons if s.season > 0),

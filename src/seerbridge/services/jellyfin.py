@@ -33,6 +33,9 @@ from seerbridge.services.http import RemoteError, ServiceHttp
 SERVICE = "jellyfin"
 DEFAULT_PAGE_SIZE = 200
 DEFAULT_FIELDS = ("ProviderIds", "Path")
+# What tells a 4K copy: the video's size (top-level Width/Height, and the streams, which Seerr reads).
+RESOLUTION_FIELDS = ("Width", "Height", "MediaStreams")
+UHD_MIN_WIDTH = 2000  # Seerr's Jellyfin scan counts video wider than this as 4K; seerbridge agrees with it
 SCAN_TASK_KEY = "RefreshLibrary"
 
 
@@ -53,6 +56,14 @@ class _Dto(BaseModel):
     model_config = ConfigDict(alias_generator=to_pascal, populate_by_name=True, extra="ignore", frozen=True)
 
 
+class MediaStream(_Dto):
+    """One stream of a file (video, audio, subtitle); only what tells its resolution."""
+
+    type: str | None = None
+    width: int | None = None
+    height: int | None = None
+
+
 class Item(_Dto):
     """A BaseItemDto: a movie, series, season or episode (only the properties seerbridge reads)."""
 
@@ -68,6 +79,14 @@ class Item(_Dto):
     location_type: str | None = None
     production_year: int | None = None
     premiere_date: datetime | None = None
+    width: int | None = None  # with fields=Width
+    height: int | None = None  # with fields=Height
+    media_streams: list[MediaStream] = Field(default_factory=list)  # with fields=MediaStreams
+
+    @field_validator("media_streams", mode="before")
+    @classmethod
+    def _no_streams(cls, value: Any) -> Any:
+        return [] if value is None else value
 
     @field_validator("provider_ids", mode="before")
     @classmethod
@@ -88,6 +107,15 @@ class Item(_Dto):
         """The value under `name` in ProviderIds, matching the key case-insensitively (Tmdb, tmdb, TMDB…)."""
         wanted = name.lower()
         return next((v for k, v in self.provider_ids.items() if k.lower() == wanted), None)
+
+    @property
+    def is_4k(self) -> bool:
+        """A 4K copy, as Seerr decides it: a video stream (or the item's own Width) wider than 2000 pixels.
+
+        Needs the item listed with `RESOLUTION_FIELDS`; without them nothing reads as 4K.
+        """
+        widths = [s.width or 0 for s in self.media_streams if (s.type or "").lower() == "video"]
+        return max([*widths, self.width or 0]) > UHD_MIN_WIDTH
 
 
 class _ItemPage(_Dto):
@@ -199,6 +227,29 @@ def match_provider_ids(
     return None
 
 
+def match_all_provider_ids(
+    items: Iterable[Item], *, order: Sequence[tuple[str, str | int | None]], skip_virtual: bool = True
+) -> list[Item]:
+    """Every item that is this title: several libraries, or two folders of one show, make several items.
+
+    An item is the title when the first id of `order` that both the item and the title carry is equal (an item
+    whose TMDB id is another title's is that other title, whatever its IMDb id says). Keys compare
+    case-insensitively and ids ignore case; Virtual placeholders are skipped unless asked.
+    """
+    wanted = [(name, str(value).strip().lower()) for name, value in order if value is not None and value != ""]
+    found = []
+    for item in items:
+        if skip_virtual and item.is_virtual:
+            continue
+        for name, value in wanted:
+            have = item.provider_id(name)
+            if have is not None:
+                if have.strip().lower() == value:
+                    found.append(item)
+                break
+    return found
+
+
 def expand_episodes(items: Iterable[Item]) -> list[EpisodeFile]:
     """Present episodes as (season, episode) files: Virtual and unnumbered items dropped, IndexNumberEnd expanded."""
     found: dict[tuple[int, int], EpisodeFile] = {}
@@ -238,6 +289,7 @@ class JellyfinClient(ServiceClient):
     ) -> None:
         api_key = settings.api_key.get_secret_value()
         register(api_key)
+        self.settings = settings
         super().__init__(
             ServiceHttp(
                 SERVICE,
@@ -375,19 +427,25 @@ class JellyfinClient(ServiceClient):
 
     async def episodes(self, series_id: str, *, page_size: int = DEFAULT_PAGE_SIZE) -> list[EpisodeFile]:
         """The episodes of a series present as files, sorted; Virtual placeholders excluded."""
+        return expand_episodes(await self.episode_items(series_id, page_size=page_size))
+
+    async def episode_items(
+        self, series_id: str, *, fields: Sequence[str] = ("Path",), page_size: int = DEFAULT_PAGE_SIZE
+    ) -> list[Item]:
+        """The episode items of a series as Jellyfin lists them (`isMissing=false`), every page followed."""
         if page_size < 1:
             raise ValueError("page_size must be at least 1")
         found: list[Item] = []
         start = 0
         while True:
-            params = {"fields": ["Path"], "isMissing": False, "startIndex": start, "limit": page_size}
+            params = {"fields": list(fields), "isMissing": False, "startIndex": start, "limit": page_size}
             page = await self._http.get_model(
                 f"Shows/{series_id}/Episodes", _ItemPage, endpoint="episodes", params=params
             )
             found.extend(page.items)
             start += len(page.items)
             if not page.items or start >= page.total_record_count:
-                return expand_episodes(found)
+                return found
 
     # ----- scans and tasks ----------------------------------------------------------------------------------------
 
@@ -432,6 +490,7 @@ __all__ = [
     "Item",
     "JellyfinClient",
     "LocationType",
+    "MediaStream",
     "PublicSystemInfo",
     "SystemInfo",
     "TaskInfo",
@@ -439,6 +498,7 @@ __all__ = [
     "TaskState",
     "VirtualFolder",
     "expand_episodes",
+    "match_all_provider_ids",
     "match_provider_ids",
     "read_problem_details",
 ]

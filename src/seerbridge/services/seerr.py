@@ -26,6 +26,7 @@ from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from seerbridge.config import SeerrSettings
+from seerbridge.domain.airing import has_aired
 from seerbridge.errors import BadResponse
 from seerbridge.redact import redact, register
 from seerbridge.services.base import ServiceClient
@@ -173,8 +174,9 @@ class ExternalIds(_Model):
 
 class MovieDetails(_Model):
     id: int
-    title: str
+    title: str  # in the language asked for (`?language=`), else in Seerr's display language
     original_title: str | None = None
+    original_language: str | None = None  # ISO 639-1, e.g. "fr"
     release_date: OptionalDate = None
     overview: str = ""
     external_ids: ExternalIds = Field(default_factory=ExternalIds)
@@ -198,8 +200,9 @@ class TvSeason(_Model):
 
 class TvDetails(_Model):
     id: int
-    name: str
+    name: str  # in the language asked for, as `MovieDetails.title`
     original_name: str | None = None
+    original_language: str | None = None
     first_air_date: OptionalDate = None
     last_air_date: OptionalDate = None  # the last aired episode's
     overview: str = ""
@@ -230,8 +233,9 @@ class Episode(_Model):
     air_date: OptionalDate = None
     name: str = ""
 
-    def aired(self, today: date) -> bool:
-        return self.air_date is not None and self.air_date <= today
+    def aired(self, today: date, after_days: int = 1) -> bool:
+        """See `domain.airing`: aired from `after_days` after the air date (`plan.aired_after_days`)."""
+        return has_aired(self.air_date, today, after_days)
 
 
 class SeasonDetails(_Model):
@@ -331,11 +335,15 @@ class SeerrClient(ServiceClient):
         """`GET /request/{id}`; `NotFound` when there is no such request."""
         return await self._http.get_model(f"request/{int(request_id)}", MediaRequest, endpoint="request")
 
-    async def movie(self, tmdb_id: int) -> MovieDetails:
-        return await self._http.get_model(f"movie/{int(tmdb_id)}", MovieDetails, endpoint="movie")
+    async def movie(self, tmdb_id: int, *, language: str | None = None) -> MovieDetails:
+        """TMDB's details through Seerr; titles in `language` (e.g. "en"), else in Seerr's display language."""
+        params = {"language": language} if language else None
+        return await self._http.get_model(f"movie/{int(tmdb_id)}", MovieDetails, endpoint="movie", params=params)
 
-    async def tv(self, tmdb_id: int) -> TvDetails:
-        return await self._http.get_model(f"tv/{int(tmdb_id)}", TvDetails, endpoint="tv")
+    async def tv(self, tmdb_id: int, *, language: str | None = None) -> TvDetails:
+        """As `movie`, for a show."""
+        params = {"language": language} if language else None
+        return await self._http.get_model(f"tv/{int(tmdb_id)}", TvDetails, endpoint="tv", params=params)
 
     async def season(self, tmdb_id: int, season_number: int) -> SeasonDetails:
         return await self._http.get_model(
