@@ -44,8 +44,14 @@ def test_a_bad_clock_value_is_one_readable_error(value: str) -> None:
 
 
 def test_a_subprocess_reads_the_clock_it_is_given() -> None:
-    """`seerbridge` started with SEERBRIDGE_CLOCK dates what it does by that clock, not by the machine's."""
-    code = "from seerbridge import cli, clock; cli._main(None); print(clock.today().isoformat())"
+    """`seerbridge` started with SEERBRIDGE_CLOCK dates what it does by that clock, not by the machine's: the CLI's
+    start (run here before a harmless command) installs it."""
+    code = (
+        "from typer.testing import CliRunner\n"
+        "from seerbridge import cli, clock\n"
+        "CliRunner().invoke(cli.app, ['config', 'example'])\n"
+        "print(clock.today().isoformat())\n"
+    )
     out = subprocess.run(
         [sys.executable, "-c", code],
         env={"SEERBRIDGE_CLOCK": "2031-05-06T07:00:00+00:00", "PATH": ""},
@@ -53,7 +59,7 @@ def test_a_subprocess_reads_the_clock_it_is_given() -> None:
         text=True,
         check=True,
     )
-    assert out.stdout.strip() == "2031-05-06"
+    assert out.stdout.strip().splitlines()[-1] == "2031-05-06"
 
 
 def test_a_bad_clock_in_the_environment_is_one_line_from_the_cli() -> None:

@@ -130,7 +130,8 @@ async def test_an_uncached_download_goes_queued_downloading_downloaded_and_ends_
     record = await request_record(e2e, DUNE)
     assert record.state is RequestState.FULFILLED
     assert record.reason is not None and record.reason.startswith("downloaded: ")
-    assert record.next_attempt_at is None and record.backoff_step == 0
+    assert record.backoff_step == 0  # no backoff: only the settled re-check, hours away
+    assert record.next_attempt_at is not None and record.next_attempt_at - e2e.world.clock.now() > timedelta(hours=1)
 
 
 async def test_with_the_mount_path_the_finished_files_are_announced_by_path(make_e2e: Factory) -> None:
@@ -469,7 +470,7 @@ async def test_a_finished_season_fulfils_its_request_only_when_the_last_episode_
             item = await repo.get_item(session, SHOW_KEY)
     assert item is not None and item.done == (1, 2, 3) and item.state is RequestState.FULFILLED
     record = await request_record(e2e, 900)
-    assert record.state is RequestState.FULFILLED and record.next_attempt_at is None
+    assert record.state is RequestState.FULFILLED and record.backoff_step == 0
 
 
 async def test_nothing_to_follow_costs_no_call_and_waits_longest(make_e2e: Factory) -> None:

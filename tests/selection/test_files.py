@@ -171,7 +171,10 @@ def test_tiny_movie_beside_an_exe_is_a_fake() -> None:
     ]
     got = select_files(files, movie("Movie", 2020))
     assert got == FileSelection(
-        (), frozenset(), "no video file reaches the 50 MB a movie file needs (largest: Movie.2020.1080p.mkv, 2 MB)"
+        (),
+        frozenset(),
+        "no video file reaches the 50 MB a movie file needs (largest: Movie.2020.1080p.mkv, 2 MB)",
+        unusable=True,  # true of the torrent whatever is wanted: marked bad, never added again
     )
 
 
@@ -192,7 +195,7 @@ def test_a_real_movie_file_stays_selected() -> None:
 
 def test_a_torrent_whose_only_video_is_a_sample_is_rejected() -> None:
     alone = select_files([(1, "/Movie.2020.1080p/sample.mkv", 40 * MB)], movie("Movie", 2020))
-    assert alone == FileSelection((), frozenset(), "only samples or extras in the torrent")
+    assert alone == FileSelection((), frozenset(), "only samples or extras in the torrent", unusable=True)
     # named like the scene's samples ("sample-<name>"), with nothing bigger beside it to show it up as small
     named = select_files([(1, "/sample-movie.2020.1080p.mkv", 30 * MB), (2, "/movie.nfo", 900)], movie("Movie", 2020))
     assert named.file_ids == ()
@@ -211,14 +214,17 @@ def test_tiny_episode_files_are_left_out() -> None:
     got = select_files(files, show("Show", 2010, 1, [1, 2, 3]))
     assert got == FileSelection((1, 3), frozenset({1, 3}))
     only_the_fake = select_files(files, show("Show", 2010, 1, [2]))
-    assert only_the_fake.file_ids == ()
+    assert only_the_fake.file_ids == () and not only_the_fake.unusable  # the others serve other episodes
     assert only_the_fake.reason == (
         "no video file holds a wanted episode of season 1 (1 under the 20 MB an episode file needs)"
     )
     fake = [(1, "/Show.S01E02.1080p.mkv", 3 * MB), (2, "/Show.S01E02.1080p.exe", 3 * MB)]
     got = select_files(fake, show("Show", 2010, 1, [2]))
     assert got == FileSelection(
-        (), frozenset(), "no video file reaches the 20 MB an episode file needs (largest: Show.S01E02.1080p.mkv, 3 MB)"
+        (),
+        frozenset(),
+        "no video file reaches the 20 MB an episode file needs (largest: Show.S01E02.1080p.mkv, 3 MB)",
+        unusable=True,
     )
 
 

@@ -393,16 +393,29 @@ class Prober:
         }
         if not lost:
             return
-        known = {row.rd_id for row in rows if row.rd_id is not None}
+        busy = {row.info_hash for row in rows if row.state in _UNSETTLED}  # a probe of the hash is under way
         self._account.forget()
         for info_hash, asked_at in lost.items():
+            if info_hash in busy:
+                continue
             for torrent in await self._account.with_hash(info_hash):
-                # Clocks differ between us and Real-Debrid: a copy from well before our add was not made by it.
-                if torrent.id in known or torrent.added < asked_at - LATE_COPY_SLACK:
+                # Only a torrent nobody selected files of: our lost add never got that far, while a copy someone
+                # chose files for is a person's or a probe's. Clocks differ between us and Real-Debrid: a copy from
+                # well before our add was not made by it.
+                if torrent.status not in _UNSELECTED or torrent.added < asked_at - LATE_COPY_SLACK:
+                    continue
+                if await self._claimed(info_hash, torrent.id):
                     continue
                 await self._rd.delete(torrent.id, missing_ok=True)
                 self._account.removed(torrent.id)
                 log.warning("deleted a copy Real-Debrid made late of a lost add", info_hash=info_hash, rd_id=torrent.id)
+
+    async def _claimed(self, info_hash: str, rd_id: str) -> bool:
+        """Whether a row knows this torrent, or a probe of its hash is under way (read now, not at the sweep's start:
+        a probe may have begun meanwhile, and its add is not ours to take back)."""
+        async with self._sessions() as session:
+            rows = await repo.our_torrents_with_hash(session, info_hash)
+        return any(row.rd_id == rd_id or row.state in _UNSETTLED or row.id in self.in_flight for row in rows)
 
     async def _settle_leftovers(self, info_hash: str) -> None:
         async with self._sessions() as session:
