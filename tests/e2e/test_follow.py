@@ -12,7 +12,7 @@ from typing import Any
 
 from seerbridge.domain.states import RequestState, TorrentState
 from seerbridge.domain.transitions import RequestEvent, TorrentEvent
-from seerbridge.pipeline.announce import ANNOUNCE_KEY, SEERR_SCAN_JOB
+from seerbridge.pipeline.announce import ANNOUNCE_KEY, SEERR_SCAN_JOB, Arrival, owe_arrival
 from seerbridge.pipeline.process import Bridge
 from seerbridge.pipeline.track import Fate, fate_of, next_delay
 from seerbridge.sandbox.middleware import FaultPlan
@@ -538,3 +538,16 @@ def test_the_fate_of_a_download() -> None:
     assert fate_of(_row(10, 59, now), _listed("downloading", 10), now, hour) is Fate.WAITING
     assert fate_of(_row(10, 60, now), _listed("downloading", 10), now, hour) is Fate.STALLED
     assert fate_of(_row(0, 61, now), _listed("magnet_conversion", 0), now, hour) is Fate.STALLED
+
+
+async def test_seerr_waits_for_the_4k_copy_not_for_an_hd_one_jellyfin_already_lists(make_e2e: Factory) -> None:
+    """A 4K arrival of a show Jellyfin holds in HD: Seerr's scan waits until Jellyfin lists the 4K episodes."""
+    e2e = make_e2e()
+    async with e2e.bridge() as bridge:
+        async with bridge.sessions.begin() as session:  # Breaking Bad S01 arrived in 4K (Jellyfin holds it in HD)
+            await owe_arrival(session, path=None, arrival=Arrival(1396, 1, (1, 2), is4k=True))
+        first = await bridge.announce()
+        assert first.jellyfin and not first.seerr and first.awaiting == 1
+        e2e.world.clock.advance(30)
+        assert (await bridge.announce()).awaiting == 1  # the HD episodes Jellyfin lists do not count
+        assert scan_jobs(e2e) == 0

@@ -45,11 +45,13 @@ class Arrival:
     episodes: tuple[int, ...] = ()
     imdb_id: str | None = None
     tvdb_id: int | None = None
+    is4k: bool = False  # a 4K copy: Jellyfin must list it in 4K (an HD copy there does not count)
 
     def describe(self) -> str:
-        if self.season is None:
-            return f"movie tmdb {self.tmdb_id}"
-        return f"show tmdb {self.tmdb_id} S{self.season:02d} E{','.join(map(str, self.episodes))}"
+        what = f"movie tmdb {self.tmdb_id}"
+        if self.season is not None:
+            what = f"show tmdb {self.tmdb_id} S{self.season:02d} E{','.join(map(str, self.episodes))}"
+        return what + (" in 4K" if self.is4k else "")
 
     @classmethod
     def load(cls, data: object) -> Arrival | None:
@@ -63,6 +65,7 @@ class Arrival:
             episodes=tuple(e for e in episodes if isinstance(e, int)) if isinstance(episodes, list) else (),
             imdb_id=data.get("imdb_id") if isinstance(data.get("imdb_id"), str) else None,
             tvdb_id=data.get("tvdb_id") if isinstance(data.get("tvdb_id"), int) else None,
+            is4k=data.get("is4k") is True,
         )
 
 
@@ -139,8 +142,8 @@ def arrival_of(target: Wanted, covered: frozenset[int]) -> Arrival:
     """The arrival a kept torrent brings for `target`: the movie, or the covered episodes of its season."""
     title = target.title
     if target.season is None:
-        return Arrival(title.tmdb_id, imdb_id=title.imdb_id)
-    return Arrival(title.tmdb_id, target.season, tuple(sorted(covered)), title.imdb_id, title.tvdb_id)
+        return Arrival(title.tmdb_id, imdb_id=title.imdb_id, is4k=target.is4k)
+    return Arrival(title.tmdb_id, target.season, tuple(sorted(covered)), title.imdb_id, title.tvdb_id, target.is4k)
 
 
 def mount_path(mount: str | None, folder: str) -> str | None:
@@ -238,17 +241,18 @@ async def _announce(
 
 
 async def _not_in_jellyfin(services: Services, awaiting: list[Arrival]) -> list[Arrival]:
-    """The awaited items Jellyfin does not list yet (one listing per kind, one episode listing per show)."""
+    """The awaited items Jellyfin does not list yet, 4K ones only in 4K (one listing per kind, one episode listing
+    per show)."""
     index = JellyfinIndex(services.jellyfin, CallLedger())
     missing = []
     for arrival in awaiting:
         if arrival.season is None:
             title = Title(MediaKind.MOVIE, arrival.tmdb_id, "", imdb_id=arrival.imdb_id)
-            if not await index.has_movie(title):
+            if not await index.has_movie(title, is4k=arrival.is4k):
                 missing.append(arrival)
             continue
         title = Title(MediaKind.SHOW, arrival.tmdb_id, "", imdb_id=arrival.imdb_id, tvdb_id=arrival.tvdb_id)
-        present = (await index.present_episodes(title)).get(arrival.season, set())
+        present = (await index.present_episodes(title, is4k=arrival.is4k)).get(arrival.season, set())
         if not set(arrival.episodes) <= present:
             missing.append(arrival)
     return missing

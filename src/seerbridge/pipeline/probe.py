@@ -631,8 +631,8 @@ class Prober:
         if item is None:
             return None
         if item.kind == "movie":
-            return Arrival(item.tmdb_id)
-        return Arrival(item.tmdb_id, item.season, tuple(sorted(row.episodes or ())))
+            return Arrival(item.tmdb_id, is4k=item.is4k)
+        return Arrival(item.tmdb_id, item.season, tuple(sorted(row.episodes or ())), is4k=item.is4k)
 
     async def _set_row(self, row_id: int, event: TorrentEvent, *, cached: bool | None = None) -> None:
         async with self._sessions.begin() as session:

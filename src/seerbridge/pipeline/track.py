@@ -367,7 +367,8 @@ class Follower:
             arrival = None
             if item is not None:
                 episodes = tuple(sorted(row.episodes)) if item.kind != "movie" else ()
-                arrival = Arrival(item.tmdb_id, item.season if item.kind != "movie" else None, episodes)
+                season = item.season if item.kind != "movie" else None
+                arrival = Arrival(item.tmdb_id, season, episodes, is4k=item.is4k)
             path = mount_path(self.settings.jellyfin.rd_mount_path, look.listed.filename)
             await owe_arrival(session, path=path, arrival=arrival)
             name = look.listed.filename or row.name
