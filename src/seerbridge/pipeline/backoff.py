@@ -38,3 +38,34 @@ def is_due(next_attempt_at: datetime | None, next_air_date: date | None, now: da
     if next_attempt_at is None or next_attempt_at <= now:
         return True
     return next_air_date is not None and next_air_date <= now.date()
+
+
+def after_work(
+    state: RequestState,
+    step: int,
+    now: datetime,
+    *,
+    minutes: list[float],
+    recheck_minutes: float,
+    interrupted: bool = False,
+    down_for: float | None = None,
+    slot_wait_s: float | None = None,
+    service_failed: bool = False,
+) -> Schedule:
+    """The schedule after a request's work ended (pure): the ladder of `after`, except that
+
+    - an interrupted request (a stop between two steps) is due at once, its backoff untouched;
+    - one whose service is down or paused (`down_for` seconds), or whose releases wait for a download slot
+      (`slot_wait_s`), is due when that may change, its backoff untouched: not its fault;
+    - the first failure on a service error its retries did not get past (a 5xx on an add, never repeated blindly)
+      costs one poll, not the first wait; a second in a row climbs the ladder as usual.
+    """
+    if interrupted:
+        return Schedule(None, step)
+    if down_for is not None or slot_wait_s is not None:
+        wait = down_for if down_for is not None else slot_wait_s
+        assert wait is not None
+        return Schedule(now + timedelta(seconds=max(wait, 1.0)), step)
+    if service_failed and step == 0:
+        return Schedule(None, step + 1)
+    return after(state, step, now, minutes, recheck_minutes=recheck_minutes)

@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 import structlog
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from seerbridge import clock
@@ -27,11 +25,12 @@ from seerbridge.domain.media import MediaKind, Title, Wanted
 from seerbridge.domain.release import Candidate
 from seerbridge.domain.states import ItemState, RequestState, TorrentState
 from seerbridge.domain.transitions import ItemEvent, RequestEvent, derive_request_state
-from seerbridge.errors import RateLimited, ServiceError
+from seerbridge.errors import ServiceError
 from seerbridge.pipeline import backoff
 from seerbridge.pipeline.acquire import Acquirer, ItemOutcome, Judge
 from seerbridge.pipeline.announce import Announced, announce
 from seerbridge.pipeline.gate import AccountGate
+from seerbridge.pipeline.health import ServiceHealth
 from seerbridge.pipeline.plan import JellyfinIndex, Plan, describe_title, plan_request
 from seerbridge.pipeline.probe import Account, Interrupted, Prober
 from seerbridge.pipeline.search import Searcher
@@ -40,11 +39,9 @@ from seerbridge.redact import redact
 from seerbridge.selection.chain import evaluate
 from seerbridge.selection.profiles import choose_profile
 from seerbridge.selection.rules import RuleContext, build_chain
-from seerbridge.services.breaker import CircuitOpen
 from seerbridge.services.budget import SlotGate
 from seerbridge.services.bundle import Services
 from seerbridge.services.calls import CallLedger, attribute_calls
-from seerbridge.services.http import Paused
 from seerbridge.services.seerr import MediaRequest, MediaRequestStatus, MediaStatus
 from seerbridge.store import repo
 
@@ -153,7 +150,7 @@ class Bridge:
         services.torrentio.budget.keep_in(StoredCallCounts(sessions))
         # Real-Debrid's download slots as last seen, for every pass of the process (see services/budget.SlotGate).
         self.slots = SlotGate(self._read_slots, recheck_s=settings.realdebrid.slot_recheck_s)
-        self._services_written: dict[str, Any] | None = None
+        self.health = ServiceHealth(services, sessions, self.slots)  # services' condition, for status and healthz
 
     def judge(self, profile_name: str, bad_hashes: frozenset[str], today: date) -> Judge:
         """The rule chain and ranking with one profile, as a function of (candidates, wanted item)."""
@@ -257,54 +254,10 @@ class Bridge:
         return report.delay
 
     def health_details(self) -> dict[str, Any]:
-        return {"services": {name: view["summary"] for name, view in self.service_health().items()}}
-
-    def service_health(self) -> dict[str, dict[str, Any]]:
-        """Each service's condition: `state` up / down / trying / paused, `until` (ISO, UTC) and a `summary`."""
-        out: dict[str, dict[str, Any]] = {}
-        now = clock.now()
-        for name in ("seerr", "jellyfin", "torrentio", "realdebrid"):
-            client = getattr(self.services, name)
-            view = client.breaker.view()
-            state, until, summary = "up", None, "up"
-            if view.down:
-                state = "down" if view.until is not None else "trying"
-                until = view.until.isoformat(timespec="seconds") if view.until else None
-                summary = view.describe()
-            elif client.paused_for > 0:
-                state = "paused"
-                until = (now + timedelta(seconds=client.paused_for)).isoformat(timespec="seconds")
-                summary = f"paused until {until} ({client.pause_reason})"
-            out[name] = {"state": state, "until": until, "summary": summary}
-        slots = self.slots.describe()
-        if slots is not None and out["realdebrid"]["state"] == "up":
-            out["realdebrid"]["summary"] = f"up; {slots}"
-        return out
+        return self.health.details()
 
     async def record_services(self) -> None:
-        """Keep the services' condition in the store (`app_state` "services") for `seerbridge status`."""
-        health = self.service_health()
-        if health == self._services_written:
-            return
-        payload = {"as_of": clock.now().isoformat(timespec="seconds"), "services": health}
-        try:
-            async with self.sessions.begin() as session:
-                await repo.set_state(session, "services", json.dumps(payload))
-        except SQLAlchemyError as exc:  # only `status` reads it: never worth failing the work for
-            log.warning("could not record the services' condition", error=redact(str(exc)))
-            return
-        self._services_written = health
-
-    def _down_for(self, exc: ServiceError) -> float | None:
-        """Seconds until the service behind `exc` may be called again, when it failed as "down or paused"."""
-        if isinstance(exc, CircuitOpen):
-            return exc.retry_after
-        if isinstance(exc, Paused) or (isinstance(exc, RateLimited) and exc.error == "daily_budget"):
-            return exc.retry_after
-        client = getattr(self.services, exc.service, None)
-        if exc.retryable and client is not None and client.breaker.view().down:
-            return float(client.breaker.open_for)  # this outage was the one that opened the breaker
-        return None
+        await self.health.record()
 
     async def _read_slots(self) -> tuple[int, int]:
         active = await self.services.realdebrid.active_count()
@@ -386,7 +339,7 @@ class Bridge:
                 with attribute_calls(ledger):
                     result = await self._work(request, ctx, ledger)
         except ServiceError as exc:
-            down_for = self._down_for(exc)
+            down_for = self.health.down_for(exc)
             if before is not None and before.state in backoff.SETTLED_OK:
                 # A re-check that could not finish changes nothing already settled (a fulfilled request stays
                 # fulfilled through a Seerr hiccup); the error is kept for `status`, and the next poll looks again.
@@ -418,20 +371,17 @@ class Bridge:
             record = await repo.get_request(session, request.id)
             step = 0 if record is None or changed else record.backoff_step
             cfg = self.settings.backoff
-            schedule = backoff.after(
-                result.state, step, self.now(), cfg.request_minutes, recheck_minutes=cfg.settled_recheck_minutes
+            schedule = backoff.after_work(
+                result.state,
+                step,
+                self.now(),
+                minutes=cfg.request_minutes,
+                recheck_minutes=cfg.settled_recheck_minutes,
+                interrupted=event is RequestEvent.INTERRUPT,
+                down_for=down_for,
+                slot_wait_s=self.settings.realdebrid.slot_recheck_s if waits_for_slot else None,
+                service_failed=service_failed,
             )
-            if result.state is RequestState.NEW:  # interrupted: due at once, its backoff untouched
-                schedule = backoff.Schedule(None, step)
-            if down_for is not None or waits_for_slot:
-                # Not this request's fault: due again when the service may be called again (or the slots are looked
-                # at again), its backoff untouched.
-                wait = down_for if down_for is not None else self.settings.realdebrid.slot_recheck_s
-                schedule = backoff.Schedule(self.now() + timedelta(seconds=max(wait, 1.0)), step)
-            elif service_failed and step == 0:
-                # One passing error (a 5xx on an add, which is never repeated blindly) costs one poll, not the
-                # first backoff wait; a second failure in a row climbs the ladder as usual.
-                schedule = backoff.Schedule(None, step + 1)
             result.next_attempt_at = schedule.next_attempt_at
             await repo.schedule_request(
                 session,
