@@ -202,3 +202,24 @@ async def test_fifty_copies_of_one_approval_make_one_unit_of_work(make_e2e: Fact
         assert (daemon.queue.stats.submitted, daemon.queue.stats.coalesced) == (1, 49)
     assert e2e.rd.add_count(haunt) == 1
     assert haunt in e2e.account()
+
+
+async def test_a_request_the_poll_finds_ends_available_in_seerr(make_e2e: Factory) -> None:
+    """No webhook: the daemon's start-up poll finds the approved request, the cached film goes on Real-Debrid,
+    Jellyfin is asked to scan, and once it lists the film Seerr shows it available."""
+    e2e = make_e2e(
+        edit=lambda data: data.update(requests=[r for r in data["requests"] if r["id"] == 102]),  # Haunt (2019)
+        run={"poll_interval_s": 3600.0},
+        follow={"min_interval_s": 0.02},
+        jellyfin={"arrival_check_s": 0.02},
+    )
+    jellyfin = e2e.world.jellyfin_state
+    refreshes = jellyfin.refresh_count
+    async with running_daemon(e2e) as daemon:
+        await until(lambda: daemon.health.worked == 1 and not daemon.queue.busy(), within=10)
+        assert e2e.hash(HAUNT_2019) in e2e.account()
+        await until(lambda: jellyfin.refresh_count == refreshes + 1, within=10)
+        e2e.world.clock.advance(jellyfin.scan_duration_s)
+        await until(lambda: seerr_status(e2e, HAUNT_TMDB) is MediaStatus.AVAILABLE, within=10)
+    assert len(e2e.world.seerr_state.runs_of(SEERR_SCAN_JOB)) == 1
+    assert (await request_record(e2e, 102)).state is RequestState.FULFILLED
