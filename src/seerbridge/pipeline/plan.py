@@ -1,11 +1,15 @@
-"""Plan: from a Seerr request to the wanted items, i.e. what is aired (or released) and not yet anywhere."""
+"""Plan: from a Seerr request to the wanted items, i.e. what is aired (or released) and not yet anywhere.
+
+Read, then decide: `gather_plan_facts` reads Seerr, Jellyfin and the store into `PlanFacts`; `decide_plan` is pure.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import date
+from typing import NamedTuple
 
 import structlog
 
@@ -20,7 +24,7 @@ from seerbridge.services.jellyfin import (
     expand_episodes,
     match_all_provider_ids,
 )
-from seerbridge.services.seerr import MediaRequest, MediaStatus, SeerrClient
+from seerbridge.services.seerr import MediaRequest, MediaSeason, MediaStatus, SeerrClient
 
 log = structlog.get_logger("seerbridge.plan")
 ENGLISH = "en"
@@ -141,21 +145,6 @@ def _under(path: str, root: str) -> bool:
     return path == root or path.startswith((root + "/", root + "\\"))
 
 
-async def _seerr_available_seasons(request: MediaRequest, seerr: SeerrClient) -> set[int]:
-    """The seasons Seerr marks AVAILABLE for the request's kind (`status4k` for a 4K request)."""
-    media = request.media
-    if (media.status4k if request.is4k else media.status) not in (
-        MediaStatus.PARTIALLY_AVAILABLE,
-        MediaStatus.AVAILABLE,
-    ):
-        return set()  # no season is available while the show is not even partly
-    seasons = media.seasons
-    if not seasons:  # `GET /request` lists media rows without their seasons: the show's details carry them
-        details = await seerr.tv(media.tmdb_id)
-        seasons = details.media_info.seasons if details.media_info is not None else []
-    return {s.season_number for s in seasons if (s.status4k if request.is4k else s.status) is MediaStatus.AVAILABLE}
-
-
 async def describe_title(request: MediaRequest, seerr: SeerrClient) -> Title:
     """The catalogue facts selection needs (names, year, ids), from Seerr's TMDB proxy."""
     return await describe_media(
@@ -211,6 +200,44 @@ def _aliases(name: str | None, *known: str | None) -> tuple[str, ...]:
     return (name,) if name and name not in known else ()
 
 
+class Airing(NamedTuple):
+    """One episode of a season as Seerr (TMDB) lists it: its number and its air date (None when TMDB has none)."""
+
+    number: int
+    air_date: date | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlanFacts:
+    """Everything `decide_plan` looks at, read by `gather_plan_facts` before anything is decided.
+
+    What Seerr or Jellyfin would be asked and the decision will not look at is not read (see `gather_plan_facts`)
+    and keeps its empty default.
+    """
+
+    request_id: int  # for tracing: the decision does not depend on it (the title carries the ids keys are made of)
+    title: Title
+    today: date
+    aired_after_days: int = 1  # see domain.airing
+    is4k: bool = False
+    season_numbers: tuple[int, ...] = ()  # the requested seasons, in order
+    # Seerr's availability for the title (`status`, and `status4k` for a 4K request) and per season: the media row's
+    # seasons, else the show's details' (`GET /request` lists media rows without their seasons), read only when the
+    # decision consults them.
+    media_status: MediaStatus = MediaStatus.UNKNOWN
+    media_status4k: MediaStatus = MediaStatus.UNKNOWN
+    season_statuses: tuple[MediaSeason, ...] = ()
+    # Requested season → its episodes as Seerr lists them (episode 0 included), for every requested season.
+    episodes: Mapping[int, tuple[Airing, ...]] = field(default_factory=dict)
+    # What Jellyfin holds of the title, 4K copies only for a 4K request (see JellyfinIndex): the movie; per season,
+    # the episode numbers it holds as files (no entry for a season it holds nothing of).
+    movie_in_jellyfin: bool = False
+    present: Mapping[int, frozenset[int]] = field(default_factory=dict)
+    # Work item key → what seerbridge's own torrents hold or are downloading (see `OwnedEpisodes`); a key not
+    # listed holds nothing.
+    owned: Mapping[str, frozenset[int]] = field(default_factory=dict)
+
+
 async def plan_request(
     request: MediaRequest,
     title: Title,
@@ -224,47 +251,115 @@ async def plan_request(
     """Work out the wanted items: movies missing from Jellyfin; per season, aired episodes nobody has.
 
     A 4K request counts only 4K copies in Jellyfin (see JellyfinIndex) and Seerr's `status4k`. An episode counts as
-    aired from `aired_after_days` after its air date (`plan.aired_after_days`, see domain.airing).
+    aired from `aired_after_days` after its air date (`plan.aired_after_days`, see domain.airing). The facts are
+    read first (`gather_plan_facts`), then decided on without I/O (`decide_plan`).
     """
+    facts = await gather_plan_facts(
+        request, title, seerr=seerr, library=library, owned=owned, today=today, aired_after_days=aired_after_days
+    )
+    return decide_plan(facts)
+
+
+async def gather_plan_facts(
+    request: MediaRequest,
+    title: Title,
+    *,
+    seerr: SeerrClient,
+    library: JellyfinIndex,
+    owned: OwnedEpisodes,
+    today: date,
+    aired_after_days: int = 1,
+) -> PlanFacts:
+    """Read what `decide_plan` needs from Seerr, Jellyfin and the store.
+
+    Nothing for a title without an IMDb id, nor Jellyfin and the store for a movie not released yet. For a show, its
+    requested seasons (concurrently) and Jellyfin's episodes, then the show's details for Seerr's season statuses only
+    when the decision consults them and the request's media row lacks them, then the store for every requested
+    season's work item (a local read, whether or not the season turns out to need it).
+    """
+    facts = PlanFacts(
+        request_id=request.id,
+        title=title,
+        today=today,
+        aired_after_days=aired_after_days,
+        is4k=request.is4k,
+        season_numbers=tuple(request.season_numbers),
+        media_status=request.media.status,
+        media_status4k=request.media.status4k,
+        season_statuses=tuple(request.media.seasons),
+    )
+    if title.imdb_id is None:
+        return facts
+    if title.kind is MediaKind.MOVIE:
+        if not _released(facts):
+            return facts
+        key = Wanted(title=title, is4k=request.is4k).key
+        in_jellyfin = await library.has_movie(title, is4k=request.is4k)
+        return replace(facts, movie_in_jellyfin=in_jellyfin, owned={key: await owned(key)})
+    # JellyfinIndex serialises its own listings (and caches them for the pass), so it may run beside Seerr's reads.
+    present, seasons = await asyncio.gather(
+        library.present_episodes(title, is4k=request.is4k),
+        asyncio.gather(*(seerr.season(title.tmdb_id, number) for number in facts.season_numbers)),
+    )
+    facts = replace(
+        facts,
+        episodes={
+            number: tuple(Airing(ep.episode_number, ep.air_date) for ep in season.episodes)
+            for number, season in zip(facts.season_numbers, seasons, strict=True)
+        },
+        present={number: frozenset(episodes) for number, episodes in present.items()},
+    )
+    if not facts.season_statuses and _consults_seerr_seasons(facts):
+        details = await seerr.tv(request.media.tmdb_id)
+        statuses = details.media_info.seasons if details.media_info is not None else []
+        facts = replace(facts, season_statuses=tuple(statuses))
+    # One key at a time: the store's reads are local and cheap, and `owned` promises nothing about concurrent use.
+    keys = [Wanted(title=title, season=number, is4k=request.is4k).key for number in facts.season_numbers]
+    return replace(facts, owned={key: await owned(key) for key in keys})
+
+
+def decide_plan(facts: PlanFacts) -> Plan:
+    """The wanted items (and why the rest is left out) from the facts alone: no I/O. See `plan_request`."""
+    title = facts.title
     plan = Plan(title=title, wanted=[])
     if title.imdb_id is None:
         plan.notes.append("no IMDb id in the catalogue, so Torrentio cannot be searched")
         plan.unsearchable = True
         return plan
     if title.kind is MediaKind.MOVIE:
-        wanted = Wanted(title=title, is4k=request.is4k)
+        wanted = Wanted(title=title, is4k=facts.is4k)
         plan.keys.append(wanted.key)
-        if title.premiere is not None and title.premiere > today:
+        if not _released(facts):
+            assert title.premiere is not None  # only a dated premiere is in the future
             plan.notes.append(f"not released yet ({title.premiere.isoformat()})")
             plan.not_out_yet = True
-        elif await library.has_movie(title, is4k=request.is4k):
-            plan.notes.append("already in Jellyfin in 4K" if request.is4k else "already in Jellyfin")
+        elif facts.movie_in_jellyfin:
+            plan.notes.append("already in Jellyfin in 4K" if facts.is4k else "already in Jellyfin")
             # In Jellyfin from seerbridge's own torrent: the request was fulfilled, not found already there.
-            plan.held_by_us = plan.held_by_us or bool(await owned(wanted.key))
-        elif await owned(wanted.key):
+            plan.held_by_us = bool(_owned(facts, wanted.key))
+        elif _owned(facts, wanted.key):
             plan.notes.append("already on Real-Debrid (added by seerbridge)")
             plan.held_by_us = True
         else:
             plan.wanted.append(wanted)
         return plan
-    present = await library.present_episodes(title, is4k=request.is4k)
-    seerr_available: set[int] | None = None  # read when first needed
-    for number in request.season_numbers:
-        season = await seerr.season(title.tmdb_id, number)
+    seerr_available = _seerr_available_seasons(facts)
+    for number in facts.season_numbers:
+        listed = facts.episodes[number]
         # TMDB lists an "episode 0" (an unaired pilot, a special) in some seasons. Torrentio numbers episodes from 1
         # (it answers season 0, the specials, from episode 1), so episode 0 cannot be searched, and kept wanted it
         # would be searched first (`min`) and leave the season unfinished for ever.
-        episodes = [ep for ep in season.episodes if ep.episode_number >= 1]
-        if len(episodes) < len(season.episodes):
+        episodes = _searchable(listed)
+        if len(episodes) < len(listed):
             plan.notes.append(f"season {number}: episode 0 left out (Torrentio numbers episodes from 1)")
             if not episodes:
                 continue
-        aired = {ep.episode_number for ep in episodes if has_aired(ep.air_date, today, aired_after_days)}
-        undated = [ep.episode_number for ep in episodes if ep.air_date is None]
+        aired = _aired(facts, episodes)
+        undated = [ep.number for ep in episodes if ep.air_date is None]
         upcoming = [
-            aired_from(ep.air_date, aired_after_days)
+            aired_from(ep.air_date, facts.aired_after_days)
             for ep in episodes
-            if ep.air_date is not None and not has_aired(ep.air_date, today, aired_after_days)
+            if ep.air_date is not None and not has_aired(ep.air_date, facts.today, facts.aired_after_days)
         ]
         if upcoming:
             plan.next_air = min([*upcoming, plan.next_air] if plan.next_air else upcoming)
@@ -273,11 +368,11 @@ async def plan_request(
             plan.notes.append(f"season {number}: no episode has aired{extra}")
             plan.not_out_yet = True
             continue
-        missing = aired - present.get(number, set())
+        key = Wanted(title=title, season=number, is4k=facts.is4k).key
+        missing = aired - facts.present.get(number, frozenset())
         if not missing:
             plan.notes.append(f"season {number}: every aired episode is in Jellyfin")
-            key = Wanted(title=title, season=number, is4k=request.is4k).key
-            if await owned(key):  # there from seerbridge's own torrents: fulfilled, not found already there
+            if _owned(facts, key):  # there from seerbridge's own torrents: fulfilled, not found already there
                 plan.keys.append(key)
                 plan.held_by_us = True
             continue
@@ -286,19 +381,60 @@ async def plan_request(
         # season marked available by hand), and fetching it again would duplicate it. When Jellyfin lists the
         # show, its episodes decide: they are per episode and current, while Seerr's flag is per season and only
         # as fresh as its last scan (a season it called complete may have new episodes, or lost its files).
-        if not present:
-            if seerr_available is None:
-                seerr_available = await _seerr_available_seasons(request, seerr)
-            if number in seerr_available:
-                plan.notes.append(f"season {number}: Seerr says it is available (Jellyfin lists nothing of the show)")
-                continue
-        key = Wanted(title=title, season=number, is4k=request.is4k).key
+        if not facts.present and number in seerr_available:
+            plan.notes.append(f"season {number}: Seerr says it is available (Jellyfin lists nothing of the show)")
+            continue
         plan.keys.append(key)
-        mine = await owned(key)
-        still = frozenset(missing - mine)
+        still = frozenset(missing - _owned(facts, key))
         if not still:
             plan.notes.append(f"season {number}: seerbridge already has the missing episodes on Real-Debrid")
             plan.held_by_us = True
             continue
-        plan.wanted.append(Wanted(title=title, season=number, episodes=still, is4k=request.is4k))
+        plan.wanted.append(Wanted(title=title, season=number, episodes=still, is4k=facts.is4k))
     return plan
+
+
+def _released(facts: PlanFacts) -> bool:
+    """A movie without a premiere date counts as released (nothing says it is not)."""
+    premiere = facts.title.premiere
+    return premiere is None or premiere <= facts.today
+
+
+def _searchable(episodes: tuple[Airing, ...]) -> list[Airing]:
+    """The episodes Torrentio can be asked for: numbered from 1 (see `decide_plan` on episode 0)."""
+    return [ep for ep in episodes if ep.number >= 1]
+
+
+def _aired(facts: PlanFacts, episodes: list[Airing]) -> set[int]:
+    return {ep.number for ep in episodes if has_aired(ep.air_date, facts.today, facts.aired_after_days)}
+
+
+def _owned(facts: PlanFacts, key: str) -> frozenset[int]:
+    return facts.owned.get(key, frozenset())
+
+
+def _consults_seerr_seasons(facts: PlanFacts) -> bool:
+    """Will `decide_plan` look at Seerr's season statuses? Only while Jellyfin lists nothing of the show and some
+    requested season has aired episodes (all missing then), and only if Seerr calls the show at least partly there."""
+    return (
+        not facts.present
+        and _seerr_may_list_seasons(facts)
+        and any(_aired(facts, _searchable(episodes)) for episodes in facts.episodes.values())
+    )
+
+
+def _seerr_may_list_seasons(facts: PlanFacts) -> bool:
+    """No season is available while the show (for the request's kind) is not even partly."""
+    status = facts.media_status4k if facts.is4k else facts.media_status
+    return status in (MediaStatus.PARTIALLY_AVAILABLE, MediaStatus.AVAILABLE)
+
+
+def _seerr_available_seasons(facts: PlanFacts) -> set[int]:
+    """The seasons Seerr marks AVAILABLE for the request's kind (`status4k` for a 4K request)."""
+    if not _seerr_may_list_seasons(facts):
+        return set()
+    return {
+        s.season_number
+        for s in facts.season_statuses
+        if (s.status4k if facts.is4k else s.status) is MediaStatus.AVAILABLE
+    }
