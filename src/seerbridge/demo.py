@@ -16,9 +16,10 @@ from pydantic import SecretStr
 
 from seerbridge.config import Settings, load_settings
 from seerbridge.doctor import DoctorRow, run_doctor
-from seerbridge.domain.states import TorrentState
-from seerbridge.pipeline.process import KEPT_STATES, Bridge, PassReport
+from seerbridge.domain.states import KEPT_STATES, TorrentState
+from seerbridge.pipeline.process import Bridge, PassReport
 from seerbridge.redact import register
+from seerbridge.report import plural
 from seerbridge.runtime.bridge import open_bridge
 from seerbridge.sandbox.scenario import Scenario
 from seerbridge.sandbox.serve import LoopbackServers

@@ -19,9 +19,9 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from seerbridge.domain.states import RequestState, TorrentState
+from seerbridge.domain.states import KEPT_STATES, RequestState, TorrentState
 from seerbridge.errors import ServiceError
-from seerbridge.pipeline.process import KEPT_STATES, PassReport, RequestResult
+from seerbridge.pipeline.process import PassReport, RequestResult
 from seerbridge.report import services_lines
 from seerbridge.runtime.daemon import Daemon
 from seerbridge.sandbox.generate import (

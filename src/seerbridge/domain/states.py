@@ -41,3 +41,7 @@ class TorrentState(StrEnum):
     DOWNLOADED = "downloaded"  # the selected files are on Real-Debrid
     DELETED = "deleted"  # we deleted it (a probe that was not cached, a cleanup)
     FAILED = "failed"  # the add was refused or the torrent errored on Real-Debrid
+
+
+# Torrents that hold an item's files. ADDED is not one: it is a probe in flight (files not selected or not checked).
+KEPT_STATES = (TorrentState.DOWNLOADED, TorrentState.DOWNLOADING)

@@ -23,7 +23,7 @@ from seerbridge.config import Settings
 from seerbridge.domain.decision import Verdict
 from seerbridge.domain.media import MediaKind, Title, Wanted
 from seerbridge.domain.release import Candidate
-from seerbridge.domain.states import ItemState, RequestState, TorrentState
+from seerbridge.domain.states import KEPT_STATES, ItemState, RequestState, TorrentState
 from seerbridge.domain.transitions import ItemEvent, RequestEvent, derive_request_state
 from seerbridge.errors import ServiceError
 from seerbridge.pipeline import backoff
@@ -46,9 +46,6 @@ from seerbridge.services.seerr import MediaRequest, MediaRequestStatus, MediaSta
 from seerbridge.store import repo
 
 log = structlog.get_logger("seerbridge.pass")
-
-# Torrents that hold an item's files. ADDED is not one: it is a probe in flight (files not selected or not checked).
-KEPT_STATES = (TorrentState.DOWNLOADED, TorrentState.DOWNLOADING)
 
 
 @dataclass

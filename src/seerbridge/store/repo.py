@@ -16,6 +16,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
 from seerbridge import clock
+from seerbridge.domain.calls import CallLedger
 from seerbridge.domain.states import ItemState, RequestState, TorrentState
 from seerbridge.domain.transitions import (
     ItemEvent,
@@ -25,7 +26,6 @@ from seerbridge.domain.transitions import (
     next_request_state,
     next_torrent_state,
 )
-from seerbridge.domain.calls import CallLedger
 from seerbridge.store.models import (
     AppState,
     BadHash,
