@@ -88,3 +88,18 @@ def test_the_sandbox_hands_its_time_to_a_process_it_starts() -> None:
 def test_connections_beyond_loopback_fail_loudly() -> None:
     with socket.socket() as s, pytest.raises(AssertionError, match="tests stay on loopback"):
         s.connect(("192.0.2.1", 80))  # TEST-NET-1: never reached, refused before any packet
+
+
+def test_a_sandbox_running_faster_hands_its_speed_on() -> None:
+    virtual = VirtualClock(T0, speed=300)
+    env = clock.as_env(virtual)
+    assert env[clock.ENV].endswith(" speed=300")
+    before = clock.current()
+    try:
+        clock.install_from_environment(env)
+        installed = clock.current()
+        assert isinstance(installed, clock.StartedClock) and installed.speed == 300
+    finally:
+        clock.install(before)
+    with pytest.raises(ValueError, match="speed=N"):
+        clock.install_from_environment({clock.ENV: "2030-01-02T03:04:05Z fast"})

@@ -3,7 +3,8 @@
 By default it is the wall clock (UTC). A sandboxed run replaces it: in-process (the demo, tests) with the emulators'
 virtual clock through `use`, and in a subprocess through `SEERBRIDGE_CLOCK`, an ISO-8601 instant the process's
 clock reads when it starts and runs on from at real speed (`seerbridge sandbox` prints it beside the URLs, so a
-scenario's date drives every part of the run). Elapsed-time measurements (pacing, timeouts, breakers) keep
+scenario's date drives every part of the run; `<instant> speed=N` runs it N times faster, as a sandbox started
+with `--speed N` does). Elapsed-time measurements (pacing, timeouts, breakers) keep
 `time.monotonic`: they measure durations, not dates, and must not jump when the clock is moved.
 """
 
@@ -38,16 +39,18 @@ class WallClock:
 
 
 class StartedClock:
-    """Reads `start` when created and runs on at real speed (monotonic, so a system clock change does not jump it)."""
+    """Reads `start` when created and runs on `speed` times as fast as real time (monotonic, so a change of the
+    system clock does not jump it)."""
 
-    def __init__(self, start: datetime) -> None:
+    def __init__(self, start: datetime, *, speed: float = 1.0) -> None:
         if start.tzinfo is None:
             raise ValueError("the clock's start needs a time zone (for example 2026-11-24T12:00:00Z)")
         self._start = start.astimezone(UTC)
         self._began = time.monotonic()
+        self.speed = speed
 
     def now(self) -> datetime:
-        return self._start + timedelta(seconds=time.monotonic() - self._began)
+        return self._start + timedelta(seconds=(time.monotonic() - self._began) * self.speed)
 
 
 _current: Clock = WallClock()
@@ -110,15 +113,29 @@ def parse_start(value: str) -> datetime:
 
 
 def install_from_environment(environ: dict[str, str] | None = None) -> None:
-    """Install a `StartedClock` when `SEERBRIDGE_CLOCK` is set; raises ValueError for a value that is no time."""
+    """Install a `StartedClock` when `SEERBRIDGE_CLOCK` is set (`<instant>` or `<instant> speed=N`); raises
+    ValueError for a value that is no time."""
     value = (environ if environ is not None else dict(os.environ)).get(ENV, "").strip()
-    if value:
-        install(StartedClock(parse_start(value)))
+    if not value:
+        return
+    instant, _, rest = value.partition(" ")
+    speed = 1.0
+    if rest.strip():
+        key, _, number = rest.strip().partition("=")
+        try:
+            speed = float(number) if key == "speed" else -1.0
+        except ValueError:
+            speed = -1.0
+        if speed < 0:
+            raise ValueError(f"{ENV}={value!r}: after the time, only 'speed=N' (N >= 0) may follow")
+    install(StartedClock(parse_start(instant), speed=speed))
 
 
 def as_env(clock: Clock) -> dict[str, str]:
-    """The variable that makes a subprocess read `clock`'s time now (it then runs on at real speed)."""
-    return {ENV: clock.now().astimezone(UTC).isoformat()}
+    """The variable that makes a subprocess read `clock`'s time now, running on at `clock`'s speed."""
+    speed = getattr(clock, "speed", 1.0)
+    value = clock.now().astimezone(UTC).isoformat() + ("" if speed == 1.0 else f" speed={speed:g}")
+    return {ENV: value}
 
 
 def wall() -> datetime:
