@@ -8,6 +8,7 @@ from rich.table import Table
 
 from seerbridge.pipeline.cleanup import CleanupOutcome, CleanupPlan, LeftAlone, Spared
 from seerbridge.pipeline.removal import Doomed
+from seerbridge.report import plural
 
 _UNITS = (("TB", 1024**4), ("GB", 1024**3), ("MB", 1024**2), ("kB", 1024))
 
@@ -49,13 +50,12 @@ def plan_lines(plan: CleanupPlan) -> list[str]:
     lines = [left_alone_line(entry) for entry in plan.left_alone]
     lines += [f"note: {escape(note)}" for note in plan.notes]
     if plan.count:
-        noun = "torrent" if plan.count == 1 else "torrents"
         lines.append(
-            f"{plan.count} {noun}, {human_size(plan.size_bytes)} would be freed; "
-            "run `seerbridge cleanup --apply` to delete them"
+            f"{plural(plan.count, 'torrent')}, {human_size(plan.size_bytes)} would be freed; "
+            f"run `seerbridge cleanup --apply` to delete {'it' if plan.count == 1 else 'them'}"
         )
     else:
-        lines.append(f"nothing to delete among the {plan.listed} torrents in the Real-Debrid account")
+        lines.append(f"nothing to delete among the {plural(plan.listed, 'torrent')} in the Real-Debrid account")
     return lines
 
 
@@ -79,10 +79,10 @@ def render_outcome(plan: CleanupPlan, outcome: CleanupOutcome) -> list[Renderabl
         out.append(f"[red]could not delete[/red] {escape(d.name)} ({d.rd_id}): {escape(error)}")
     out.extend(left_alone_line(entry) for entry in plan.left_alone)
     out.extend(f"note: {escape(note)}" for note in plan.notes)
-    noun = "torrent" if len(outcome.deleted) == 1 else "torrents"
-    summary = f"{len(outcome.deleted)} {noun} deleted, {human_size(outcome.bytes_freed)} freed"
+    summary = f"{plural(len(outcome.deleted), 'torrent')} deleted, {human_size(outcome.bytes_freed)} freed"
     if outcome.failed:
-        summary += f"; {len(outcome.failed)} could not be deleted (they stay in the plan of the next run)"
+        they = "it stays" if len(outcome.failed) == 1 else "they stay"
+        summary += f"; {len(outcome.failed)} could not be deleted ({they} in the plan of the next run)"
     out.append(summary)
     return out
 

@@ -269,7 +269,7 @@ def demo(
     """The main job on the embedded default: emulators on loopback, the bridge run over every request, a summary."""
     from seerbridge.demo import run_demo
     from seerbridge.logs import setup_logging
-    from seerbridge.report import demo_table
+    from seerbridge.report import demo_table, pass_line
     from seerbridge.sandbox.scenario import ScenarioError, load_scenario
 
     settings = _settings()  # validates the user's config; the demo itself talks only to the emulators
@@ -285,9 +285,7 @@ def demo(
     print_doctor(result.doctor)
     out.print(demo_table(result))
     for number, report in enumerate(result.passes, 1):
-        shared = ", ".join(f"{svc} {sum(eps.values())}" for svc, eps in report.shared_calls.items())
-        states = sorted({r.state.value for r in report.results})
-        out.print(f"pass {number}: {len(report.results)} requests ({', '.join(states)}); shared calls: {shared}")
+        out.print(pass_line(number, report))
     for line in [*result.live, *result.quality]:
         out.print(line)
     dupes = ", ".join(result.duplicate_hashes) or "none"
@@ -301,6 +299,7 @@ def run(
     once: Annotated[bool, typer.Option("--once", help="One pass over all pending requests, then exit.")] = False,
 ) -> None:
     """Work Seerr's approved requests until stopped: webhooks, polling, download following (or one pass)."""
+    from seerbridge.report import result_line
     from seerbridge.runtime.bridge import open_bridge
     from seerbridge.runtime.daemon import Daemon, StopSignal, wait_for_database
     from seerbridge.runtime.lease import account_lease
@@ -319,7 +318,7 @@ def run(
                 async with account_lease(bridge.sessions, "run --once"):
                     report = await bridge.run_pass()
                 for r in report.results:
-                    _console().print(f"request {r.request_id} {r.title}: {r.state.value} - {r.reason}")
+                    _console().print(result_line(r))
                 return 0 if report.all_known() else 1
             async with account_lease(bridge.sessions, "run", wait=stop.graceful, on_lost=stop.trigger):
                 await Daemon(settings, bridge).run(stop)
@@ -370,7 +369,7 @@ def upgrade(
     ] = False,
 ) -> None:
     """One upgrade round: replaced torrents past their hold deleted, due torrents checked for a better copy."""
-    from seerbridge.report import upgrade_table
+    from seerbridge.report import plural, upgrade_table
     from seerbridge.runtime.bridge import open_bridge
     from seerbridge.runtime.lease import account_lease
 
@@ -388,7 +387,8 @@ def upgrade(
     else:
         _console().print(upgrade_table(report))
     if report.left_for_later:
-        typer.echo(f"{report.left_for_later} due checks left for later rounds (the round's share or budget was spent)")
+        left = plural(report.left_for_later, "due check")
+        typer.echo(f"{left} left for later rounds (the round's share or budget was spent)")
     if any(check.outcome == "error" for check in report.checks):
         raise typer.Exit(1)
 

@@ -9,7 +9,7 @@ import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from pydantic import SecretStr
@@ -25,6 +25,9 @@ from seerbridge.sandbox.scenario import Scenario
 from seerbridge.sandbox.serve import LoopbackServers
 from seerbridge.sandbox.world import SERVICES, Sandbox, ServiceName
 from seerbridge.store import repo
+
+if TYPE_CHECKING:
+    from seerbridge.pipeline.upgrade import UpgradeReport
 
 DEMO_SPEED = 60.0  # virtual seconds per real second: metadata fetching and downloads move along quickly
 
@@ -200,19 +203,25 @@ async def _quality(world: Sandbox, bridge: Bridge) -> list[str]:
     while more.left_for_later and more.checks:  # the demo has no hours to wait: the next rounds at once
         more = await upgrader.round()
         report.checks += more.checks
-    lines = [f"{QUALITY_WAIT_DAYS} days later, upgrade rounds checked {len(report.checks)} torrents:"]
-    outcomes: dict[str, int] = {}
-    for check in report.checks:
-        outcomes[check.outcome] = outcomes.get(check.outcome, 0) + 1
-        if check.outcome == "upgraded":
-            lines.append(f"  upgraded ({check.profile} profile): {check.name} → {check.new_name}")
-    lines.append("  " + ", ".join(f"{n} {outcome}" for outcome, n in sorted(outcomes.items())))
+    lines = upgrade_lines(report, QUALITY_WAIT_DAYS)
     hold = bridge.settings.upgrade.keep_replaced_minutes
     world.clock.advance(hold * 60 + 60)
     lines.append(f"{hold:.0f} minutes later, `seerbridge cleanup` would plan (nothing is deleted without --apply):")
     plan = await plan_cleanup(bridge)
     lines += [f"  {d.rule}: {escape(d.name)} ({human_size(d.size_bytes)}): {escape(d.reason)}" for d in plan.doomed]
     lines += ["  " + line for line in plan_lines(plan)]
+    return lines
+
+
+def upgrade_lines(report: UpgradeReport, days: int) -> list[str]:
+    """The upgrade rounds `days` later: how many torrents were checked, each upgrade, and the outcomes counted."""
+    lines = [f"{days} days later, upgrade rounds checked {plural(len(report.checks), 'torrent')}:"]
+    outcomes: dict[str, int] = {}
+    for check in report.checks:
+        outcomes[check.outcome] = outcomes.get(check.outcome, 0) + 1
+        if check.outcome == "upgraded":
+            lines.append(f"  upgraded ({check.profile} profile): {check.name} → {check.new_name}")
+    lines.append("  " + ", ".join(f"{n} {outcome}" for outcome, n in sorted(outcomes.items())))
     return lines
 
 

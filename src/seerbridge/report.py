@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import date
@@ -18,6 +19,7 @@ from seerbridge import clock
 
 if TYPE_CHECKING:
     from seerbridge.demo import DemoResult
+    from seerbridge.pipeline.process import PassReport, RequestResult
     from seerbridge.pipeline.upgrade import UpgradeReport
     from seerbridge.store.lease import Holder
     from seerbridge.store.repo import RequestRecord
@@ -100,6 +102,43 @@ def without_names(reason: str, names: Sequence[str]) -> str:
     return " ".join(words).rstrip(":;,- ") or "-"
 
 
+def plural(count: int, noun: str, many: str | None = None) -> str:
+    """ "1 torrent", "2 torrents" (`many` for a noun that takes more than an s: "copies")."""
+    return f"{count} {noun if count == 1 else many or noun + 's'}"
+
+
+def reason_beside(state: str, reason: str) -> str:
+    """A reason shown next to its state, without saying the state again: beside `downloading`, "downloading (not
+    cached, 95 seeders): NAME" reads "not cached, 95 seeders: NAME", and a bare "downloading" reads ""."""
+    for said in dict.fromkeys((state, state.replace("_", " "))):
+        if reason == said:
+            return ""
+        rest = reason.removeprefix(said)
+        if rest == reason or rest[:1] not in (" ", ":", ";", ","):
+            continue
+        rest = rest.lstrip(" :;,")
+        if rest.startswith("(") and ")" in rest:  # "(not cached, 95 seeders): NAME"
+            inside, _, after = rest[1:].partition(")")
+            rest = inside + after
+        return rest
+    return reason
+
+
+def result_line(result: RequestResult) -> str:
+    """One request worked by `run --once`: "request 106 Dune (2021): downloading - not cached, 95 seeders: NAME"."""
+    state = result.state.value
+    why = reason_beside(state, result.reason)
+    return f"request {result.request_id} {result.title}: {state}" + (f" - {why}" if why else "")
+
+
+def pass_line(number: int, report: PassReport) -> str:
+    """One pass of the demo: how many requests, how many ended in each state, and the calls the pass shared."""
+    states = Counter(r.state.value for r in report.results)
+    counts = ", ".join(f"{n} {state}" for state, n in sorted(states.items()))
+    shared = ", ".join(f"{svc} {sum(eps.values())}" for svc, eps in report.shared_calls.items()) or "none"
+    return f"pass {number}: {plural(len(report.results), 'request')} ({counts}); shared calls: {shared}"
+
+
 def styled_state(state: str) -> str:
     """A state or outcome in its colour (rich markup)."""
     style = STATE_STYLE.get(state)
@@ -138,7 +177,7 @@ def status_table(records: Sequence[RequestRecord]) -> Table:
         table.add_row(
             str(r.id),
             r.title,
-            Breakable([state, r.reason or ""], first_style=STATE_STYLE.get(state, "")),
+            Breakable([state, reason_beside(state, r.reason or "")], first_style=STATE_STYLE.get(state, "")),
             _next(r),
             f"{_calls(r.calls, 'torrentio')} / {_calls(r.calls, 'realdebrid')}",
             r.updated_at.strftime("%Y-%m-%d %H:%M") if r.updated_at else "",
@@ -182,7 +221,7 @@ def demo_table(result: DemoResult) -> Table:
     table.add_column("torrent chosen")
     table.add_column("calls", justify="center")
     for row in result.rows:
-        why = without_names(row.reason, row.torrents)
+        why = without_names(reason_beside(row.state, row.reason), row.torrents)
         table.add_row(
             str(row.request_id),
             row.title,

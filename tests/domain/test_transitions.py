@@ -123,6 +123,18 @@ def test_a_request_state_is_derived_from_its_items(items: list[RequestState], wa
     assert derive_request_state(items, waits_for_slot=waits) is expected
 
 
+@pytest.mark.parametrize(
+    ("items", "expected"),
+    [
+        ([R.NO_RELEASE], R.WAITING),  # a download was dropped and acceptable releases are left: the next one is due
+        ([R.FULFILLED, R.NO_RELEASE], R.PARTIAL),  # something held: partial, not waiting
+        ([R.DOWNLOADING, R.NO_RELEASE], R.DOWNLOADING),
+    ],
+)
+def test_a_request_with_a_next_candidate_due_waits(items: list[RequestState], expected: R) -> None:
+    assert derive_request_state(items, next_candidate=True) is expected
+
+
 def test_an_item_state_from_what_real_debrid_holds() -> None:
     assert item_state(complete=True, held=True, downloading=False) is R.FULFILLED
     assert item_state(complete=False, held=True, downloading=False) is R.PARTIAL

@@ -54,6 +54,7 @@ def test_run_once_then_status(
         assert f"request {request_id} " in out
     assert "request 109" not in out
     assert "failed" not in out
+    assert "downloading - downloading" not in out  # the reason beside a state does not say it again
 
     code, out = _invoke(["status"], env, monkeypatch)
     assert code == 0, out

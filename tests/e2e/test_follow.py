@@ -206,12 +206,15 @@ async def test_a_dying_download_is_deleted_marked_bad_and_the_next_candidate_is_
         assert e2e.world.jellyfin_state.refresh_count == 0 and scan_jobs(e2e) == 0  # nothing arrived
 
         record = await request_record(e2e, DUNE)
-        assert record.state is RequestState.NO_RELEASE
+        # Acceptable releases are left and the next one is due: waiting, not "no release".
+        assert record.state is RequestState.WAITING
         assert record.reason is not None and DUNE_X265 in record.reason and "dead" in record.reason
         # The download backoff's first step (10 minutes), not the request backoff's (30).
         assert record.next_attempt_at is not None
         assert abs(record.next_attempt_at - (now + timedelta(minutes=10))) < timedelta(seconds=5)
         assert record.backoff_step == 1
+        when = record.next_attempt_at.strftime("%Y-%m-%d %H:%M UTC")
+        assert record.reason.endswith(f"; next candidate {DUNE_720} after {when}"), record.reason
 
         # Worked again, the request takes the next candidate; the dead hash is never added again.
         again = await bridge.run_pass(only={DUNE})
@@ -246,8 +249,31 @@ async def test_a_stalled_download_is_dropped_after_stall_minutes_without_progres
         # ... and its judge rejects the stalled hash at once, without waiting for the next cycle.
         assert bridge._cycle is not None and x265 in bridge._cycle.prober.bad_hashes
     record = await request_record(e2e, DUNE)
+    assert record.state is RequestState.WAITING and record.next_attempt_at is not None
+    assert (
+        record.reason is not None
+        and "stalled at 41 %" in record.reason
+        and f"next candidate {DUNE_720}" in record.reason
+    )
+
+
+def _only_x265_is_left(data: dict[str, Any]) -> None:
+    _x265_dies(data)
+    data["releases"] = [r for r in data["releases"] if r["name"] != DUNE_720]
+
+
+async def test_a_dying_download_with_no_acceptable_release_left_is_no_release(make_e2e: Factory) -> None:
+    e2e = make_e2e(edit=_only_x265_is_left)  # the refused remux is marked bad, Part Two is another film
+    async with following(e2e) as bridge:
+        await start_dune_download(bridge)
+        e2e.world.clock.advance(31)
+        assert (await bridge.follower.follow()).failed == [e2e.hash(DUNE_X265)]
+    record = await request_record(e2e, DUNE)
     assert record.state is RequestState.NO_RELEASE and record.next_attempt_at is not None
-    assert record.reason is not None and "stalled at 41 %" in record.reason
+    when = record.next_attempt_at.strftime("%Y-%m-%d %H:%M UTC")
+    assert record.reason is not None and record.reason.endswith(
+        f"; no other acceptable release known, searching again after {when}"
+    ), record.reason
 
 
 async def test_a_download_waiting_in_real_debrids_queue_never_stalls(make_e2e: Factory) -> None:
@@ -286,7 +312,9 @@ async def test_a_download_deleted_by_hand_is_forgotten_and_its_request_reschedul
         assert [r.state for r in await rows_of(bridge, x265)] == [TorrentState.DELETED]
         assert await bad_source(bridge, x265) is None
     record = await request_record(e2e, DUNE)
-    assert record.state is RequestState.NO_RELEASE and record.next_attempt_at is not None
+    # Not marked bad, the same release is still the best one: it is added again after the wait.
+    assert record.state is RequestState.WAITING and record.next_attempt_at is not None
+    assert record.reason is not None and f"next candidate {DUNE_X265} again after" in record.reason, record.reason
 
 
 async def test_an_outage_of_real_debrid_changes_nothing_and_asks_for_a_long_wait(make_e2e: Factory) -> None:

@@ -14,7 +14,7 @@ class RequestState(StrEnum):
     DOWNLOADING = "downloading"  # chosen, but Real-Debrid is still downloading (uncached)
     PARTIAL = "partial"  # some wanted episodes found, nothing acceptable for the rest
     NO_RELEASE = "no_release"  # nothing acceptable (or nothing cached when uncached use is off)
-    WAITING = "waiting"  # acceptable releases, none cached, and every Real-Debrid download slot in use
+    WAITING = "waiting"  # acceptable releases wait: for a free Real-Debrid download slot, or after a dropped download
     ALREADY_AVAILABLE = "already_available"  # Jellyfin already has everything asked for
     FAILED = "failed"  # an error stopped the work; `last_error` says which
 

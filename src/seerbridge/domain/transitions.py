@@ -90,12 +90,14 @@ def item_state(*, complete: bool, held: bool, downloading: bool, found: bool = F
     return ItemState.PARTIAL if held else ItemState.NO_RELEASE
 
 
-def derive_request_state(items: Iterable[ItemState], *, waits_for_slot: bool = False) -> RequestState:
+def derive_request_state(
+    items: Iterable[ItemState], *, waits_for_slot: bool = False, next_candidate: bool = False
+) -> RequestState:
     """A request's state from its items' states (the only place this is decided).
 
     Nothing to do: ALREADY_AVAILABLE. Anything downloading: DOWNLOADING. Everything held (or already there, with at
     least one held): FULFILLED. Some held: PARTIAL. Nothing held: NO_RELEASE, or WAITING when acceptable releases wait
-    for a free Real-Debrid download slot.
+    for a free Real-Debrid download slot, or for their turn after a download was dropped (`next_candidate`).
     """
     states = set(items)
     if not states or states == {RequestState.ALREADY_AVAILABLE}:
@@ -106,7 +108,7 @@ def derive_request_state(items: Iterable[ItemState], *, waits_for_slot: bool = F
         return RequestState.FULFILLED
     if states & {RequestState.FULFILLED, RequestState.PARTIAL, RequestState.ALREADY_AVAILABLE}:
         return RequestState.PARTIAL
-    return RequestState.WAITING if waits_for_slot else RequestState.NO_RELEASE
+    return RequestState.WAITING if waits_for_slot or next_candidate else RequestState.NO_RELEASE
 
 
 # ----- items ------------------------------------------------------------------------------------------------------

@@ -58,13 +58,24 @@ def probe_order(verdicts: list[Verdict], ladder: list[str]) -> list[Verdict]:
     return [v for _, v in sorted(enumerate(verdicts), key=key)]
 
 
-def rejection_summary(verdicts: list[Verdict]) -> str:
-    """ "7 candidates, none acceptable (trash 3, year 2, title 2)": the first rule that rejected each."""
-    rejected = [v for v in verdicts if not v.accepted]
-    counts = Counter(v.rejections[0].rule for v in rejected)
+def distinct(verdicts: Sequence[Verdict]) -> list[Verdict]:
+    """Each release (by hash) once, as first weighed: what the decision log keeps and `explain` lists. A season's
+    episode searches return its packs again and again, and Torrentio may list one hash twice."""
+    first: dict[str, Verdict] = {}
+    for v in verdicts:
+        first.setdefault(v.candidate.info_hash, v)
+    return list(first.values())
+
+
+def rejection_summary(verdicts: Sequence[Verdict], *, searches: int = 1) -> str:
+    """ "7 releases, none acceptable (trash 3, year 2, title 2)": each distinct release once, under the first rule
+    that rejected it; "… in 8 episode searches" when more than one search found them."""
+    releases = distinct(verdicts)
+    counts = Counter(v.rejections[0].rule for v in releases if not v.accepted)
     parts = ", ".join(f"{rule} {n}" for rule, n in counts.most_common())
-    noun = "candidate" if len(verdicts) == 1 else "candidates"
-    return f"{len(verdicts)} {noun}, none acceptable" + (f" ({parts})" if parts else "")
+    noun = "release" if len(releases) == 1 else "releases"
+    where = f" in {searches} episode searches" if searches > 1 else ""
+    return f"{len(releases)} {noun}{where}, none acceptable" + (f" ({parts})" if parts else "")
 
 
 class Acquirer:
@@ -142,9 +153,9 @@ class Acquirer:
         return await self._uncached_movie(wanted, accepted, outcome)
 
     async def _uncached_movie(self, wanted: Wanted, accepted: list[Verdict], outcome: ItemOutcome) -> ItemOutcome:
-        probed = len(outcome.probes)
+        probed, acceptable = len(outcome.probes), len(distinct(accepted))
         if not self.settings.allow_uncached:
-            outcome.reason = f"{len(accepted)} acceptable, none cached ({probed} probed); uncached downloads are off"
+            outcome.reason = f"{acceptable} acceptable, none cached ({probed} probed); uncached downloads are off"
             return outcome
         if any(r.outcome is ProbeOutcome.NO_SLOT for r in outcome.probes.values()):
             outcome.reason = "no free Real-Debrid download slot; will try again"
@@ -152,7 +163,7 @@ class Acquirer:
         pick = self._seeded(accepted, outcome)
         if pick is None:
             outcome.reason = (
-                f"{len(accepted)} acceptable, none cached ({probed} probed), "
+                f"{acceptable} acceptable, none cached ({probed} probed), "
                 f"none with at least {self.settings.uncached_min_seeders} seeders"
             )
             return outcome
@@ -178,10 +189,13 @@ class Acquirer:
         await self._first_kept(packs, wanted, outcome, remaining, min_share=self.settings.pack_min_share)
         misses = [self.settings.max_probes]  # the single-episode phase's budget of unkept probes, for all episodes
         all_verdicts = list(verdicts)
+        searches = 1
         for episode in sorted(remaining):
             if episode not in remaining:
                 continue  # a pack found for an earlier episode covered it
             target = Wanted(wanted.title, wanted.season, frozenset({episode}), wanted.is4k)
+            if episode != first_episode:
+                searches += 1
             found = first if episode == first_episode else await search_episode(episode)
             ep_verdicts = judge(found, target)
             self._remember(outcome, ep_verdicts)
@@ -190,7 +204,7 @@ class Acquirer:
             await self._first_kept(fresh, wanted, outcome, remaining, misses=misses)
         if remaining and self.settings.allow_uncached:
             await self._uncached_season(wanted, all_verdicts, outcome, remaining)
-        return self._season_result(wanted, outcome, remaining, all_verdicts)
+        return self._season_result(wanted, outcome, remaining, all_verdicts, searches)
 
     async def _first_kept(
         self,
@@ -241,7 +255,7 @@ class Acquirer:
                 self._take(outcome, result, remaining)
 
     def _season_result(
-        self, wanted: Wanted, outcome: ItemOutcome, remaining: set[int], verdicts: list[Verdict]
+        self, wanted: Wanted, outcome: ItemOutcome, remaining: set[int], verdicts: list[Verdict], searches: int
     ) -> ItemOutcome:
         total = len(wanted.episodes)
         got = len(outcome.done) + len(outcome.downloading)
@@ -253,11 +267,11 @@ class Acquirer:
             missing = ",".join(str(e) for e in sorted(remaining))
             outcome.reason = f"{got} of {total} wanted episodes found; nothing acceptable for E[{missing}]"
         else:
-            accepted = [v for v in verdicts if v.accepted]
+            accepted = distinct([v for v in verdicts if v.accepted])
             if not verdicts:
                 outcome.reason = "Torrentio has no releases"
             elif not accepted:
-                outcome.reason = rejection_summary(verdicts)
+                outcome.reason = rejection_summary(verdicts, searches=searches)
             elif any(r.outcome is ProbeOutcome.NO_SLOT for r in outcome.probes.values()):
                 outcome.reason = "no free Real-Debrid download slot; will try again"
             else:

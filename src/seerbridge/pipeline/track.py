@@ -35,7 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from seerbridge.config import Settings
 from seerbridge.domain.media import MediaKind, Title, Wanted
-from seerbridge.domain.states import ItemState, RequestState, TorrentState
+from seerbridge.domain.states import KEPT_STATES, ItemState, RequestState, TorrentState
 from seerbridge.domain.transitions import (
     ItemEvent,
     RequestEvent,
@@ -394,7 +394,7 @@ class Follower:
             await repo.set_torrent_state(session, row.id, event, now=now)
             await self._settle_item(session, row.item_key, now)
             for request_id in await repo.requests_of_item(session, row.item_key):
-                await self._reschedule_request(session, request_id, reason, now)
+                await self._reschedule_request(session, request_id, reason, now, dropped=row.info_hash)
         log.warning(
             "download dropped",
             info_hash=row.info_hash,
@@ -434,13 +434,15 @@ class Follower:
         for request_id in await repo.requests_of_item(session, key):
             await repo.add_decision(session, request_id=request_id, item_key=key, summary=summary, payload=[], now=now)
 
-    async def _request_view(self, session: AsyncSession, request_id: int) -> RequestState:
+    async def _request_view(
+        self, session: AsyncSession, request_id: int, *, next_candidate: bool = False
+    ) -> RequestState:
         """The request's state derived from what Real-Debrid holds for each of its items (domain/transitions.py)."""
         states = []
         for item in await repo.items_of_request(session, request_id):
             held, busy = await self._held(session, item.key)
             states.append(item_state(complete=self._complete(item, held), held=bool(held), downloading=busy))
-        return derive_request_state(states)
+        return derive_request_state(states, next_candidate=next_candidate)
 
     async def _settle_finished_request(
         self, session: AsyncSession, request_id: int, reason: str, now: datetime
@@ -469,11 +471,34 @@ class Follower:
             next_air_date=record.next_air_date,
         )
 
-    async def _reschedule_request(self, session: AsyncSession, request_id: int, reason: str, now: datetime) -> None:
+    async def _next_candidate(self, session: AsyncSession, request_id: int, now: datetime) -> tuple[str, str] | None:
+        """(hash, name) of the release the request's next work will most likely try: the best acceptable one of the
+        latest weighed decision of an item it still lacks, neither marked bad nor held already."""
+        bad = await repo.bad_hashes(session, now=now)
+        for item in await repo.items_of_request(session, request_id):
+            held, busy = await self._held(session, item.key)
+            if busy or self._complete(item, held):
+                continue
+            decision = await repo.latest_weighed_decision_of_item(session, item.key)
+            if decision is None:
+                continue
+            kept = {t.info_hash for t in await repo.torrents_of_item(session, item.key) if t.state in KEPT_STATES}
+            for entry in decision.payload:  # accepted first, best first (Bridge._record)
+                info_hash = str(entry.get("info_hash") or "")
+                if entry.get("accepted") and info_hash and info_hash not in bad and info_hash not in kept:
+                    return info_hash, str(entry.get("name") or info_hash)
+        return None
+
+    async def _reschedule_request(
+        self, session: AsyncSession, request_id: int, reason: str, now: datetime, *, dropped: str
+    ) -> None:
+        """A download of the request's was dropped: due again after the download backoff. While acceptable releases
+        are left it is `waiting` for the next one (named in the reason), else `no_release`."""
         record = await repo.get_request(session, request_id)
         if record is None:
             return
-        state = await self._request_view(session, request_id)
+        following = await self._next_candidate(session, request_id, now)
+        state = await self._request_view(session, request_id, next_candidate=following is not None)
         cfg = self.settings.backoff
         schedule = backoff.after(
             RequestState.NO_RELEASE,
@@ -485,13 +510,13 @@ class Follower:
         assert schedule.next_attempt_at is not None
         if record.state is not RequestState.WORKING:  # a worker holds it: its state comes from that work
             when = schedule.next_attempt_at.strftime("%Y-%m-%d %H:%M UTC")
+            if following is None:
+                then = f"no other acceptable release known, searching again after {when}"
+            else:
+                info_hash, name = following
+                then = f"next candidate {name}{' again' if info_hash == dropped else ''} after {when}"
             await repo.set_request_state(
-                session,
-                request_id,
-                state,
-                event=RequestEvent.DROPPED,
-                reason=f"{reason}; next candidate after {when}",
-                now=now,
+                session, request_id, state, event=RequestEvent.DROPPED, reason=f"{reason}; {then}", now=now
             )
         await repo.schedule_request(
             session,

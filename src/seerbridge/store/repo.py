@@ -773,6 +773,17 @@ async def latest_decision_of_item(session: AsyncSession, item_key: str) -> Decis
     return _decision_record(row) if row is not None else None
 
 
+async def latest_weighed_decision_of_item(session: AsyncSession, item_key: str) -> DecisionRecord | None:
+    """The newest decision for a work item that weighed candidates (the follower's later notes weigh none)."""
+    rows = await session.scalars(
+        select(Decision)
+        .where(Decision.item_key == item_key)
+        .order_by(Decision.id.desc())  # insertion order, as in `latest_decision_of_item`
+        .execution_options(populate_existing=True)
+    )
+    return next((_decision_record(row) for row in rows if row.payload), None)
+
+
 async def latest_decision(session: AsyncSession, request_id: int) -> DecisionRecord | None:
     row = await session.scalar(
         select(Decision)
