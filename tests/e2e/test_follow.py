@@ -14,7 +14,7 @@ from seerbridge.domain.states import RequestState, TorrentState
 from seerbridge.domain.transitions import RequestEvent, TorrentEvent
 from seerbridge.pipeline.announce import ANNOUNCE_KEY, SEERR_SCAN_JOB, Arrival, owe_arrival
 from seerbridge.pipeline.process import Bridge
-from seerbridge.pipeline.track import Fate, fate_of, next_delay
+from seerbridge.pipeline.track import Fate, FollowReport, Look, fate_of, next_delay
 from seerbridge.sandbox.middleware import FaultPlan
 from seerbridge.sandbox.scenario import load_scenario
 from seerbridge.sandbox.seerr_models import MediaStatus
@@ -579,3 +579,20 @@ async def test_seerr_waits_for_the_4k_copy_not_for_an_hd_one_jellyfin_already_li
         e2e.world.clock.advance(30)
         assert (await bridge.announce()).awaiting == 1  # the HD episodes Jellyfin lists do not count
         assert scan_jobs(e2e) == 0
+
+
+async def test_a_download_settled_elsewhere_during_a_round_is_left_alone(make_e2e: Factory) -> None:
+    """The round read the row as downloading; before it acts, other work (a cleanup) deleted it. The round leaves it
+    be: no state written twice, no error (seen in a soak, where the lifecycle table refused 'deleted' twice)."""
+    e2e = make_e2e()
+    async with following(e2e) as bridge:
+        await start_dune_download(bridge)
+        (stale,) = await rows_of(bridge, e2e.hash(DUNE_X265))
+        async with bridge.sessions.begin() as session:
+            await repo.set_torrent_state(session, stale.id, TorrentEvent.DELETED)
+        listed = await bridge.services.realdebrid.torrent_info(stale.rd_id or "")
+        report = FollowReport(delay=60.0)
+        await bridge.follower._act(Look(stale, Fate.MISSING, None, "gone"), e2e.world.clock.now(), report)
+        await bridge.follower._act(Look(stale, Fate.FINISHED, listed, "downloaded"), e2e.world.clock.now(), report)
+        (row,) = await rows_of(bridge, e2e.hash(DUNE_X265))
+    assert row.state is TorrentState.DELETED

@@ -356,11 +356,23 @@ class Follower:
             await repo.set_torrent_progress(session, row.id, 0.0, moved_at=now, restart=True)
         log.info("download's files selected once its metadata arrived", info_hash=row.info_hash, rd_id=row.rd_id)
 
+    @staticmethod
+    async def _still_followed(session: AsyncSession, row: repo.TorrentRecord) -> bool:
+        """Whether the row is still a download in the store (read in the caller's transaction): work running beside
+        the follower (a cleanup, a request's work, an upgrade) may have settled it since the round began."""
+        now_row = await repo.get_torrent(session, row.id)
+        if now_row is None or now_row.state is not TorrentState.DOWNLOADING:
+            log.debug("download settled elsewhere meanwhile", info_hash=row.info_hash, rd_id=row.rd_id)
+            return False
+        return True
+
     async def _finished(self, look: Look, now: datetime) -> None:
         """Mark it downloaded, owe Jellyfin and Seerr an announcement, and settle what it served (one transaction)."""
         row = look.row
         assert look.listed is not None
         async with self.sessions.begin() as session:
+            if not await self._still_followed(session, row):
+                return
             await repo.set_torrent_progress(session, row.id, 100.0, moved_at=now)
             await repo.set_torrent_state(session, row.id, TorrentEvent.FINISHED, cached=False, now=now)
             item = await repo.get_item(session, row.item_key)
@@ -387,6 +399,8 @@ class Follower:
         else:
             reason = f"download gone ({look.detail}): {row.name}"
         async with self.sessions.begin() as session:
+            if not await self._still_followed(session, row):
+                return
             if bad_source is not None:
                 ttl = mark_ttl(bad_source, self.settings.acquire)
                 await repo.mark_bad(session, row.info_hash, reason=reason, source=bad_source, now=now, ttl=ttl)
