@@ -27,7 +27,7 @@ from typing import Any
 import httpx
 
 from seerbridge import clock as program_clock
-from seerbridge.demo import in_process, sandbox_settings
+from seerbridge.commands.demo import in_process, sandbox_settings
 from seerbridge.domain.states import RequestState
 from seerbridge.logs import setup_logging
 from seerbridge.pipeline.process import Bridge, PassContext, PassReport, RequestResult

@@ -22,7 +22,7 @@ import time
 from collections import Counter, defaultdict
 from datetime import timedelta
 
-from seerbridge.demo import in_process, sandbox_settings
+from seerbridge.commands.demo import in_process, sandbox_settings
 from seerbridge.logs import setup_logging
 from seerbridge.pipeline.upgrade import Check, Upgrader
 from seerbridge.runtime.bridge import open_bridge

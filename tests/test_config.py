@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from seerbridge.config import ConfigError, load_settings, secret_values
-from seerbridge.config_render import render_effective, render_example
+from seerbridge.render.config_render import render_effective, render_example
 
 
 @pytest.fixture(autouse=True)

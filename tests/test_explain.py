@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from rich.console import Console
 
+from seerbridge.commands.explain import explain_streams, parse_episode_range, render_table, to_json
 from seerbridge.config import SelectionSettings
-from seerbridge.explain import explain_streams, parse_episode_range, render_table, to_json
 from seerbridge.selection.profiles import NoProfile
 
 

@@ -16,8 +16,8 @@ T = TypeVar("T")
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from seerbridge.commands.doctor import DoctorRow
     from seerbridge.config import Settings
-    from seerbridge.doctor import DoctorRow
 
 app = typer.Typer(
     no_args_is_help=True, add_completion=False, help=__doc__ and "seerbridge: Seerr → Real-Debrid → Jellyfin."
@@ -87,7 +87,7 @@ def _main(
 
 def _console() -> Console:
     """Where tables go: as wide as the terminal (see `report.console`)."""
-    from seerbridge.report import console
+    from seerbridge.render.report import console
 
     return console(_State.terminal_width)
 
@@ -144,7 +144,7 @@ def _settings() -> Settings:
 def config_show() -> None:
     """Print the effective configuration (file + environment) with secrets masked, and which file it came from."""
     from seerbridge.config import config_file
-    from seerbridge.config_render import render_effective
+    from seerbridge.render.config_render import render_effective
 
     settings = _settings()
     path = config_file(_State.config_path)
@@ -158,7 +158,7 @@ def config_show() -> None:
 @config_app.command("example")
 def config_example() -> None:
     """Print a commented example configuration file."""
-    from seerbridge.config_render import render_example
+    from seerbridge.render.config_render import render_example
 
     typer.echo(render_example())
 
@@ -166,7 +166,7 @@ def config_example() -> None:
 def print_doctor(rows: list[DoctorRow]) -> None:
     from rich.table import Table
 
-    from seerbridge.doctor import SERVICE_LABELS
+    from seerbridge.commands.doctor import SERVICE_LABELS
 
     table = Table(title="seerbridge doctor", title_justify="left")
     table.add_column("service")
@@ -188,7 +188,7 @@ def print_doctor(rows: list[DoctorRow]) -> None:
 @app.command()
 def doctor() -> None:
     """Check every configured service (reachable, credentials, version, Real-Debrid premium and slots)."""
-    from seerbridge.doctor import run_doctor
+    from seerbridge.commands.doctor import run_doctor
 
     rows = asyncio.run(run_doctor(_settings()))
     print_doctor(rows)
@@ -267,9 +267,9 @@ def demo(
     scenario: Annotated[str, typer.Option(help="A shipped scenario name or a YAML/JSON file.")] = "demo",
 ) -> None:
     """The main job on the embedded default: emulators on loopback, the bridge run over every request, a summary."""
-    from seerbridge.demo import run_demo
+    from seerbridge.commands.demo import run_demo
     from seerbridge.logs import setup_logging
-    from seerbridge.report import demo_table, pass_line
+    from seerbridge.render.report import demo_table, pass_line
     from seerbridge.sandbox.scenario import ScenarioError, load_scenario
 
     settings = _settings()  # validates the user's config; the demo itself talks only to the emulators
@@ -299,7 +299,7 @@ def run(
     once: Annotated[bool, typer.Option("--once", help="One pass over all pending requests, then exit.")] = False,
 ) -> None:
     """Work Seerr's approved requests until stopped: webhooks, polling, download following (or one pass)."""
-    from seerbridge.report import result_line
+    from seerbridge.render.report import result_line
     from seerbridge.runtime.bridge import open_bridge
     from seerbridge.runtime.daemon import Daemon, StopSignal, wait_for_database
     from seerbridge.runtime.lease import account_lease
@@ -369,7 +369,7 @@ def upgrade(
     ] = False,
 ) -> None:
     """One upgrade round: replaced torrents past their hold deleted, due torrents checked for a better copy."""
-    from seerbridge.report import plural, upgrade_table
+    from seerbridge.render.report import plural, upgrade_table
     from seerbridge.runtime.bridge import open_bridge
     from seerbridge.runtime.lease import account_lease
 
@@ -400,7 +400,7 @@ def status(
     """List the requests seerbridge knows, with their state and last decision."""
     import json
 
-    from seerbridge.report import isoformat, lease_line, services_lines, status_json, status_table
+    from seerbridge.render.report import isoformat, lease_line, services_lines, status_json, status_table
     from seerbridge.store import lease, repo
     from seerbridge.store.db import DatabaseNew, open_database
     from seerbridge.store.lease import Holder
@@ -455,7 +455,7 @@ def explain(
     import json
 
     from seerbridge import clock
-    from seerbridge.explain import explain_streams, parse_episode_range, render_table, to_json
+    from seerbridge.commands.explain import explain_streams, parse_episode_range, render_table, to_json
 
     settings = _settings()
     if (request is None) == (streams is None):
@@ -495,7 +495,7 @@ def explain(
 def _explain_live(settings: Settings, request_id: int, as_json: bool) -> None:
     import json
 
-    from seerbridge.explain import render_decision, render_table
+    from seerbridge.commands.explain import render_decision, render_table
     from seerbridge.pipeline.explain_live import LiveExplanation, explain_request
     from seerbridge.runtime.bridge import open_bridge
 
@@ -530,8 +530,8 @@ def cleanup(
     """Find redundant torrents in the Real-Debrid account (duplicates, upgraded, covered by a pack, deleted media)."""
     import json
 
-    from seerbridge.cleanup_report import render_outcome, render_plan
     from seerbridge.pipeline.cleanup import CleanupOutcome, CleanupPlan, apply_cleanup, plan_cleanup
+    from seerbridge.render.cleanup_report import render_outcome, render_plan
     from seerbridge.runtime.bridge import open_bridge
     from seerbridge.runtime.lease import account_lease
 
@@ -576,8 +576,8 @@ def stats(
     """What seerbridge spent and gained: calls, probes, cache hit rates, upgrades, removals, space reclaimed."""
     import json
 
-    from seerbridge.stats import Figures, Stats, UnknownRequest, gather_stats
-    from seerbridge.stats_report import stats_notes, stats_table
+    from seerbridge.commands.stats import Figures, Stats, UnknownRequest, gather_stats
+    from seerbridge.render.stats_report import stats_notes, stats_table
     from seerbridge.store.db import DatabaseNew, open_database
 
     settings = _settings()
@@ -626,7 +626,7 @@ def bad_hashes(
     from datetime import datetime
 
     from seerbridge import clock
-    from seerbridge.report import console
+    from seerbridge.render.report import console
     from seerbridge.store import repo
     from seerbridge.store.db import DatabaseNew, open_database
 

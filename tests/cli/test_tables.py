@@ -8,16 +8,16 @@ from datetime import UTC, datetime
 import pytest
 from rich.console import Console
 
-from seerbridge.cleanup_report import plan_lines, render_outcome
 from seerbridge.cli import print_doctor
-from seerbridge.demo import DemoResult, DemoRow, upgrade_lines
-from seerbridge.doctor import DoctorRow
+from seerbridge.commands.demo import DemoResult, DemoRow, upgrade_lines
+from seerbridge.commands.doctor import DoctorRow
 from seerbridge.domain.states import RequestState
 from seerbridge.pipeline.cleanup import CleanupOutcome, CleanupPlan
 from seerbridge.pipeline.process import PassReport, RequestResult
 from seerbridge.pipeline.removal import Doomed
 from seerbridge.pipeline.upgrade import Check, UpgradeReport
-from seerbridge.report import (
+from seerbridge.render.cleanup_report import plan_lines, render_outcome
+from seerbridge.render.report import (
     console,
     demo_table,
     pass_line,

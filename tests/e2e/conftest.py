@@ -12,8 +12,8 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from seerbridge.commands.demo import in_process, sandbox_settings
 from seerbridge.config import Settings
-from seerbridge.demo import in_process, sandbox_settings
 from seerbridge.pipeline.process import Bridge, PassReport, RequestResult
 from seerbridge.runtime.bridge import open_bridge
 from seerbridge.sandbox.realdebrid_state import RealDebridState

@@ -22,7 +22,7 @@ import pytest
 from seerbridge.domain.states import KEPT_STATES, RequestState, TorrentState
 from seerbridge.errors import ServiceError
 from seerbridge.pipeline.process import PassReport, RequestResult
-from seerbridge.report import services_lines
+from seerbridge.render.report import services_lines
 from seerbridge.runtime.daemon import Daemon
 from seerbridge.sandbox.generate import (
     EXPECTED_OUTCOME,

@@ -13,8 +13,8 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from seerbridge.cli import app
-from seerbridge.stats import Figures, Stats, UnknownRequest, gather_stats
-from seerbridge.stats_report import stats_notes, stats_table
+from seerbridge.commands.stats import Figures, Stats, UnknownRequest, gather_stats
+from seerbridge.render.stats_report import stats_notes, stats_table
 from seerbridge.store import history, repo
 from tests.e2e.conftest import E2E, result_of
 

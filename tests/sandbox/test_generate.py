@@ -12,7 +12,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from seerbridge.demo import in_process, sandbox_settings
+from seerbridge.commands.demo import in_process, sandbox_settings
 from seerbridge.runtime.bridge import open_bridge
 from seerbridge.sandbox.generate import (
     EXPECTED_OUTCOME,

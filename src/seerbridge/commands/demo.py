@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Any
 import httpx
 from pydantic import SecretStr
 
+from seerbridge.commands.doctor import DoctorRow, run_doctor
 from seerbridge.config import Settings, load_settings
-from seerbridge.doctor import DoctorRow, run_doctor
 from seerbridge.domain.states import KEPT_STATES, TorrentState
 from seerbridge.pipeline.process import Bridge, PassReport
 from seerbridge.redact import register
-from seerbridge.report import plural
+from seerbridge.render.report import plural
 from seerbridge.runtime.bridge import open_bridge
 from seerbridge.sandbox.scenario import Scenario
 from seerbridge.sandbox.serve import LoopbackServers
@@ -190,9 +190,9 @@ async def _quality(world: Sandbox, bridge: Bridge) -> list[str]:
     """Two weeks later: one upgrade round over the torrents below their cutoff, then the cleanup plan (not applied)."""
     from rich.markup import escape
 
-    from seerbridge.cleanup_report import human_size, plan_lines
     from seerbridge.pipeline.cleanup import plan_cleanup
     from seerbridge.pipeline.upgrade import Upgrader
+    from seerbridge.render.cleanup_report import human_size, plan_lines
 
     bridge.stopping = False  # the live phase's daemon stopped; this bridge goes on
     world.clock.set_speed(0)  # the clock moves by hand from here

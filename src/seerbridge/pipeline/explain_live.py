@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
+from seerbridge.commands.explain import Explanation, explain_candidates, to_json
 from seerbridge.domain.media import Title, Wanted
-from seerbridge.explain import Explanation, explain_candidates, to_json
 from seerbridge.pipeline.plan import JellyfinIndex, describe_title, plan_request
 from seerbridge.pipeline.process import Bridge, owned_episodes
 from seerbridge.services.calls import CallLedger

@@ -8,7 +8,7 @@ from rich.table import Table
 
 from seerbridge.pipeline.cleanup import CleanupOutcome, CleanupPlan, LeftAlone, Spared
 from seerbridge.pipeline.removal import Doomed
-from seerbridge.report import plural
+from seerbridge.render.report import plural
 
 _UNITS = (("TB", 1024**4), ("GB", 1024**3), ("MB", 1024**2), ("kB", 1024))
 

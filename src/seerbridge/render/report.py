@@ -18,7 +18,7 @@ from rich.text import Text
 from seerbridge import clock
 
 if TYPE_CHECKING:
-    from seerbridge.demo import DemoResult
+    from seerbridge.commands.demo import DemoResult
     from seerbridge.pipeline.process import PassReport, RequestResult
     from seerbridge.pipeline.upgrade import UpgradeReport
     from seerbridge.store.lease import Holder

@@ -6,8 +6,8 @@ from rich import box
 from rich.filesize import decimal
 from rich.table import Table
 
-from seerbridge.report import styled_state
-from seerbridge.stats import Figures, Stats
+from seerbridge.commands.stats import Figures, Stats
+from seerbridge.render.report import styled_state
 
 
 def _percent(rate: float | None) -> str:

@@ -293,7 +293,7 @@ class Daemon:
 
     def _hint(self, exc: ServiceError) -> str:
         """What to change when a service keeps failing: the setting left empty, else doctor's one-line diagnosis."""
-        from seerbridge.doctor import SERVICE_LABELS, explain
+        from seerbridge.commands.doctor import SERVICE_LABELS, explain
 
         missing = unset_required(self.settings, exc.service)
         if missing:

@@ -1,0 +1,1 @@
+"""What the commands print for people: status, demo, stats, cleanup and config tables and lines (rich)."""
