@@ -92,6 +92,14 @@ def _console() -> Console:
     return console(_State.terminal_width)
 
 
+def _need_sandbox() -> None:
+    """The emulators' own dependencies come with the `sandbox` extra, which a production install may leave out."""
+    try:
+        import yaml  # noqa: F401
+    except ImportError:
+        _fail("the sandbox and the demo are an optional extra: pip install 'seerbridge[sandbox]'", 1)
+
+
 def _fail(message: str, code: int = 2) -> NoReturn:
     typer.echo(f"seerbridge: {message}", err=True)
     raise typer.Exit(code)
@@ -212,6 +220,7 @@ def sandbox(
     import shutil
     import tempfile
 
+    _need_sandbox()
     from seerbridge.sandbox.scenario import ScenarioError, load_scenario
     from seerbridge.sandbox.serve import LoopbackServers
     from seerbridge.sandbox.world import Sandbox
@@ -267,6 +276,7 @@ def demo(
     scenario: Annotated[str, typer.Option(help="A shipped scenario name or a YAML/JSON file.")] = "demo",
 ) -> None:
     """The main job on the embedded default: emulators on loopback, the bridge run over every request, a summary."""
+    _need_sandbox()
     from seerbridge.commands.demo import run_demo
     from seerbridge.logs import setup_logging
     from seerbridge.render.report import demo_table, pass_line

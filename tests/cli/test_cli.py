@@ -250,3 +250,22 @@ def test_demo_ends_with_the_summary(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "Breaking.Bad.S02E13.720p.HDTV.x264-EXAMPLE → Breaking.Bad.S02E13.1080p.BluRay.x264-REPACK-EXAMPLE" in flat
     assert "would plan (nothing is deleted without --apply)" in flat
     assert "1 torrent, 700 MB would be freed" in flat
+
+
+def test_without_the_sandbox_extra_demo_and_sandbox_say_how_to_get_it() -> None:
+    """A production install leaves `seerbridge[sandbox]` out; the two commands that need it say so in one line."""
+    blocker = (
+        "import sys\n"
+        "sys.modules['yaml'] = None  # as if pyyaml were not installed: importing it fails\n"
+        "from seerbridge.cli import main\n"
+        "sys.argv = ['seerbridge', sys.argv[1]]\n"
+        "main()\n"
+    )
+    for command in ("demo", "sandbox"):
+        out = subprocess.run(
+            [sys.executable, "-c", blocker, command], capture_output=True, text=True, env={"PATH": "", "HOME": "/tmp"}
+        )
+        assert out.returncode == 1, (command, out.stderr)
+        assert out.stderr.strip() == (
+            "seerbridge: the sandbox and the demo are an optional extra: pip install 'seerbridge[sandbox]'"
+        )
