@@ -47,17 +47,6 @@ from seerbridge.pipeline.removal import Doomed, remove
 from seerbridge.services.realdebrid import MAX_PAGE_SIZE
 from seerbridge.store import repo
 
-__all__ = [
-    "CleanupOutcome",
-    "CleanupPlan",
-    "LeftAlone",
-    "Spared",
-    "apply_cleanup",
-    "decide",
-    "episode_label",
-    "plan_cleanup",
-]
-
 log = structlog.get_logger("seerbridge.cleanup")
 
 
