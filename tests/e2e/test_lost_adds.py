@@ -14,13 +14,13 @@ from seerbridge.store import repo
 from tests.e2e.conftest import E2E, Factory
 
 NOTLD_1080 = "Night.of.the.Living.Dead.1968.1080p.BluRay.x264-EXAMPLE"
-HANG_S = 0.6
+HANG_S = 2.0  # far beyond the client's 0.5 s timeout: the add is done long before its answer would leave
 
 
 async def test_a_lost_add_settled_later_in_the_same_cycle_leaves_one_copy(make_e2e: Factory) -> None:
     """The add times out but Real-Debrid adds the torrent a moment later; a probe of the same hash in the same
     cycle must see it (a fresh lookup, not the cycle's listing taken before the add) and add nothing twice."""
-    e2e = make_e2e(realdebrid={"timeout_s": 0.3})
+    e2e = make_e2e(realdebrid={"timeout_s": 0.5})
     winner = e2e.hash(NOTLD_1080)
     await _lost_add_then_probe_again(e2e, winner)
     assert len(e2e.rd.torrents_with_hash(winner)) == 1, e2e.rd.hashes()
@@ -63,11 +63,13 @@ async def test_a_copy_real_debrid_adds_after_seerbridge_settled_and_re_added_is_
     control = e2e.world.control("realdebrid")
     control.set_plan(control.plan.model_copy(update={"hang_s": 0.2, "path_pattern": "addMagnet"}))
     control.queue("acts_late")
+    control.late_gate = asyncio.Event()  # "later" is when the test says, not a moment that races the passes
     async with e2e.bridge() as bridge:
         first = await bridge.run_pass(only={101})
         assert first.results[0].state.value == "failed", first.results[0]  # the 504: Real-Debrid did not say
         second = await bridge.run_pass(only={101})  # settles the add as never made, adds the hash again
         assert second.results[0].state.value == "fulfilled", second.results[0]
+        control.late_gate.set()
         await asyncio.gather(*control.late)  # Real-Debrid now carries out the first add
         assert len(e2e.rd.torrents_with_hash(winner)) == 2
         await bridge.reconcile()

@@ -106,6 +106,7 @@ async def test_an_approval_webhook_puts_the_torrent_on_real_debrid_and_the_film_
     e2e = quiet_world(make_e2e)
     haunt = e2e.hash(HAUNT_2019)
     seerr, jellyfin = e2e.world.control("seerr"), e2e.world.jellyfin_state
+    jellyfin.scan_duration_s = 600.0  # the scan ends when the test moves the clock, not by itself on a slow machine
     async with running_daemon(e2e) as daemon:
         polled_at, polls = daemon.health.last_pass_at, seerr.count("GET", REQUEST_LIST)
         refreshes = jellyfin.refresh_count
@@ -214,6 +215,7 @@ async def test_a_request_the_poll_finds_ends_available_in_seerr(make_e2e: Factor
         jellyfin={"arrival_check_s": 0.02},
     )
     jellyfin = e2e.world.jellyfin_state
+    jellyfin.scan_duration_s = 600.0  # the scan ends when the test moves the clock
     refreshes = jellyfin.refresh_count
     async with running_daemon(e2e) as daemon:
         await until(lambda: daemon.health.worked == 1 and not daemon.queue.busy(), within=10)

@@ -72,6 +72,8 @@ class SandboxControl:
     plan: FaultPlan = field(default_factory=FaultPlan)
     queued: deque[FaultKind] = field(default_factory=deque)
     late: list[asyncio.Future[None]] = field(default_factory=list)  # calls an "acts_late" fault carries out later
+    # When set, those calls wait for this event instead of 2 × hang_s: a test decides when "later" is.
+    late_gate: asyncio.Event | None = None
     entered: list[str] = field(default_factory=list)  # "METHOD path" of every call as it arrives (before any fault)
     log: list[RequestRecord] = field(default_factory=list)
     _rng: random.Random = field(default_factory=random.Random)
@@ -190,7 +192,10 @@ class SandboxMiddleware:
 
     async def _later(self, scope: Scope, body: bytes) -> None:
         """The call a gateway gave up on, carried out by the service later; its answer goes nowhere."""
-        await asyncio.sleep(2 * self.control.plan.hang_s)
+        if self.control.late_gate is not None:
+            await self.control.late_gate.wait()
+        else:
+            await asyncio.sleep(2 * self.control.plan.hang_s)
         sent = False
 
         async def replay() -> Message:
