@@ -596,3 +596,22 @@ async def test_a_download_settled_elsewhere_during_a_round_is_left_alone(make_e2
         await bridge.follower._act(Look(stale, Fate.FINISHED, listed, "downloaded"), e2e.world.clock.now(), report)
         (row,) = await rows_of(bridge, e2e.hash(DUNE_X265))
     assert row.state is TorrentState.DELETED
+
+
+async def test_jellyfin_is_asked_about_awaited_items_once_per_check_interval(make_e2e: Factory) -> None:
+    """Each worker announces after each request; while an item is awaited, Jellyfin's whole library is not listed
+    again by every one of them: once per `jellyfin.arrival_check_s`."""
+    e2e = make_e2e()
+    jellyfin = e2e.world.control("jellyfin")
+    async with e2e.bridge() as bridge:
+        async with bridge.sessions.begin() as session:
+            await owe_arrival(session, path=None, arrival=Arrival(1396, 1, (1, 2), is4k=True))
+        await bridge.announce()
+        looks = jellyfin.count("GET", r"/Items$")
+        assert looks >= 1
+        for _ in range(5):  # five requests worked in a row, moments apart
+            assert (await bridge.announce()).awaiting == 1
+        assert jellyfin.count("GET", r"/Items$") == looks
+        e2e.world.clock.advance(bridge.settings.jellyfin.arrival_check_s)
+        await bridge.announce()
+        assert jellyfin.count("GET", r"/Items$") > looks

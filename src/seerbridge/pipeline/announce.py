@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from seerbridge.config import JellyfinSettings
 from seerbridge.domain.media import MediaKind, Title, Wanted
 from seerbridge.errors import ServiceError
 from seerbridge.pipeline.plan import JellyfinIndex
@@ -78,6 +79,7 @@ class Pending:
     seerr: bool = False  # a Seerr scan is owed (for `awaiting`, once Jellyfin shows them)
     awaiting: list[Arrival] = field(default_factory=list)
     told_at: str | None = None  # when Jellyfin was first told of what `awaiting` holds (ISO, UTC)
+    looked_at: str | None = None  # when Jellyfin was last asked whether it lists them (ISO, UTC)
 
     @property
     def jellyfin(self) -> bool:
@@ -94,6 +96,7 @@ class Pending:
                 "seerr": self.seerr,
                 "awaiting": [asdict(a) for a in self.awaiting],
                 "told_at": self.told_at,
+                "looked_at": self.looked_at,
             }
         )
 
@@ -105,12 +108,14 @@ class Pending:
             data = json.loads(raw)
             awaiting = [a for a in (Arrival.load(x) for x in data.get("awaiting") or []) if a is not None]
             told_at = data.get("told_at")
+            looked_at = data.get("looked_at")
             return cls(
                 list(dict.fromkeys(data.get("paths", []))),
                 bool(data.get("refresh")),
                 bool(data.get("seerr")),
                 list(dict.fromkeys(awaiting)),
                 told_at if isinstance(told_at, str) else None,
+                looked_at if isinstance(looked_at, str) else None,
             )
         except (ValueError, AttributeError, TypeError):
             log.warning("pending announcement unreadable; announcing with a full refresh")
@@ -176,15 +181,23 @@ _lock = asyncio.Lock()  # one announcer at a time in a process (workers and the 
 
 
 async def announce(
-    services: Services, sessions: async_sessionmaker[AsyncSession], *, now: datetime, wait_s: float
+    services: Services, sessions: async_sessionmaker[AsyncSession], *, now: datetime, settings: JellyfinSettings
 ) -> Announced:
-    """Send what is owed (see the module docstring). What fails or waits stays owed."""
+    """Send what is owed (see the module docstring). What fails or waits stays owed. Jellyfin is asked whether it
+    lists the awaited items at most once per `arrival_check_s`, however many callers announce (each worker after
+    each request, the follower every round): the question lists the whole library."""
     async with _lock:
-        return await _announce(services, sessions, now=now, wait_s=wait_s)
+        return await _announce(
+            services, sessions, now=now, wait_s=settings.arrival_wait_s, check_s=settings.arrival_check_s
+        )
+
+
+def _at(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
 
 
 async def _announce(
-    services: Services, sessions: async_sessionmaker[AsyncSession], *, now: datetime, wait_s: float
+    services: Services, sessions: async_sessionmaker[AsyncSession], *, now: datetime, wait_s: float, check_s: float
 ) -> Announced:
     async with sessions() as session:
         pending = Pending.load(await repo.get_state(session, ANNOUNCE_KEY))
@@ -201,14 +214,20 @@ async def _announce(
         except ServiceError as exc:
             done.errors.append(("could not ask Jellyfin to pick up new files", exc))
     told_at = pending.told_at or (now.isoformat() if done.jellyfin else None)
+    waited = now - told_at_ if (told_at_ := _at(told_at)) else timedelta(0)
+    looked = _at(pending.looked_at)
+    looked_lately = looked is not None and timedelta(0) <= now - looked < timedelta(seconds=check_s)
+    looked_at = pending.looked_at
     missing: list[Arrival] = []
-    if pending.seerr and not done.errors:
+    if pending.seerr and not done.errors and pending.awaiting and looked_lately and waited < timedelta(seconds=wait_s):
+        done.awaiting = len(pending.awaiting)  # asked moments ago, by this or another caller: not again yet
+    elif pending.seerr and not done.errors:
         try:
             missing = await _not_in_jellyfin(services, pending.awaiting)
+            looked_at = now.isoformat()
         except ServiceError as exc:
             done.errors.append(("could not look for new items in Jellyfin", exc))
             missing = list(pending.awaiting)
-        waited = now - datetime.fromisoformat(told_at) if told_at else timedelta(0)
         if not missing or waited >= timedelta(seconds=wait_s):
             if missing:
                 log.warning(
@@ -234,8 +253,9 @@ async def _announce(
             now_pending.seerr = bool(now_pending.awaiting)
         if now_pending.seerr:
             now_pending.told_at = now_pending.told_at or told_at
+            now_pending.looked_at = looked_at
         else:
-            now_pending.told_at = None
+            now_pending.told_at = now_pending.looked_at = None
         await repo.set_state(session, ANNOUNCE_KEY, now_pending.dump())
     return done
 

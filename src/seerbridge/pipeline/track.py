@@ -543,9 +543,7 @@ class Follower:
     # ----- announcing -----------------------------------------------------------------------------------------
 
     async def _announce(self, report: FollowReport) -> None:
-        done = await announce(
-            self.services, self.sessions, now=self.now(), wait_s=self.settings.jellyfin.arrival_wait_s
-        )
+        done = await announce(self.services, self.sessions, now=self.now(), settings=self.settings.jellyfin)
         for what, exc in done.errors:
             self._failed_call(report, what, exc)
         report.announced = done.sent
