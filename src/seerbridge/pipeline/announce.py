@@ -151,6 +151,13 @@ def arrival_of(target: Wanted, covered: frozenset[int]) -> Arrival:
     return Arrival(title.tmdb_id, target.season, tuple(sorted(covered)), title.imdb_id, title.tvdb_id, target.is4k)
 
 
+def arrival_of_row(item: repo.ItemRecord, row: repo.TorrentRecord) -> Arrival:
+    """The arrival a kept torrent row brings for its stored item (the movie, or the row's episodes of the season)."""
+    if item.kind == "movie":
+        return Arrival(item.tmdb_id, is4k=item.is4k)
+    return Arrival(item.tmdb_id, item.season, tuple(sorted(row.episodes or ())), is4k=item.is4k)
+
+
 def mount_path(mount: str | None, folder: str) -> str | None:
     """Where a torrent's folder appears to Jellyfin under the user's mount; None when unknown (a refresh then)."""
     folder = folder.strip().strip("/")

@@ -25,7 +25,7 @@ from seerbridge.domain.media import Wanted
 from seerbridge.domain.states import TorrentState
 from seerbridge.domain.transitions import TorrentEvent
 from seerbridge.errors import NotFound, RequestRejected, ServiceError
-from seerbridge.pipeline.announce import Arrival, arrival_of, mount_path, owe_arrival
+from seerbridge.pipeline.announce import Arrival, arrival_of, arrival_of_row, mount_path, owe_arrival
 from seerbridge.pipeline.bad_marks import mark_ttl
 from seerbridge.selection.files import MB, FileFacts, FileSelection, pack_share, select_files
 from seerbridge.services.budget import SlotGate
@@ -48,6 +48,19 @@ _UNSETTLED = (TorrentState.ADDING, TorrentState.ADDED)
 _KEPT = (TorrentState.DOWNLOADED, TorrentState.DOWNLOADING)
 # A torrent kept in one of these states was kept on this event (a new row: the add answered, then this).
 _KEEP_EVENT = {TorrentState.DOWNLOADED: TorrentEvent.CACHED, TorrentState.DOWNLOADING: TorrentEvent.DOWNLOAD}
+
+
+def select_wanted_files(
+    files: Sequence[FileFacts], target: Wanted, release_name: str | None, settings: AcquireSettings
+) -> FileSelection:
+    """`select_files` with the configured floors, under which a video file is a fake or a sample."""
+    return select_files(
+        files,
+        target,
+        release_name=release_name,
+        min_movie_bytes=int(settings.min_movie_file_mb * MB),
+        min_episode_bytes=int(settings.min_episode_file_mb * MB),
+    )
 
 
 def _may_still_be_cached(info: TorrentInfo, reads: int) -> bool:
@@ -193,7 +206,7 @@ class Prober:
         row_id = await self._intent(verdict, target, request_id)  # in flight from here
         try:
             result = await self._add_and_check(
-                verdict, target, row_id, keep_uncached=keep_uncached, min_share=min_share, also=also
+                verdict, target, row_id, request_id, keep_uncached=keep_uncached, min_share=min_share, also=also
             )
         finally:
             self.in_flight.discard(row_id)
@@ -206,6 +219,7 @@ class Prober:
         verdict: Verdict,
         target: Wanted,
         row_id: int,
+        request_id: int,
         *,
         keep_uncached: bool,
         min_share: float,
@@ -230,7 +244,14 @@ class Prober:
             async with self._sessions.begin() as session:
                 await repo.mark_added(session, row_id, rd_id)
             return await self._select_and_check(
-                rd_id, row_id, verdict, target, keep_uncached=keep_uncached, min_share=min_share, also=also
+                rd_id,
+                row_id,
+                verdict,
+                target,
+                request_id,
+                keep_uncached=keep_uncached,
+                min_share=min_share,
+                also=also,
             )
         except ServiceError:
             # Half a probe must not stay behind: an unselected torrent in the account, and a row that `_owned`
@@ -239,14 +260,7 @@ class Prober:
             raise
 
     def _select(self, files: Sequence[FileFacts], target: Wanted, release_name: str | None) -> FileSelection:
-        """`select_files` with the configured floors, under which a video file is a fake or a sample."""
-        return select_files(
-            files,
-            target,
-            release_name=release_name,
-            min_movie_bytes=int(self._settings.min_movie_file_mb * MB),
-            min_episode_bytes=int(self._settings.min_episode_file_mb * MB),
-        )
+        return select_wanted_files(files, target, release_name, self._settings)
 
     async def _reuse(
         self, existing: Torrent, verdict: Verdict, target: Wanted, *, request_id: int, adopt: bool = True
@@ -288,6 +302,7 @@ class Prober:
         row_id: int,
         verdict: Verdict,
         target: Wanted,
+        request_id: int,
         *,
         keep_uncached: bool,
         min_share: float,
@@ -348,7 +363,7 @@ class Prober:
         info = await self._settled_status(rd_id)
         if info.status is TorrentStatus.DOWNLOADED:
             await self._keep_cached(row_id, info.filename, arrival_of(target, selection.covered))
-            await self._serve_siblings(info, verdict, siblings, row_id, TorrentState.DOWNLOADED, cached=True)
+            await self._serve_siblings(info, verdict, siblings, request_id, TorrentState.DOWNLOADED, cached=True)
             return ProbeResult(ProbeOutcome.CACHED, verdict, selection.covered, rd_id, filename=info.filename)
         if info.status.failed:
             await self._drop(rd_id, row_id, TorrentEvent.FAILED)
@@ -356,7 +371,7 @@ class Prober:
             return ProbeResult(ProbeOutcome.FAILED, verdict, rd_id=rd_id, detail=info.status.value)
         if keep_uncached:
             await self._set_row(row_id, TorrentEvent.DOWNLOAD, cached=False)
-            await self._serve_siblings(info, verdict, siblings, row_id, TorrentState.DOWNLOADING, cached=False)
+            await self._serve_siblings(info, verdict, siblings, request_id, TorrentState.DOWNLOADING, cached=False)
             self._account.added(info)
             return ProbeResult(ProbeOutcome.DOWNLOADING, verdict, selection.covered, rd_id, info.status.value)
         await self._drop(rd_id, row_id, TorrentEvent.DELETED)
@@ -369,11 +384,12 @@ class Prober:
         """
         async with self._sessions() as session:
             rows = await repo.torrents_in_state(session, *_UNSETTLED)
-        settled = await self._settle_rows(rows)
-        await self._remove_late_copies()
+        settled, relisted = await self._settle_rows(rows)
+        # Settling a lost add listed the account afresh just now: the sweep reads that listing, not another.
+        await self._remove_late_copies(relist=not relisted)
         return settled
 
-    async def _remove_late_copies(self) -> None:
+    async def _remove_late_copies(self, *, relist: bool = True) -> None:
         """Delete copies Real-Debrid made late of an add we settled as never made (its answer was lost, and the
         service carried it out after we had looked): a torrent with the hash of such an add, added after it, that no
         row of ours knows. Looked for while such an add is recent (`acquire.late_add_window_minutes`), in a fresh
@@ -394,7 +410,8 @@ class Prober:
         if not lost:
             return
         busy = {row.info_hash for row in rows if row.state in _UNSETTLED}  # a probe of the hash is under way
-        self._account.forget()
+        if relist:
+            self._account.forget()
         for info_hash, asked_at in lost.items():
             if info_hash in busy:
                 continue
@@ -422,15 +439,17 @@ class Prober:
             rows = await repo.our_torrents_with_hash(session, info_hash)
         await self._settle_rows([row for row in rows if row.state in _UNSETTLED])
 
-    async def _settle_rows(self, rows: list[repo.TorrentRecord]) -> int:
+    async def _settle_rows(self, rows: list[repo.TorrentRecord]) -> tuple[int, bool]:
+        """Settle rows left unsettled; returns how many, and whether the account was listed afresh for a lost add."""
         busy = {row.info_hash for row in rows if row.id in self.in_flight}  # a probe of that hash is running now
         rows = [row for row in rows if row.info_hash not in busy]
-        if any(row.rd_id is None for row in rows):
+        relisted = any(row.rd_id is None for row in rows)
+        if relisted:
             self._account.forget()  # a lost add is looked for in a fresh listing, not one taken before it
         for row in rows:
             state = await self._settle(row)
             log.info("half-done probe settled", info_hash=row.info_hash, rd_id=row.rd_id, state=state.value)
-        return len(rows)
+        return len(rows), relisted
 
     async def _settle(self, row: repo.TorrentRecord) -> TorrentState:
         """Settle one row left ADDING or ADDED against the account, so it ends known-held or known-gone.
@@ -564,60 +583,57 @@ class Prober:
         state: TorrentState,
         cached: bool,
     ) -> None:
-        cand = verdict.candidate
         async with self._sessions.begin() as session:
-            row_id = await repo.record_intent(
-                session,
-                info_hash=cand.info_hash,
-                name=info.filename or cand.name,
-                item_key=target.key,
-                request_id=request_id,
-                season=target.season,
-                episodes=sorted(covered),
-                file_ids=list(file_ids),
-                size_bytes=info.bytes,
-            )
-            await repo.mark_added(session, row_id, info.id, adopted=True)
-            await repo.set_torrent_state(session, row_id, _KEEP_EVENT[state], cached=cached)
-            if state is TorrentState.DOWNLOADED:
-                await owe_arrival(
-                    session, path=mount_path(self._mount, info.filename), arrival=arrival_of(target, covered)
-                )
+            await self._record_kept(session, info, verdict, target, request_id, file_ids, covered, state, cached, True)
 
     async def _serve_siblings(
         self,
         info: TorrentInfo,
         verdict: Verdict,
         siblings: Sequence[tuple[Wanted, FileSelection]],
-        row_id: int,
+        request_id: int,
         state: TorrentState,
         *,
         cached: bool,
     ) -> None:
-        """Record the kept pack for the other items it serves: a row each, pointing at the same torrent."""
+        """Record the kept pack for the other items it serves: a row each, pointing at the same torrent (ours)."""
         if not siblings:
             return
-        async with self._sessions() as session:
-            first = await repo.get_torrent(session, row_id)
-        request_id = first.request_id if first is not None else None
         async with self._sessions.begin() as session:
-            for wanted, selection in siblings:
-                sibling = await repo.record_intent(
-                    session,
-                    info_hash=verdict.candidate.info_hash,
-                    name=verdict.candidate.name,
-                    item_key=wanted.key,
-                    request_id=request_id,
-                    season=wanted.season,
-                    episodes=sorted(selection.covered),
-                    file_ids=list(selection.file_ids),
-                    size_bytes=verdict.candidate.size_bytes,
+            for wanted, sel in siblings:
+                await self._record_kept(
+                    session, info, verdict, wanted, request_id, sel.file_ids, sel.covered, state, cached, False
                 )
-                await repo.mark_added(session, sibling, info.id)
-                await repo.set_torrent_state(session, sibling, _KEEP_EVENT[state], cached=cached)
-                if state is TorrentState.DOWNLOADED:
-                    arrival = arrival_of(wanted, selection.covered)
-                    await owe_arrival(session, path=mount_path(self._mount, info.filename), arrival=arrival)
+
+    async def _record_kept(
+        self,
+        session: AsyncSession,
+        info: TorrentInfo,
+        verdict: Verdict,
+        target: Wanted,
+        request_id: int,
+        file_ids: tuple[int, ...],
+        covered: frozenset[int],
+        state: TorrentState,
+        cached: bool,
+        adopted: bool,
+    ) -> None:
+        """A row for a torrent already in the account, kept for `target` (and, when cached, owed to Jellyfin)."""
+        row_id = await repo.record_intent(
+            session,
+            info_hash=verdict.candidate.info_hash,
+            name=info.filename or verdict.candidate.name,
+            item_key=target.key,
+            request_id=request_id,
+            season=target.season,
+            episodes=sorted(covered),
+            file_ids=list(file_ids),
+            size_bytes=info.bytes,
+        )
+        await repo.mark_added(session, row_id, info.id, adopted=adopted)
+        await repo.set_torrent_state(session, row_id, _KEEP_EVENT[state], cached=cached)
+        if state is TorrentState.DOWNLOADED:
+            await owe_arrival(session, path=mount_path(self._mount, info.filename), arrival=arrival_of(target, covered))
 
     async def _keep_cached(self, row_id: int, filename: str, arrival: Arrival | None) -> None:
         """Keep a cached torrent: its row DOWNLOADED and, in the same transaction, Jellyfin and Seerr owed a look."""
@@ -628,11 +644,7 @@ class Prober:
     async def _arrival_of_row(self, row: repo.TorrentRecord) -> Arrival | None:
         async with self._sessions() as session:
             item = await repo.get_item(session, row.item_key)
-        if item is None:
-            return None
-        if item.kind == "movie":
-            return Arrival(item.tmdb_id, is4k=item.is4k)
-        return Arrival(item.tmdb_id, item.season, tuple(sorted(row.episodes or ())), is4k=item.is4k)
+        return None if item is None else arrival_of_row(item, row)
 
     async def _set_row(self, row_id: int, event: TorrentEvent, *, cached: bool | None = None) -> None:
         async with self._sessions.begin() as session:

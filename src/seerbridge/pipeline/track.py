@@ -45,9 +45,9 @@ from seerbridge.domain.transitions import (
 )
 from seerbridge.errors import NotFound, ServiceError
 from seerbridge.pipeline import backoff
-from seerbridge.pipeline.announce import Arrival, announce, mount_path, owe_arrival
+from seerbridge.pipeline.announce import announce, arrival_of_row, mount_path, owe_arrival
 from seerbridge.pipeline.bad_marks import STALLED, mark_ttl
-from seerbridge.selection.files import MB, select_files
+from seerbridge.pipeline.probe import select_wanted_files
 from seerbridge.services.bundle import Services
 from seerbridge.services.calls import CallLedger, attribute_only
 from seerbridge.services.realdebrid import Torrent, TorrentStatus
@@ -323,13 +323,8 @@ class Follower:
         kind = MediaKind.MOVIE if item.kind == "movie" else MediaKind.SHOW
         episodes = frozenset(row.episodes or item.wanted) if kind is MediaKind.SHOW else frozenset()
         wanted = Wanted(Title(kind, item.tmdb_id, ""), item.season, episodes, item.is4k)
-        acquire = self.settings.acquire
-        selection = select_files(
-            info.files,
-            wanted,
-            release_name=info.original_filename or info.filename,
-            min_movie_bytes=int(acquire.min_movie_file_mb * MB),
-            min_episode_bytes=int(acquire.min_episode_file_mb * MB),
+        selection = select_wanted_files(
+            info.files, wanted, info.original_filename or info.filename, self.settings.acquire
         )
         if not selection.file_ids:
             if not row.adopted:
@@ -376,11 +371,7 @@ class Follower:
             await repo.set_torrent_progress(session, row.id, 100.0, moved_at=now)
             await repo.set_torrent_state(session, row.id, TorrentEvent.FINISHED, cached=False, now=now)
             item = await repo.get_item(session, row.item_key)
-            arrival = None
-            if item is not None:
-                episodes = tuple(sorted(row.episodes)) if item.kind != "movie" else ()
-                season = item.season if item.kind != "movie" else None
-                arrival = Arrival(item.tmdb_id, season, episodes, is4k=item.is4k)
+            arrival = None if item is None else arrival_of_row(item, row)
             path = mount_path(self.settings.jellyfin.rd_mount_path, look.listed.filename)
             await owe_arrival(session, path=path, arrival=arrival)
             name = look.listed.filename or row.name
