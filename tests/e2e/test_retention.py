@@ -35,7 +35,7 @@ async def test_the_daemon_prunes_old_decisions_and_expired_search_answers(make_e
     async with e2e.bridge() as bridge:
         daemon, stop = Daemon(e2e.settings, bridge), StopSignal()
         task = asyncio.create_task(daemon.run(stop))
-        deadline = time.monotonic() + 10  # a bound on a hang, not a measure: the loop ends when the keeper wrote
+        deadline = time.monotonic() + 60  # a bound on a hang, not a measure: the loop ends when the keeper wrote
         while True:
             async with bridge.sessions() as session:
                 pruned_at = await repo.get_state(session, PRUNE_KEY)
