@@ -518,12 +518,69 @@ class CleanupSettings(Section):
     interval_h: float = Field(24, gt=0, description="Hours between two periodic cleanups.")
 
 
+class LibrarySettings(Section):
+    """The library seerbridge writes for Jellyfin: `Title (Year) [tmdbid-N]` folders whose entries point at the files
+    on Real-Debrid, so Jellyfin matches every item by id."""
+
+    root: str | None = Field(
+        None,
+        description="Folder seerbridge writes the library into (movies/, shows/, movies-4k/, shows-4k/ below it). "
+        "Unset: no library is written and files reach Jellyfin only through your own mount.",
+    )
+    mode: Literal["strm", "symlink", "none"] = Field(
+        "strm",
+        description="How an entry reaches the file: `strm` (a .strm file with a /play/ address seerbridge answers "
+        "with a fresh Real-Debrid link; no mount needed), `symlink` (a link into library.mount_path) or `none` "
+        "(write nothing).",
+    )
+    mount_path: str | None = Field(
+        None,
+        description="symlink mode: where the Real-Debrid mount (zurg + rclone) shows the account's torrents, as "
+        "seerbridge sees it (the folder holding __all__).",
+    )
+    jellyfin_root: str | None = Field(
+        None,
+        description="Where Jellyfin sees library.root, when it differs (e.g. another path inside Jellyfin's "
+        "container); used when announcing paths. Unset: the same as library.root.",
+    )
+    mount_wait_s: float = Field(
+        600.0, ge=0, description="symlink mode: longest wait for the mount to show a new torrent's file."
+    )
+    verify_minutes: float = Field(
+        30.0,
+        gt=0,
+        description="A fulfilled request Jellyfin has not picked up after this long says plainly what is wrong.",
+    )
+
+
+class RepairSettings(Section):
+    """Noticing fulfilled torrents that vanished from Real-Debrid or turned bad, and acquiring them again."""
+
+    enabled: bool = Field(True, description="Check what seerbridge fulfilled against the account periodically.")
+    interval_minutes: float = Field(
+        60.0, gt=0, description="Minutes between two checks (each lists the account once)."
+    )
+
+
 class ServerSettings(Section):
-    """The HTTP server inside `seerbridge run`: Seerr webhooks and health."""
+    """The HTTP server inside `seerbridge run`: Seerr webhooks, /play/ for strm entries, and health."""
 
     enabled: bool = Field(True, description="Serve webhooks and /healthz while `seerbridge run` runs.")
     host: str = Field("127.0.0.1", description="Address to listen on; 0.0.0.0 to accept Seerr from another host.")
     port: int = Field(8787, ge=0, le=65535, description="Port to listen on (0 picks a free one).")
+    public_url: str | None = Field(
+        None,
+        description="The address Jellyfin uses to reach seerbridge (strm entries hold <public_url>/play/<token>), "
+        "e.g. http://seerbridge:8787. Unset: http://<host>:<port> when host is a loopback address.",
+    )
+
+    def play_base(self) -> str | None:
+        """The base of /play/ addresses written into strm entries; None when it cannot be known."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        if self.host in ("127.0.0.1", "localhost", "::1") and self.port:
+            return f"http://{self.host}:{self.port}"
+        return None
 
 
 class WebhookSettings(Section):
@@ -554,6 +611,8 @@ class Settings(BaseSettings):
     follow: FollowSettings = Field(default_factory=FollowSettings)
     upgrade: UpgradeSettings = Field(default_factory=UpgradeSettings)
     cleanup: CleanupSettings = Field(default_factory=CleanupSettings)
+    library: LibrarySettings = Field(default_factory=LibrarySettings)
+    repair: RepairSettings = Field(default_factory=RepairSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
     webhook: WebhookSettings = Field(default_factory=WebhookSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
