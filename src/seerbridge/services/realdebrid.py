@@ -7,6 +7,7 @@ Facts it encodes (see shared/api/realdebrid-api.md): POST bodies are form fields
 the request may have reached RD; `instantAvailability` answers 403/37 for everyone, which means "unknown", not a
 failure; "too many active downloads" comes back as a non-standard 509 with error 21, and "fair usage" (36) with a
 503: both are account limits, not outages (`rd_account_limit`): not retried, not counted by the circuit breaker.
+Nor is `/unrestrict/link`'s 503 with error 19 (hoster_unavailable), which says one file is gone, not that RD is down.
 """
 
 from __future__ import annotations
@@ -126,7 +127,8 @@ def read_rd_error(response: httpx.Response) -> RemoteError:
 
 
 def rd_account_limit(fair_usage_pause_s: float) -> LimitReader:
-    """RD answers that mean an account limit, not an outage: never retried, never counted by the circuit breaker.
+    """RD answers that mean an account limit (or a dead file), not an outage: never retried, never counted by the
+    circuit breaker.
 
     509 / 21 (every download slot in use) refuses one new torrent; the pipeline waits for a free slot. 36 (fair
     usage, seen with 503) pauses every Real-Debrid call for `fair_usage_pause_s`, with one log line.
@@ -138,6 +140,10 @@ def rd_account_limit(fair_usage_pause_s: float) -> LimitReader:
             return AccountLimit("all active download slots are in use (error 21)")
         if code is RdErrorCode.FAIR_USAGE_LIMIT:
             return AccountLimit(f"fair-usage limit reached (HTTP {status}, error 36)", fair_usage_pause_s)
+        if code is RdErrorCode.HOSTER_UNAVAILABLE:
+            # A 503, but about one file (dead on the hoster), not an outage: retrying cannot bring it back, and
+            # counting it would let a few dead files open the breaker for every Real-Debrid call.
+            return AccountLimit(f"the file is unavailable on the hoster (HTTP {status}, error 19)")
         return None
 
     return reader

@@ -1,4 +1,5 @@
-"""The FastAPI app: `POST /webhook/seerr` (shared secret) and `GET /healthz`; it never crashes on input.
+"""The FastAPI app: `POST /webhook/seerr` (shared secret), `GET`/`HEAD /play/{token}` and `GET /healthz`; it never
+crashes on input.
 
 Approvals start work on that request at once through `submit`, which coalesces duplicates (Seerr may notify
 twice). Polling stays the safety net, so a lost webhook only delays work.
@@ -7,6 +8,11 @@ Answers: 202 work queued (or already queued), 200 test or ignored type, 400 not 
 secret, or none configured (checked before the body is read), 413 body over `MAX_BODY_BYTES`, 422 JSON of the
 wrong shape. The body is parsed by hand rather than by a FastAPI body parameter so that each refusal carries our
 own clear message; the OpenAPI document still describes it (`_document_webhook`).
+
+`/play/{token}` is what strm entries hold. The token is the credential (the webhook secret is not asked for), and
+the answer is a redirect to a fresh Real-Debrid download link, so a player's byte ranges go straight to Real-Debrid:
+302 with `Location`, 404 for a forged or unknown token (or when no resolver is configured), 503 with `Retry-After`
+and a one-line reason when the file cannot be played now. HEAD gets the same status and headers, without a body.
 """
 
 from __future__ import annotations
@@ -18,9 +24,10 @@ from typing import Any
 
 import structlog
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ValidationError
 
+from seerbridge.library.play import PlayRedirect, PlayResolver, PlayUnavailable
 from seerbridge.web.webhook import WORK_TYPES, SeerrWebhook
 
 log = structlog.get_logger("seerbridge.web")
@@ -32,6 +39,22 @@ Health = Callable[[], dict[str, Any]]
 MAX_BODY_BYTES = 1 << 20
 """Seerr's bodies are a few kB (the message is cut at 500 characters); anything far larger is not Seerr."""
 WEBHOOK_PATH = "/webhook/seerr"
+PLAY_PATH = "/play/{token}"
+PLAY_RETRY_AFTER_S = 60
+"""What a 503 from /play/ asks a player to wait: as long as the resolver remembers a lost file by default."""
+_PLAY_RESPONSES: dict[int | str, dict[str, Any]] = {
+    302: {
+        "description": "A fresh Real-Debrid download link for the entry's file (Range requests go there)",
+        "headers": {"Location": {"description": "The download URL", "schema": {"type": "string"}}},
+    },
+    404: {"description": "Forged or unknown token, or no such library entry", "content": {"text/plain": {}}},
+    503: {
+        "description": "The file cannot be played now (gone from Real-Debrid and reported for repair, or Real-Debrid "
+        "unavailable); the body is the reason",
+        "headers": {"Retry-After": {"description": "Seconds", "schema": {"type": "integer"}}},
+        "content": {"text/plain": {}},
+    },
+}
 NO_SECRET = (
     "no webhook secret is configured: set SEERBRIDGE_WEBHOOK__SECRET, and the same value as Seerr's webhook "
     "Authorization Header"
@@ -81,7 +104,8 @@ async def _read_capped(request: Request) -> bytes:
     return b"".join(chunks)
 
 
-def create_app(*, submit: Submit, health: Health, secret: str) -> FastAPI:
+def create_app(*, submit: Submit, health: Health, secret: str, play: PlayResolver | None = None) -> FastAPI:
+    """The app; without `play` (no strm library), every /play/ address answers 404."""
     app = FastAPI(title="seerbridge", version="1", docs_url=None, redoc_url=None)
 
     @app.post(
@@ -142,8 +166,43 @@ def create_app(*, submit: Submit, health: Health, secret: str) -> FastAPI:
         body = health()
         return JSONResponse(body, status_code=200 if body.get("alive", True) else 503)
 
+    async def play_entry(request: Request, token: str) -> Response:
+        """Redirect to a fresh Real-Debrid download link for the library entry the token names."""
+        if play is None:
+            return _plain(request, 404, "not found")
+        outcome = await play.resolve(token)
+        if isinstance(outcome, PlayRedirect):
+            # no-store: the link is a bearer URL that expires; nothing between us and the player should keep it.
+            return Response(status_code=302, headers={"Location": outcome.url, "Cache-Control": "no-store"})
+        if isinstance(outcome, PlayUnavailable):
+            headers = {"Retry-After": str(PLAY_RETRY_AFTER_S)}
+            return _plain(request, 503, f"unavailable: {_one_line(outcome.reason)}", headers)
+        return _plain(request, 404, "not found")
+
+    # One route per method: a GET+HEAD route would give both operations the same OpenAPI operation id.
+    for method in ("GET", "HEAD"):
+        app.add_api_route(
+            PLAY_PATH,
+            play_entry,
+            methods=[method],
+            status_code=302,
+            response_class=Response,
+            responses=_PLAY_RESPONSES,
+            summary="Play a library entry",
+        )
+
     _document_webhook(app)
     return app
+
+
+def _plain(request: Request, status: int, text: str, headers: dict[str, str] | None = None) -> Response:
+    """A short text answer; for HEAD the same headers (Content-Length of the text included) and no body."""
+    body = (text + "\n").encode()
+    all_headers = {"Cache-Control": "no-store", **(headers or {})}
+    if request.method == "HEAD":
+        all_headers["Content-Length"] = str(len(body))
+        body = b""
+    return Response(body, status_code=status, headers=all_headers, media_type="text/plain; charset=utf-8")
 
 
 def _document_webhook(app: FastAPI) -> None:
@@ -179,6 +238,10 @@ def _document_webhook(app: FastAPI) -> None:
 
 def _short(text: str, limit: int = 120) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _one_line(text: str) -> str:
+    return _short(" ".join(text.split()), 300)
 
 
 def _answer(
