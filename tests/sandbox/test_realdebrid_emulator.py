@@ -436,6 +436,62 @@ async def test_unrestrict_link_failures(rd: httpx.AsyncClient, starter: Scenario
     assert_error(await rd.post("unrestrict/link", data={"link": link}), 503, "hoster_unavailable", 19)
 
 
+async def test_a_download_url_names_a_node_the_id_and_the_file(
+    rd: httpx.AsyncClient, state: RealDebridState, clock: VirtualClock
+) -> None:
+    files = [FileSpec(path="Some Film (2019)/Some Film 2019 1080p.mkv", size=10**9)]
+    state.set_behaviour(UNKNOWN_HASH, "cached", files=files, name="Some Film (2019)")
+    tid = await add(rd, UNKNOWN_HASH)
+    await rd.post(f"torrents/selectFiles/{tid}", data={"files": "1"})
+    clock.advance(state.settle_s)
+    [link] = (await info(rd, tid))["links"]
+    body = (await rd.post("unrestrict/link", data={"link": link})).json()
+    # https://<node>.download.real-debrid.com/d/<ID>/<filename>, the file name URL-encoded
+    assert re.fullmatch(r"https://[a-z0-9-]+\.download\.real-debrid\.com/d/[A-Z2-7]{13}/[^/]+", body["download"])
+    assert body["download"].endswith(f"/d/{body['id']}/Some%20Film%202019%201080p.mkv")
+    assert body["filename"] == "Some Film 2019 1080p.mkv" and body["host"] == "real-debrid.com"
+
+
+async def test_a_vanished_torrent_is_unknown_and_its_links_are_unavailable(
+    rd: httpx.AsyncClient, state: RealDebridState
+) -> None:
+    existing = state.listing()[0]
+    [link] = state.links(existing)
+    assert (await rd.post("unrestrict/link", data={"link": link})).status_code == 200
+    state.vanish(existing.id)
+    assert state.vanished == [existing.id]
+    assert existing.id not in [t["id"] for t in (await rd.get("torrents")).json()]
+    assert_error(await rd.get(f"torrents/info/{existing.id}"), 404, "unknown_ressource", 7)
+    assert_error(await rd.post("unrestrict/link", data={"link": link}), 503, "hoster_unavailable", 19)
+    assert_error(await rd.delete(f"torrents/delete/{existing.id}"), 404, "unknown_ressource", 7)
+
+
+@pytest.mark.parametrize("status", ["dead", "error", "virus"])
+async def test_a_torrent_turned_bad_keeps_no_playable_link(
+    rd: httpx.AsyncClient, state: RealDebridState, status: str
+) -> None:
+    existing = state.listing()[0]
+    [link] = state.links(existing)
+    state.set_status(existing.id, status)  # type: ignore[arg-type]
+    t = await info(rd, existing.id)
+    assert t["status"] == status
+    assert t["links"] == ([link] if status == "dead" else [])  # a dead torrent keeps its stale links
+    assert_error(await rd.post("unrestrict/link", data={"link": link}), 503, "hoster_unavailable", 19)
+
+
+async def test_the_next_unrestricts_can_be_made_to_fail(rd: httpx.AsyncClient, state: RealDebridState) -> None:
+    existing = state.listing()[0]
+    [link] = state.links(existing)
+    state.fail_next_unrestrict(link)
+    assert_error(await rd.post("unrestrict/link", data={"link": link}), 503, "hoster_unavailable", 19)
+    assert (await rd.post("unrestrict/link", data={"link": link})).status_code == 200  # only the next one
+    state.fail_next_unrestrict(times=2)  # any link
+    for _ in range(2):
+        assert_error(await rd.post("unrestrict/link", data={"link": link}), 503, "hoster_unavailable", 19)
+    assert (await rd.post("unrestrict/link", data={"link": link})).status_code == 200
+    assert len(state.unrestricted) == 2  # failed answers hand out no download
+
+
 # ----- rate limit and sandbox faults -----
 
 

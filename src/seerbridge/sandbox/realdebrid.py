@@ -80,6 +80,8 @@ def _state(request: Request) -> RealDebridState:
 def _authed(request: Request) -> RealDebridState:
     state = _state(request)
     state.authorize(_token(request))
+    # Whoever reads the account now sees the mount as of now (a torrent the answer calls downloaded is on it).
+    state.on_look()
     return state
 
 

@@ -1,7 +1,9 @@
 """Real-Debrid emulator state: the account, its torrents, per-hash behaviour, links and the rate limit.
 
 Routes call the methods that raise `RdFailure`; tests and later features use the helpers (inspect torrents,
-change a hash's behaviour, add or pin torrents by hand, count adds). Lifecycle rules: `realdebrid_torrent.py`.
+change a hash's behaviour, add or pin torrents by hand, make one vanish, make unrestricts fail, count adds).
+Lifecycle rules: `realdebrid_torrent.py`. `on_look` is called whenever the account is read through the API or changed
+by a helper; the sandbox keeps its stand-in for a zurg mount current from it (`realdebrid_mount.py`).
 """
 
 from __future__ import annotations
@@ -107,6 +109,9 @@ class RealDebridState:
         self.adds: collections.Counter[str] = collections.Counter()
         self.add_attempts: collections.Counter[str] = collections.Counter()
         self.unrestricted: list[Unrestricted] = []
+        self.vanished: list[str] = []  # ids of torrents that left the account by themselves (`vanish`)
+        self.on_look: Callable[[], None] = lambda: None
+        self._unrestrict_faults: collections.Counter[str] = collections.Counter()  # link code or "*" → failures left
         self._links: dict[str, tuple[str, int]] = {}
         self._rng = random.Random(f"realdebrid:{scenario.name}")
         self._seq = itertools.count()
@@ -232,15 +237,21 @@ class RealDebridState:
         torrent.selected_at = self.now()
         torrent.instant = torrent.behaviour.behaviour == "cached" and set(ids) <= torrent.video_ids()
         torrent.link_codes = [self._new_link(torrent.id, i) for i in ids]
+        self.on_look()
         return True
 
     def delete(self, torrent_id: str) -> None:
         self.get(torrent_id)
         del self.torrents[torrent_id]
+        self.on_look()
 
     def unrestrict(self, link: str) -> Unrestricted:
         self.require_premium()
-        code = link.strip().removeprefix(LINK_PREFIX).removeprefix(LINK_PREFIX.replace("https", "http")).strip("/")
+        code = _link_code(link)
+        for key in (code, "*"):
+            if self._unrestrict_faults[key] > 0:
+                self._unrestrict_faults[key] -= 1
+                raise RdFailure(503, "hoster_unavailable", 19)
         target = self._links.get(code)
         torrent = self.torrents.get(target[0]) if target else None
         if target is None or torrent is None or self.snapshot(torrent).status != "downloaded":
@@ -329,6 +340,7 @@ class RealDebridState:
         torrent.pinned = status
         torrent.pinned_progress = progress
         self.torrents[torrent.id] = torrent
+        self.on_look()
         return torrent.id
 
     def set_status(self, torrent_id: str, status: Status | None, *, progress: int | None = None) -> None:
@@ -341,6 +353,20 @@ class RealDebridState:
             torrent.pinned_progress = progress
         elif status is not None:
             torrent.pinned_progress = 100 if status in ("downloaded", "dead") else 0
+        self.on_look()
+
+    def vanish(self, torrent_id: str) -> None:
+        """The torrent leaves the account by itself (Real-Debrid dropped it): gone from `/torrents`, 404
+        `unknown_ressource` from `/torrents/info`, and its links answer 503 `hoster_unavailable` when unrestricted."""
+        self.get(torrent_id)
+        del self.torrents[torrent_id]
+        self.vanished.append(torrent_id)
+        self.on_look()
+
+    def fail_next_unrestrict(self, link: str | None = None, *, times: int = 1) -> None:
+        """The next `times` unrestricts of `link` (any link when None) answer 503 `hoster_unavailable` (19), as RD
+        does when the file's host is down; later ones answer as usual."""
+        self._unrestrict_faults[_link_code(link) if link is not None else "*"] += times
 
     def add_count(self, info_hash: str) -> int:
         """Torrents created for this hash through `addMagnet` (refused adds not included; see `add_attempts`)."""
@@ -358,3 +384,8 @@ class RealDebridState:
         code = self._new_id()
         self._links[code] = (torrent_id, file_id)
         return code
+
+
+def _link_code(link: str) -> str:
+    """The code of a hoster link (`https://real-debrid.com/d/<code>`, http too), or the text itself."""
+    return link.strip().removeprefix(LINK_PREFIX).removeprefix(LINK_PREFIX.replace("https", "http")).strip("/")
