@@ -5,7 +5,8 @@ scan reads), `/Items/{itemId}`, `/Shows/{id}/Seasons`, `/Shows/{id}/Episodes`, `
 `/Library/Media/Updated`, `/Library/VirtualFolders`, `/ScheduledTasks`, `/ScheduledTasks/{taskId}`,
 `/ScheduledTasks/Running/{taskId}`. Paths match case-insensitively (ASP.NET routing);
 any other path is a 404 with an empty body. The state, with its helpers and knobs, is `app.state.emulator`
-(a `JellyfinLibrary`); the fault injector is `app.state.sandbox`.
+(a `JellyfinLibrary`); the fault injector is `app.state.sandbox`. Besides the scenario's two libraries, libraries can
+sit on a real directory (`JellyfinLibrary.add_disk_library`), filled by scans of it (`jellyfin_disk.py`).
 """
 
 from __future__ import annotations
@@ -395,7 +396,7 @@ def create_app(scenario: Scenario, clock: VirtualClock) -> FastAPI:
                 "ItemId": folder.id,
                 "RefreshStatus": "Active" if lib.scan_running else "Idle",
             }
-            for folder in (lib.movies_folder, lib.shows_folder)
+            for folder in lib.libraries
         ]
         return json_response(folders)
 

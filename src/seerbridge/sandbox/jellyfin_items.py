@@ -67,6 +67,9 @@ class LibraryItem:
     width: int | None = None
     height: int | None = None
     runtime_s: int | None = None
+    container: str = "mkv"
+    # A `.strm` file's URL (Jellyfin's ShortcutPath): its media source plays that URL instead of `path`.
+    shortcut_url: str | None = None
 
     @property
     def is_folder(self) -> bool:

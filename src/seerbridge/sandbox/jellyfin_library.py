@@ -7,17 +7,28 @@ and a path reported through `/Library/Media/Updated` is scanned after `monitor_d
 `LibraryMonitorDelay`, 60 s). Files "on disk" that Jellyfin has not seen yet are *staged*; a scan that starts after
 they were staged (or a reported path covering them) adds them to the library. State advances lazily: every request
 and every helper first calls `settle()`.
+
+Libraries can also sit on a real disk (`add_disk_library`; walking and matching in `jellyfin_disk`): a scan (the
+scheduled task or `/Library/Refresh`) or a reported path looks at the real folder when it is queued (when the scan
+starts; when the path is reported, again at each report that re-arms the same scan) and makes the items match that
+look when it completes. Reading the disk when the scan is queued, not when it ends, keeps lazily evaluated time honest:
+nothing tells the emulator when a file appeared between two looks, so it never lists a file Jellyfin could not yet have
+seen. Real-time monitoring of the folders is not emulated: a file nobody reports waits for the next scan.
 """
 
 from __future__ import annotations
 
 import functools
+import os
 import posixpath
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Literal
 
 from seerbridge.sandbox.clock import VirtualClock
+from seerbridge.sandbox.jellyfin_disk import DiskLook, apply_look, look_at
 from seerbridge.sandbox.jellyfin_items import (
     SCAN_TASK_KEY,
     TYPE_NAMES,
@@ -58,8 +69,10 @@ class JellyfinLibrary:
     """Everything the Jellyfin emulator knows, plus the helpers tests use to inspect and change it.
 
     Knobs (plain attributes, change them freely): `api_keys` (valid tokens), `legacy_auth` (accept `X-Emby-Token`,
-    `X-MediaBrowser-Token`, `api_key` and the `Emby` scheme), `version`, `server_name`, `scan_duration_s`,
-    `monitor_delay_s`. `users` holds the Jellyfin users by id (one administrator, `admin_user_id`, to begin with).
+    `X-MediaBrowser-Token`, `api_key` and the `Emby` scheme), `version` (12 or later also reads `{tmdb-N}`-style ids
+    in disk folder names), `server_name`, `scan_duration_s`, `monitor_delay_s`, `strm_width` (what probing a `.strm`
+    URL of a disk library finds: its width, or None for no video stream; unset, nothing is found). `users` holds the
+    Jellyfin users by id (one administrator, `admin_user_id`, to begin with).
     """
 
     def __init__(self, scenario: Scenario, clock: VirtualClock) -> None:
@@ -86,6 +99,10 @@ class JellyfinLibrary:
         self._staged: list[_Staged] = []
         self._scan_started: datetime | None = None
         self._folder_scans: dict[str, datetime] = {}
+        self.strm_width: Callable[[str], int | None] | None = None
+        self._disk_ids: list[str] = []  # CollectionFolders on a real disk, in the order they were added
+        self._disk_scans: dict[str, tuple[datetime, DiskLook]] = {}  # scope → (due, what the report's look saw)
+        self._scan_looks: list[DiskLook] = []  # what the running library scan saw of each disk library at its start
         self._settling = False
         # Called before a scan or a reported path looks at the disk: the sandbox puts newly downloaded files there.
         self.on_disk_look: Callable[[], None] = lambda: None
@@ -408,7 +425,7 @@ class JellyfinLibrary:
         """
         self.settle()
         parent = self.items.get(parent_id) if parent_id else None
-        parents = [parent] if parent is not None and parent.is_folder else [self.movies_folder, self.shows_folder]
+        parents = [parent] if parent is not None and parent.is_folder else self.libraries
         found: dict[str, LibraryItem] = {}
         for folder in parents:
             for item in self.descendants(folder.id):
@@ -449,6 +466,104 @@ class JellyfinLibrary:
                 break
         return [(head, len(members)) if head and len(members) > 1 else (members[0], 0) for head, members in groups]
 
+    # ----- libraries on a real disk ------------------------------------------------------------------------------
+
+    def add_disk_library(
+        self, name: str, collection_type: Literal["movies", "tvshows"], location: str | os.PathLike[str]
+    ) -> LibraryItem:
+        """A library whose folder is the real directory `location`; its items come from scans of that folder.
+
+        Names are unique, case-blind, as Jellyfin's AddVirtualFolder wants (ValueError otherwise). The folder is not
+        looked at now: like a library added in Jellyfin's dashboard, it fills at the next scan.
+        """
+        self.settle()
+        if any(folder.name.lower() == name.lower() for folder in self.libraries):
+            raise ValueError(f"A media library with the name {name} already exists.")
+        item = self._add(
+            LibraryItem(
+                id=self._item_id("CollectionFolder", f"/config/root/default/{name}"),
+                kind="CollectionFolder",
+                name=name,
+                parent_id=None,
+                path=os.path.abspath(os.fspath(location)),
+                date_created=self.clock.now(),
+                collection_type=collection_type,
+            )
+        )
+        self._disk_ids.append(item.id)
+        return item
+
+    def rename_library(self, item_id: str, name: str) -> LibraryItem:
+        """Rename a library (dashboard → Libraries → Rename). Its id follows the name, as the CollectionFolder's path
+        (`<config>/root/default/<name>`) does, and its children move with it."""
+        self.settle()
+        folder = self.items[item_id]
+        if any(f.name.lower() == name.lower() and f.id != item_id for f in self.libraries):
+            raise ValueError(f"A media library with the name {name} already exists.")
+        new_id = self._item_id("CollectionFolder", f"/config/root/default/{name}")
+        for child in self.children(item_id):
+            child.parent_id = new_id
+        folder.id, folder.name = new_id, name
+        self.items = {(new_id if key == item_id else key): item for key, item in self.items.items()}
+        self._disk_ids = [new_id if key == item_id else key for key in self._disk_ids]
+        return folder
+
+    @property
+    def libraries(self) -> list[LibraryItem]:
+        """Every library (CollectionFolder), the scenario's two first."""
+        return [i for i in self.items.values() if i.kind == "CollectionFolder"]
+
+    @property
+    def disk_libraries(self) -> list[LibraryItem]:
+        return [self.items[key] for key in self._disk_ids if key in self.items]
+
+    @property
+    def reads_id_aliases(self) -> bool:
+        """Jellyfin 12.0 reads `{tmdb-N}`, `(tvdb=N)` and `[imdb-tt…]` besides `[tmdbid-N]` (PathExtensions)."""
+        major = re.match(r"\d+", self.version)
+        return major is not None and int(major.group(0)) >= 12
+
+    def in_disk_library(self, item: LibraryItem) -> bool:
+        """True when the item lies under a disk library."""
+        seen = item
+        while seen.parent_id is not None and seen.parent_id in self.items:
+            seen = self.items[seen.parent_id]
+        return seen.id in self._disk_ids
+
+    def _disk_library_of(self, path: str) -> LibraryItem | None:
+        return next(
+            (f for f in self.disk_libraries if f.path and (path == f.path or path.startswith(f.path + "/"))), None
+        )
+
+    def _disk_scope(self, folder: LibraryItem, path: str) -> str:
+        """What a reported path makes Jellyfin refresh (FileRefresher.GetAffectedBaseItem): the item at that path or
+        the nearest item above it, moved up while its path no longer exists; a new movie's nearest item is the library
+        itself (movie items are files, their folders are not items)."""
+        known = {i.path for i in self.descendants(folder.id) if i.path}
+        scope = path
+        while scope != folder.path and not (scope in known and os.path.exists(scope)):
+            scope = posixpath.dirname(scope)
+        return scope
+
+    def _queue_disk_scan(self, folder: LibraryItem, scope: str, due: datetime) -> None:
+        """Debounce as LibraryMonitor's refreshers do: a path inside a pending scope re-arms it, a path above pending
+        scopes takes them over. The look is taken now (see the module's docstring)."""
+        for pending in list(self._disk_scans):
+            if scope == pending or scope.startswith(pending + "/"):
+                scope = pending
+                break
+            if pending.startswith(scope + "/"):
+                del self._disk_scans[pending]
+        look = look_at(folder, scope)
+        if look is not None:
+            self._disk_scans[scope] = (due, look)
+
+    def _run_disk_scans(self, until: datetime) -> None:
+        for scope, (due, look) in sorted(self._disk_scans.items(), key=lambda kv: kv[1][0]):
+            if due <= until:
+                del self._disk_scans[scope]
+                apply_look(self, look, due)
+
     # ----- lookups --------------------------------------------------------------------------------------------
 
     def get(self, item_id: str) -> LibraryItem | None:
@@ -470,6 +585,10 @@ class JellyfinLibrary:
 
     def series_by_tmdb(self, tmdb_id: int) -> LibraryItem | None:
         return next((i for i in self.of_kind("Series") if i.provider_ids.get("Tmdb") == str(tmdb_id)), None)
+
+    def all_series_by_tmdb(self, tmdb_id: int) -> list[LibraryItem]:
+        """Every Series item of a show: Jellyfin makes one per folder (another library, a folder named otherwise)."""
+        return [i for i in self.of_kind("Series") if i.provider_ids.get("Tmdb") == str(tmdb_id)]
 
     def episodes_of(self, series_id: str, *, include_virtual: bool = True) -> list[LibraryItem]:
         episodes = [i for i in self.of_kind("Episode") if i.series_id == series_id]
@@ -523,6 +642,8 @@ class JellyfinLibrary:
         if self._scan_started is not None:
             scan.last_start, scan.last_end, scan.last_status = self._scan_started, now, "Cancelled"
         self._scan_started = now
+        # The scan reads every disk library; what it saw is listed when it completes.
+        self._scan_looks = [look for f in self.disk_libraries if (look := look_at(f, f.path or "")) is not None]
         self.settle()
 
     def run_task(self, task_id: str) -> bool:
@@ -546,6 +667,15 @@ class JellyfinLibrary:
         now = self.clock.now()
         for path, update_type in updates:
             clean = path.rstrip("/") or "/"
+            disk = self._disk_library_of(clean)
+            if disk is not None:
+                # Jellyfin drops no path inside a library, existing or not: a removed file's path makes it refresh
+                # the nearest item that still exists.
+                self.media_updates.append(MediaUpdate(path, update_type, now, True))
+                self._queue_disk_scan(
+                    disk, self._disk_scope(disk, clean), now + timedelta(seconds=self.monitor_delay_s)
+                )
+                continue
             accepted = self._inside_library(clean) and self._exists(clean)
             self.media_updates.append(MediaUpdate(path, update_type, now, accepted))
             if accepted:
@@ -578,12 +708,17 @@ class JellyfinLibrary:
         if self._scan_started is not None:
             end = self._scan_started + timedelta(seconds=self.scan_duration_s)
             if end <= now:
+                self._run_disk_scans(until=end)  # reported paths due before the scan ended, in time order
                 started = self._scan_started
                 self._scan_started = None
                 self._materialize(lambda s: s.at <= started)
+                looks, self._scan_looks = self._scan_looks, []
+                for look in looks:
+                    apply_look(self, look, end)
                 scan = self.task(SCAN_TASK_KEY)
                 scan.last_start, scan.last_end, scan.last_status = started, end, "Completed"
                 self.scans_completed += 1
+        self._run_disk_scans(until=now)
 
     def _materialize(self, found: Callable[[_Staged], bool]) -> None:
         hits = [s for s in self._staged if found(s)]

@@ -299,19 +299,28 @@ def _video_stream(item: LibraryItem) -> dict[str, Any]:
     }
 
 
+def _video_streams(item: LibraryItem) -> list[dict[str, Any]]:
+    # A `.strm` whose URL no probe could read has no streams; a file always has its video stream.
+    if item.shortcut_url is not None and item.width is None:
+        return []
+    return [_video_stream(item)]
+
+
 def _media_source(item: LibraryItem) -> dict[str, Any]:
     path = item.path or ""
     name = path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
-    return {
-        "Protocol": "File",
+    remote = item.shortcut_url is not None
+    # BaseItem.GetVersionInfo: a `.strm` plays its URL (ShortcutPath), over Http, as a remote source.
+    source: dict[str, Any] = {
+        "Protocol": "Http" if remote else "File",
         "Id": item.id,
-        "Path": path,
+        "Path": item.shortcut_url if remote else path,
         "Type": "Default",
-        "Container": "mkv",
+        "Container": item.container,
         "Size": item.size,
         "Name": name,
-        "IsRemote": False,
-        "ETag": item.id[::-1],
+        "IsRemote": remote,
+        "ETag": None if remote else item.id[::-1],  # GetVersionInfo sets it for File sources only
         "RunTimeTicks": item.run_time_ticks,
         "ReadAtNativeFramerate": False,
         "IgnoreDts": False,
@@ -327,14 +336,15 @@ def _media_source(item: LibraryItem) -> dict[str, Any]:
         "RequiresLooping": False,
         "SupportsProbing": True,
         "VideoType": "VideoFile",
-        "MediaStreams": [_video_stream(item)],
+        "MediaStreams": _video_streams(item),
         "MediaAttachments": [],
         "Formats": [],
-        "Bitrate": 8_000_000,
+        "Bitrate": 8_000_000 if item.width is not None else None,
         "RequiredHttpHeaders": {},
         "TranscodingSubProtocol": "http",
         "HasSegments": False,
     }
+    return {key: value for key, value in source.items() if value is not None}  # Jellyfin leaves nulls out
 
 
 def item_dto(item: LibraryItem, fields: set[str], library: JellyfinLibrary) -> dict[str, Any]:
@@ -350,7 +360,7 @@ def item_dto(item: LibraryItem, fields: set[str], library: JellyfinLibrary) -> d
     if "CanDownload" in fields:
         dto["CanDownload"] = is_video
     if is_video:
-        dto["Container"] = "mkv"
+        dto["Container"] = item.container
     if "SortName" in fields:
         dto["SortName"] = item.sort_name
     if item.premiere_date is not None:
@@ -396,7 +406,7 @@ def item_dto(item: LibraryItem, fields: set[str], library: JellyfinLibrary) -> d
     if item.collection_type is not None:
         dto["CollectionType"] = item.collection_type
     if "MediaStreams" in fields and is_video:
-        dto["MediaStreams"] = [_video_stream(item)]
+        dto["MediaStreams"] = _video_streams(item)
     if "Width" in fields and is_video and item.width is not None:
         dto["Width"] = item.width
     if "Height" in fields and is_video and item.height is not None:

@@ -71,6 +71,12 @@ class MediaSpec(_Model):
         description="TMDB's translated titles by language ('fr', 'pt-BR'); `title` is the English one.",
     )
     seasons: list[SeasonSpec] = Field(default_factory=list)
+    popularity: float | None = Field(
+        None,
+        ge=0,
+        description="TMDB's popularity: a name search without a year takes the most popular same-title media "
+        "(scenario order breaks ties and stands in when absent).",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> MediaSpec:

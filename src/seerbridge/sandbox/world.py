@@ -1,9 +1,20 @@
-"""All four emulators built from one scenario and one virtual clock, reachable in-process or on loopback."""
+"""All four emulators built from one scenario and one virtual clock, reachable in-process or on loopback.
+
+Two real directories can join the world. `mount_dir` stands in for a zurg mount of the Real-Debrid account
+(`realdebrid_mount.py`): it is brought up to date whenever something could look at it — every Real-Debrid API call
+and state helper (`RealDebridState.on_look`), every time Jellyfin looks at its disk, and `Sandbox.sync_mount()` —
+so a pure clock advance with nobody looking leaves it as it was (tests that look at the directory directly after
+advancing the clock call `sync_mount()` first). `library_root` gives Jellyfin four libraries on disk
+("Movies", "Shows", "Movies 4K", "Shows 4K" over `movies/`, `shows/`, `movies-4k/`, `shows-4k/`) that list only what
+seerbridge writes there; the scenario's own two libraries stay, renamed "Movies (existing)" and "Shows (existing)".
+Without `library_root`, downloaded scenario releases appear straight in the scenario's libraries, as before.
+"""
 
 from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, time
+from pathlib import Path
 from typing import Literal
 
 import httpx
@@ -13,6 +24,7 @@ from seerbridge import clock
 from seerbridge.sandbox.clock import VirtualClock
 from seerbridge.sandbox.jellyfin_library import JellyfinLibrary
 from seerbridge.sandbox.middleware import SandboxControl
+from seerbridge.sandbox.realdebrid_mount import MountDir
 from seerbridge.sandbox.realdebrid_state import RealDebridState
 from seerbridge.sandbox.realdebrid_torrent import is_video
 from seerbridge.sandbox.scenario import LibraryEntry, Scenario
@@ -32,11 +44,26 @@ BASE_PATHS: dict[ServiceName, str] = {
     "realdebrid": "/rest/1.0",
 }
 
+# Jellyfin's libraries in a world with a library root: (name, collection type, folder under the root).
+DISK_LIBRARIES: tuple[tuple[str, Literal["movies", "tvshows"], str], ...] = (
+    ("Movies", "movies", "movies"),
+    ("Shows", "tvshows", "shows"),
+    ("Movies 4K", "movies", "movies-4k"),
+    ("Shows 4K", "tvshows", "shows-4k"),
+)
+
 
 class Sandbox:
     """The emulated world: one FastAPI app per service, sharing a scenario and a clock."""
 
-    def __init__(self, scenario: Scenario, clock: VirtualClock | None = None) -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        clock: VirtualClock | None = None,
+        *,
+        library_root: Path | None = None,
+        mount_dir: Path | None = None,
+    ) -> None:
         from seerbridge.sandbox import jellyfin, realdebrid, seerr, torrentio
 
         if clock is None:
@@ -52,9 +79,34 @@ class Sandbox:
         }
         # A Jellyfin scan job run in Seerr reads the Jellyfin emulator's library, as the real Seerr would.
         self.seerr_state.on_scan = self._scan_into_seerr
-        # Before Jellyfin looks at its disk, the user's Real-Debrid mount (zurg + rclone) shows what is downloaded.
-        self.jellyfin_state.on_disk_look = self._mount_downloads
         self._mounted: set[str] = set()  # Real-Debrid torrent ids whose files are on Jellyfin's disk
+        self.library_root = Path(library_root) if library_root is not None else None
+        self.mount = MountDir(self.realdebrid_state, mount_dir) if mount_dir is not None else None
+        if self.mount is not None:
+            self.realdebrid_state.on_look = self.mount.sync
+            self.mount.sync()
+        root = self.library_root
+        if root is None:
+            # Before Jellyfin looks at its disk, the user's Real-Debrid mount (zurg + rclone) shows what is downloaded.
+            self.jellyfin_state.on_disk_look = self._look_at_disk
+            return
+        # Jellyfin sees only what seerbridge writes under the library root (and the scenario's existing libraries).
+        jellyfin_state = self.jellyfin_state
+        jellyfin_state.on_disk_look = self.sync_mount
+        jellyfin_state.rename_library(jellyfin_state.movies_folder.id, "Movies (existing)")
+        jellyfin_state.rename_library(jellyfin_state.shows_folder.id, "Shows (existing)")
+        for name, collection_type, folder in DISK_LIBRARIES:
+            (root / folder).mkdir(parents=True, exist_ok=True)
+            jellyfin_state.add_disk_library(name, collection_type, root / folder)
+
+    def sync_mount(self) -> None:
+        """Bring the mount directory (if any) up to the Real-Debrid account as it is now."""
+        if self.mount is not None:
+            self.mount.sync()
+
+    def _look_at_disk(self) -> None:
+        self.sync_mount()
+        self._mount_downloads()
 
     @property
     def seerr_state(self) -> SeerrState:
@@ -85,7 +137,7 @@ class Sandbox:
     def _recently_added_tmdb_ids(self) -> set[int]:
         library = self.jellyfin_state
         found: set[int] = set()
-        for folder in (library.movies_folder, library.shows_folder):
+        for folder in library.libraries:
             for item, _count in library.latest(parent_id=folder.id, limit=12):
                 # processItem reads `SeriesId ?? SeasonId ?? Id`, i.e. the show for an episode or a season.
                 title = library.get(item.series_id or item.season_id or item.id) or item
@@ -136,12 +188,17 @@ class Sandbox:
             series = library.series_by_tmdb(media.tmdb_id)
             if series is None:
                 continue
+            # The show's folders in disk libraries count too (each is a Series item of its own).
+            folders = [series, *(s for s in library.all_series_by_tmdb(media.tmdb_id) if library.in_disk_library(s))]
             episodes: dict[int, list[int]] = {}
-            for item in library.episodes_of(series.id, include_virtual=False):
-                if item.parent_index_number is None or item.index_number is None:
-                    continue
-                last = item.index_number_end or item.index_number
-                episodes.setdefault(item.parent_index_number, []).extend(range(item.index_number, last + 1))
+            for index, folder in enumerate({s.id: s for s in folders}.values()):
+                for item in library.episodes_of(folder.id, include_virtual=False):
+                    if item.parent_index_number is None or item.index_number is None:
+                        continue
+                    last = item.index_number_end or item.index_number
+                    numbers = episodes.setdefault(item.parent_index_number, [])
+                    span = range(item.index_number, last + 1)
+                    numbers.extend(span if index == 0 else (n for n in span if n not in numbers))
             entries.append(LibraryEntry(tmdb_id=media.tmdb_id, episodes=dict(episodes)))
         return entries
 
