@@ -557,9 +557,7 @@ class RepairSettings(Section):
     """Noticing fulfilled torrents that vanished from Real-Debrid or turned bad, and acquiring them again."""
 
     enabled: bool = Field(True, description="Check what seerbridge fulfilled against the account periodically.")
-    interval_minutes: float = Field(
-        60.0, gt=0, description="Minutes between two checks (each lists the account once)."
-    )
+    interval_minutes: float = Field(60.0, gt=0, description="Minutes between two checks (each lists the account once).")
 
 
 class ServerSettings(Section):

@@ -45,8 +45,16 @@ SETTLE_LIMIT_S = 60.0
 KEPT = (TorrentState.DOWNLOADED, TorrentState.DOWNLOADING)
 UNSETTLED = (TorrentState.ADDING, TorrentState.ADDED)
 AT_REST = frozenset(
-    {RequestState.FULFILLED, RequestState.DOWNLOADING, RequestState.ALREADY_AVAILABLE, RequestState.NO_RELEASE}
+    {
+        RequestState.FULFILLED,
+        RequestState.AVAILABLE,
+        RequestState.DOWNLOADING,
+        RequestState.ALREADY_AVAILABLE,
+        RequestState.NO_RELEASE,
+    }
 )
+# On Real-Debrid; seen in Jellyfin too or not yet, as the emulated scans have come along when the run is stopped.
+HELD = (RequestState.FULFILLED, RequestState.AVAILABLE)
 
 
 # ----- the kill switch inside the Real-Debrid emulator ---------------------------------------------------------
@@ -352,7 +360,7 @@ def test_killed_at_many_points_then_restarted(
         cached = {101, 102, 103, 104, 105, 108}
         for request_id in cached | {106}:
             if request_id in requests:
-                assert requests[request_id].state is RequestState.FULFILLED, (request_id, requests[request_id], fired)
+                assert requests[request_id].state in HELD, (request_id, requests[request_id], fired)
             else:  # completed in Seerr (available) before any run needed to look at it
                 assert request_id in completed, (request_id, fired)
         assert requests[107].state is RequestState.NO_RELEASE and requests[107].next_attempt_at is not None

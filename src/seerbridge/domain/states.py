@@ -10,7 +10,8 @@ class RequestState(StrEnum):
 
     NEW = "new"  # seen in Seerr, not worked yet
     WORKING = "working"  # a pass is planning, searching or acquiring for it
-    FULFILLED = "fulfilled"  # every wanted file is cached on Real-Debrid
+    FULFILLED = "fulfilled"  # every wanted file is on Real-Debrid; Jellyfin has not been seen holding them yet
+    AVAILABLE = "available"  # fulfilled, and Jellyfin holds every wanted file under the request's ids
     DOWNLOADING = "downloading"  # chosen, but Real-Debrid is still downloading (uncached)
     PARTIAL = "partial"  # some wanted episodes found, nothing acceptable for the rest
     NO_RELEASE = "no_release"  # nothing acceptable (or nothing cached when uncached use is off)

@@ -7,6 +7,10 @@ Rules the tables keep:
   FAILED, INTERRUPT (a stop between two steps) back to NEW, and RESTORE (a re-check of a settled request that could
   not finish) back to the state it had. Outside work, the download follower moves a settled request when a download
   finishes or is dropped (FINISHED, DROPPED), again to the derived state; it never touches a WORKING one.
+- AVAILABLE is FULFILLED verified: Jellyfin was seen holding every wanted file under the item's ids. VERIFIED
+  (outside work) moves a request or an item there; and a FULFILLED written for an item Jellyfin already holds, or
+  for a request whose items all are, is written as AVAILABLE (`verified_state`), so a later re-check or a finished
+  download does not forget what Jellyfin showed. New files arriving for an item clear its verification.
 - Items follow their own work (SETTLE) and the follower (FOLLOWED); either way to the state derived from what
   Real-Debrid holds for them, so any settled state may follow any other.
 - Torrents. A row is born ADDING (the intent, written before addMagnet). ANSWERED (the add's id known) → ADDED;
@@ -44,12 +48,15 @@ class RequestEvent(StrEnum):
     RESTORE = "restore"  # a re-check of a settled request could not finish: it stays as it was
     FINISHED = "download finished"  # the follower saw a download finish
     DROPPED = "download dropped"  # the follower dropped a download (failed, stalled, gone)
+    VERIFIED = "verified"  # Jellyfin was seen holding what was fulfilled
+    REPAIR = "repair"  # a fulfilled torrent vanished or turned bad: acquired again
 
 
 # What a settled request (or item) may be derived to.
 DERIVABLE = frozenset(
     {
         RequestState.FULFILLED,
+        RequestState.AVAILABLE,
         RequestState.DOWNLOADING,
         RequestState.PARTIAL,
         RequestState.NO_RELEASE,
@@ -68,6 +75,8 @@ REQUEST_TABLE: dict[tuple[RequestState, RequestEvent], frozenset[RequestState]] 
     (RequestState.WORKING, RequestEvent.RESTORE): SETTLED,
     **{(state, RequestEvent.FINISHED): DERIVABLE for state in _OUTSIDE_WORK},
     **{(state, RequestEvent.DROPPED): DERIVABLE for state in _OUTSIDE_WORK},
+    **{(state, RequestEvent.VERIFIED): DERIVABLE for state in _OUTSIDE_WORK},
+    **{(state, RequestEvent.REPAIR): frozenset({RequestState.NEW}) for state in _OUTSIDE_WORK},
 }
 
 
@@ -95,18 +104,22 @@ def derive_request_state(
 ) -> RequestState:
     """A request's state from its items' states (the only place this is decided).
 
-    Nothing to do: ALREADY_AVAILABLE. Anything downloading: DOWNLOADING. Everything held (or already there, with at
-    least one held): FULFILLED. Some held: PARTIAL. Nothing held: NO_RELEASE, or WAITING when acceptable releases wait
-    for a free Real-Debrid download slot, or for their turn after a download was dropped (`next_candidate`).
+    Nothing to do: ALREADY_AVAILABLE. Anything downloading: DOWNLOADING. Everything held and seen in Jellyfin:
+    AVAILABLE. Everything held (or already there, with at least one held): FULFILLED. Some held: PARTIAL. Nothing
+    held: NO_RELEASE, or WAITING when acceptable releases wait for a free Real-Debrid download slot, or for their
+    turn after a download was dropped (`next_candidate`).
     """
     states = set(items)
     if not states or states == {RequestState.ALREADY_AVAILABLE}:
         return RequestState.ALREADY_AVAILABLE
     if RequestState.DOWNLOADING in states:
         return RequestState.DOWNLOADING
-    if states <= {RequestState.FULFILLED, RequestState.ALREADY_AVAILABLE}:
+    if states <= {RequestState.AVAILABLE, RequestState.ALREADY_AVAILABLE}:
+        return RequestState.AVAILABLE
+    if states <= {RequestState.FULFILLED, RequestState.AVAILABLE, RequestState.ALREADY_AVAILABLE}:
         return RequestState.FULFILLED
-    if states & {RequestState.FULFILLED, RequestState.PARTIAL, RequestState.ALREADY_AVAILABLE}:
+    held = {RequestState.FULFILLED, RequestState.AVAILABLE, RequestState.PARTIAL, RequestState.ALREADY_AVAILABLE}
+    if states & held:
         return RequestState.PARTIAL
     return RequestState.WAITING if waits_for_slot or next_candidate else RequestState.NO_RELEASE
 
@@ -117,11 +130,26 @@ def derive_request_state(
 class ItemEvent(StrEnum):
     SETTLE = "settle"  # a request's work on it ended
     FOLLOWED = "followed"  # the follower saw one of its downloads finish or go
+    VERIFIED = "verified"  # Jellyfin was seen holding its files
+    REPAIR = "repair"  # one of its torrents vanished or turned bad: acquired again
 
 
 ITEM_TABLE: dict[tuple[ItemState, ItemEvent], frozenset[ItemState]] = {
-    **{(state, event): DERIVABLE for state in ItemState for event in ItemEvent},
+    **{(state, event): DERIVABLE for state in ItemState for event in (ItemEvent.SETTLE, ItemEvent.FOLLOWED)},
+    (ItemState.FULFILLED, ItemEvent.VERIFIED): frozenset({ItemState.AVAILABLE}),
+    (ItemState.AVAILABLE, ItemEvent.VERIFIED): frozenset({ItemState.AVAILABLE}),
+    **{(state, ItemEvent.REPAIR): frozenset({ItemState.NEW}) for state in ItemState},
 }
+
+
+def verified_state(target: RequestState, *, verified: bool) -> RequestState:
+    """What to write for `target` when Jellyfin holds (`verified`) what it stands for: FULFILLED becomes AVAILABLE,
+    an AVAILABLE that is no longer verified is FULFILLED again; other states are as they are."""
+    if target is RequestState.FULFILLED and verified:
+        return RequestState.AVAILABLE
+    if target is RequestState.AVAILABLE and not verified:
+        return RequestState.FULFILLED
+    return target
 
 
 def next_item_state(state: ItemState, event: ItemEvent, target: ItemState) -> ItemState:
@@ -143,6 +171,7 @@ class TorrentEvent(StrEnum):
     REOPENED = "reopened"  # a held download handed back to reconcile
     DELETED = "deleted"  # we deleted it, or it is gone from the account
     FAILED = "failed"  # refused, errored, or the add never happened
+    VANISHED = "vanished"  # a kept torrent gone from the account or turned bad on its own (repair)
 
 
 _LIVE = (TorrentState.ADDING, TorrentState.ADDED, TorrentState.DOWNLOADING, TorrentState.DOWNLOADED)
@@ -158,6 +187,7 @@ TORRENT_TABLE: dict[tuple[TorrentState, TorrentEvent], TorrentState] = {
     (TorrentState.DOWNLOADING, TorrentEvent.REOPENED): TorrentState.ADDED,
     **{(state, TorrentEvent.DELETED): TorrentState.DELETED for state in _LIVE},
     **{(state, TorrentEvent.FAILED): TorrentState.FAILED for state in _LIVE},
+    **{(state, TorrentEvent.VANISHED): TorrentState.FAILED for state in (TorrentState.DOWNLOADED,)},
 }
 
 

@@ -1,13 +1,20 @@
-"""Announce: tell Jellyfin about new files, and Seerr once Jellyfin shows them. Durable across crashes and outages.
+"""Announce: write the library, tell Jellyfin about new files, verify it holds them, and bring Seerr up to date.
+Durable across crashes and outages.
 
 What is owed is written to the store (app state `follow.announce`) in the same transaction that records a torrent
 kept on Real-Debrid, whether a probe found it cached or a followed download finished. `announce` then sends it:
 
-    Jellyfin  one call for everything owed: `Library/Media/Updated` with the paths under the mount when
-              `jellyfin.rd_mount_path` is set, else one whole-library refresh
-    Seerr     its Jellyfin scan job, only once Jellyfin lists every awaited item (looked up by its ids), or once
-              `jellyfin.arrival_wait_s` has passed since Jellyfin was told (then with a warning naming what Jellyfin
-              still lacks): asking Seerr earlier finds nothing and leaves the request "Processing"
+    library   with `library.root` set, the entries for what was kept are written first (library/sync.py), and the
+              folders that changed are what Jellyfin is told
+    Jellyfin  one call for everything owed: `Library/Media/Updated` with the library's changed folders, or the
+              paths under the mount when `jellyfin.rd_mount_path` is set, else one whole-library refresh
+    verify    an item is AVAILABLE once Jellyfin lists it by its ids (every awaited episode, 4K in 4K); its
+              requests follow when all their items are. Past `library.verify_minutes` a request still waiting says
+              what to look at (`_hint`)
+    Seerr     its Jellyfin scan job, only once Jellyfin lists every awaited item, or once `jellyfin.arrival_wait_s`
+              has passed since Jellyfin was told (then with a warning naming what Jellyfin still lacks): asking Seerr
+              earlier finds nothing and leaves the request "Processing". A movie Seerr still does not show available
+              then is marked available through its API (`_mark_in_seerr`): Jellyfin was seen holding it.
 
 A failed call stays owed and is sent by a later call of `announce` (the daemon's follower calls it every round, and
 sooner while an item is awaited), so a crash or an outage never loses an announcement.
@@ -19,16 +26,23 @@ import asyncio
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
+from typing import Literal
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from seerbridge.config import JellyfinSettings
+from seerbridge.config import Settings
 from seerbridge.domain.media import MediaKind, Title, Wanted
+from seerbridge.domain.states import ItemState, RequestState
+from seerbridge.domain.transitions import ItemEvent, RequestEvent
 from seerbridge.errors import ServiceError
+from seerbridge.library.naming import section
+from seerbridge.library.sync import jellyfin_path, library_on, sync_library
 from seerbridge.pipeline.plan import JellyfinIndex
 from seerbridge.services.bundle import Services
 from seerbridge.services.calls import CallLedger
+from seerbridge.services.jellyfin import VirtualFolder
+from seerbridge.services.seerr import MediaStatus
 from seerbridge.store import repo
 
 log = structlog.get_logger("seerbridge.announce")
@@ -47,6 +61,7 @@ class Arrival:
     imdb_id: str | None = None
     tvdb_id: int | None = None
     is4k: bool = False  # a 4K copy: Jellyfin must list it in 4K (an HD copy there does not count)
+    key: str | None = None  # the work item it fulfils (verified available once Jellyfin lists it)
 
     def describe(self) -> str:
         what = f"movie tmdb {self.tmdb_id}"
@@ -67,6 +82,7 @@ class Arrival:
             imdb_id=data.get("imdb_id") if isinstance(data.get("imdb_id"), str) else None,
             tvdb_id=data.get("tvdb_id") if isinstance(data.get("tvdb_id"), int) else None,
             is4k=data.get("is4k") is True,
+            key=data.get("key") if isinstance(data.get("key"), str) else None,
         )
 
 
@@ -147,15 +163,16 @@ def arrival_of(target: Wanted, covered: frozenset[int]) -> Arrival:
     """The arrival a kept torrent brings for `target`: the movie, or the covered episodes of its season."""
     title = target.title
     if target.season is None:
-        return Arrival(title.tmdb_id, imdb_id=title.imdb_id, is4k=target.is4k)
-    return Arrival(title.tmdb_id, target.season, tuple(sorted(covered)), title.imdb_id, title.tvdb_id, target.is4k)
+        return Arrival(title.tmdb_id, imdb_id=title.imdb_id, is4k=target.is4k, key=target.key)
+    episodes = tuple(sorted(covered))
+    return Arrival(title.tmdb_id, target.season, episodes, title.imdb_id, title.tvdb_id, target.is4k, target.key)
 
 
 def arrival_of_row(item: repo.ItemRecord, row: repo.TorrentRecord) -> Arrival:
     """The arrival a kept torrent row brings for its stored item (the movie, or the row's episodes of the season)."""
     if item.kind == "movie":
-        return Arrival(item.tmdb_id, is4k=item.is4k)
-    return Arrival(item.tmdb_id, item.season, tuple(sorted(row.episodes or ())), is4k=item.is4k)
+        return Arrival(item.tmdb_id, is4k=item.is4k, key=item.key)
+    return Arrival(item.tmdb_id, item.season, tuple(sorted(row.episodes or ())), is4k=item.is4k, key=item.key)
 
 
 def mount_path(mount: str | None, folder: str) -> str | None:
@@ -177,6 +194,7 @@ class Announced:
     jellyfin: bool = False  # Jellyfin was told
     seerr: bool = False  # Seerr's scan ran
     awaiting: int = 0  # items Jellyfin does not show yet (Seerr waits for them)
+    verified: int = 0  # items Jellyfin was seen holding (now available)
     errors: list[tuple[str, ServiceError]] = field(default_factory=list)
 
     @property
@@ -188,24 +206,47 @@ _lock = asyncio.Lock()  # one announcer at a time in a process (workers and the 
 
 
 async def announce(
-    services: Services, sessions: async_sessionmaker[AsyncSession], *, now: datetime, settings: JellyfinSettings
+    services: Services, sessions: async_sessionmaker[AsyncSession], *, now: datetime, settings: Settings
 ) -> Announced:
     """Send what is owed (see the module docstring). What fails or waits stays owed. Jellyfin is asked whether it
     lists the awaited items at most once per `arrival_check_s`, however many callers announce (each worker after
     each request, the follower every round): the question lists the whole library."""
     async with _lock:
-        return await _announce(
-            services, sessions, now=now, wait_s=settings.arrival_wait_s, check_s=settings.arrival_check_s
-        )
+        return await _announce(services, sessions, now=now, settings=settings)
 
 
 def _at(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
+async def _write_library(
+    services: Services, sessions: async_sessionmaker[AsyncSession], settings: Settings, now: datetime
+) -> None:
+    """Bring the library on disk up to date and owe Jellyfin the folders that changed (durably, before telling it).
+    With a library, Jellyfin is told by path: a whole refresh owed for an arrival is dropped, since its entries are
+    announced by folder once written (an entry the mount does not show yet is announced when it does)."""
+    synced = await sync_library(settings, sessions, services.realdebrid, now=now)
+    async with sessions.begin() as session:
+        pending = Pending.load(await repo.get_state(session, ANNOUNCE_KEY))
+        folders = [jellyfin_path(settings, f) for f in synced.folders]
+        pending.paths = list(dict.fromkeys([*pending.paths, *folders]))
+        pending.refresh = False
+        await repo.set_state(session, ANNOUNCE_KEY, pending.dump())
+    if synced.overdue:
+        log.warning(
+            "the Real-Debrid mount does not show files seerbridge waits for",
+            mount=settings.library.mount_path,
+            entries=synced.overdue[:5],
+            waited_s=settings.library.mount_wait_s,
+        )
+
+
 async def _announce(
-    services: Services, sessions: async_sessionmaker[AsyncSession], *, now: datetime, wait_s: float, check_s: float
+    services: Services, sessions: async_sessionmaker[AsyncSession], *, now: datetime, settings: Settings
 ) -> Announced:
+    if library_on(settings):
+        await _write_library(services, sessions, settings, now)
+    wait_s, check_s = settings.jellyfin.arrival_wait_s, settings.jellyfin.arrival_check_s
     async with sessions() as session:
         pending = Pending.load(await repo.get_state(session, ANNOUNCE_KEY))
     done = Announced()
@@ -232,9 +273,13 @@ async def _announce(
         try:
             missing = await _not_in_jellyfin(services, pending.awaiting)
             looked_at = now.isoformat()
+            present = [a for a in pending.awaiting if a not in missing]
+            done.verified = await _verify(sessions, present, missing, now)
         except ServiceError as exc:
             done.errors.append(("could not look for new items in Jellyfin", exc))
             missing = list(pending.awaiting)
+        if missing and waited >= timedelta(minutes=settings.library.verify_minutes):
+            await _say_what_is_wrong(services, sessions, settings, missing)
         if not missing or waited >= timedelta(seconds=wait_s):
             if missing:
                 log.warning(
@@ -245,6 +290,7 @@ async def _announce(
             try:
                 await services.seerr.run_job(SEERR_SCAN_JOB)
                 done.seerr = True
+                await _mark_in_seerr(services, [a for a in pending.awaiting if a not in missing])
             except ServiceError as exc:
                 done.errors.append(("could not ask Seerr to scan Jellyfin", exc))
         else:
@@ -283,3 +329,108 @@ async def _not_in_jellyfin(services: Services, awaiting: list[Arrival]) -> list[
         if not set(arrival.episodes) <= present:
             missing.append(arrival)
     return missing
+
+
+async def _verify(
+    sessions: async_sessionmaker[AsyncSession], present: list[Arrival], missing: list[Arrival], now: datetime
+) -> int:
+    """Items whose every awaited arrival Jellyfin lists are available: recorded, and their requests re-derived (a
+    request becomes AVAILABLE once all its items are). Returns how many items were verified."""
+    keys = {a.key for a in present if a.key} - {a.key for a in missing if a.key}
+    verified = 0
+    async with sessions.begin() as session:
+        for key in sorted(keys):
+            item = await repo.get_item(session, key)
+            if item is None or item.state not in (ItemState.FULFILLED, ItemState.AVAILABLE):
+                continue
+            await repo.set_item_available(session, key, now)
+            await repo.set_item_state(
+                session, key, ItemState.AVAILABLE, event=ItemEvent.VERIFIED, reason="in Jellyfin", now=now
+            )
+            verified += 1
+            for request_id in await repo.requests_of_item(session, key):
+                request = await repo.get_request(session, request_id)
+                if request is None or request.state is not RequestState.FULFILLED:
+                    continue
+                await repo.set_request_state(
+                    session,
+                    request_id,
+                    RequestState.FULFILLED,  # written as AVAILABLE when every item of the request is
+                    event=RequestEvent.VERIFIED,
+                    reason=_in_jellyfin(request.reason),
+                    now=now,
+                )
+    return verified
+
+
+def _in_jellyfin(reason: str | None) -> str:
+    return f"in Jellyfin; {reason}" if reason and not reason.startswith("in Jellyfin") else (reason or "in Jellyfin")
+
+
+async def _mark_in_seerr(services: Services, present: list[Arrival]) -> None:
+    """Movies Jellyfin was seen holding that Seerr still does not show available after its scan (its scan job runs
+    in the background, and it tells 4K only by a probed width that a strm entry may not have): marked available
+    through Seerr's API. Shows are left to Seerr's scan, which counts episodes per season; the API can only mark a
+    whole show."""
+    for arrival in present:
+        if arrival.season is not None:
+            continue
+        try:
+            details = await services.seerr.movie(arrival.tmdb_id)
+        except ServiceError as exc:
+            log.warning("could not read the movie in Seerr", tmdb_id=arrival.tmdb_id, error=str(exc))
+            continue
+        media = details.media_info
+        if media is None:
+            continue
+        status = media.status4k if arrival.is4k else media.status
+        if status is MediaStatus.AVAILABLE:
+            continue
+        try:
+            await services.seerr.set_media_status(media.id, "available", is4k=arrival.is4k)
+            log.info("marked available in Seerr", what=arrival.describe())
+        except ServiceError as exc:
+            log.warning("could not mark the movie available in Seerr", tmdb_id=arrival.tmdb_id, error=str(exc))
+
+
+async def _say_what_is_wrong(
+    services: Services, sessions: async_sessionmaker[AsyncSession], settings: Settings, missing: list[Arrival]
+) -> None:
+    """Past library.verify_minutes, each request still waiting for Jellyfin says plainly what to look at."""
+    try:
+        folders = await services.jellyfin.virtual_folders()
+    except ServiceError:
+        folders = []
+    minutes = round(settings.library.verify_minutes)
+    async with sessions.begin() as session:
+        for arrival in missing:
+            if arrival.key is None:
+                continue
+            for request_id in await repo.requests_of_item(session, arrival.key):
+                request = await repo.get_request(session, request_id)
+                if request is None or request.state is not RequestState.FULFILLED:
+                    continue
+                hint = _hint(settings, arrival, folders)
+                reason = f"Jellyfin has not picked up {request.title} after {minutes} min: {hint}"
+                if request.reason != reason:
+                    await repo.set_request_reason(session, request_id, reason)
+                    log.warning("not in Jellyfin", request_id=request_id, reason=reason)
+
+
+def _hint(settings: Settings, arrival: Arrival, folders: list[VirtualFolder]) -> str:
+    kind: Literal["movie", "show"] = "movie" if arrival.season is None else "show"
+    if not library_on(settings):
+        return (
+            f"is the folder where the Real-Debrid files appear part of a Jellyfin {kind}s library, and does Jellyfin "
+            "name them right? (with library.root set, seerbridge names them for Jellyfin)"
+        )
+    folder = jellyfin_path(settings, section(kind, arrival.is4k))
+    kind_name = "movies" if kind == "movie" else "shows"
+    if not any(_inside(folder, loc) for f in folders for loc in f.locations):
+        return f"is `{folder}` a folder of a Jellyfin {kind_name} library?"
+    return f"`{folder}` is in a Jellyfin library, yet it lists no item with TMDB id {arrival.tmdb_id}: see its log"
+
+
+def _inside(path: str, root: str) -> bool:
+    root = root.rstrip("/")
+    return path == root or path.startswith(root + "/")

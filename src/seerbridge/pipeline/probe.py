@@ -25,6 +25,7 @@ from seerbridge.domain.media import Wanted
 from seerbridge.domain.states import TorrentState
 from seerbridge.domain.transitions import TorrentEvent
 from seerbridge.errors import NotFound, RequestRejected, ServiceError
+from seerbridge.library.naming import folder_for
 from seerbridge.pipeline.announce import Arrival, arrival_of, arrival_of_row, mount_path, owe_arrival
 from seerbridge.pipeline.bad_marks import mark_ttl
 from seerbridge.selection.files import MB, FileFacts, FileSelection, pack_share, select_files
@@ -61,6 +62,19 @@ def select_wanted_files(
         min_movie_bytes=int(settings.min_movie_file_mb * MB),
         min_episode_bytes=int(settings.min_episode_file_mb * MB),
     )
+
+
+def library_folder(target: Wanted) -> str:
+    """The item's folder in the library seerbridge writes (fixed the first time a torrent is kept for it)."""
+    title = target.title
+    return folder_for(title.kind, target.is4k, title.title, title.year, title.tmdb_id)
+
+
+def selected_records(info: TorrentInfo, file_ids: Sequence[int]) -> list[repo.SelectedFileRecord]:
+    """The torrent's files seerbridge selected (`file_ids`, or what Real-Debrid says is selected when empty)."""
+    chosen = set(file_ids)
+    files = [f for f in info.files if f.id in chosen] if chosen else info.selected_files()
+    return [repo.SelectedFileRecord(f.id, f.path, f.bytes) for f in files]
 
 
 def _may_still_be_cached(info: TorrentInfo, reads: int) -> bool:
@@ -362,7 +376,7 @@ class Prober:
             )
         info = await self._settled_status(rd_id)
         if info.status is TorrentStatus.DOWNLOADED:
-            await self._keep_cached(row_id, info.filename, arrival_of(target, selection.covered))
+            await self._keep_cached(row_id, info, arrival_of(target, selection.covered))
             await self._serve_siblings(info, verdict, siblings, request_id, TorrentState.DOWNLOADED, cached=True)
             return ProbeResult(ProbeOutcome.CACHED, verdict, selection.covered, rd_id, filename=info.filename)
         if info.status.failed:
@@ -481,7 +495,7 @@ class Prober:
                 await self._set_row(row.id, TorrentEvent.FAILED)
                 return TorrentState.FAILED
             if info.status is TorrentStatus.DOWNLOADED and info.selected_files() and not await self._held(row):
-                await self._keep_cached(row.id, info.filename, await self._arrival_of_row(row))
+                await self._keep_cached(row.id, info, await self._arrival_of_row(row))
                 self._account.added(info)
                 return TorrentState.DOWNLOADED
         found = await self._rd.delete(row.rd_id, missing_ok=True)
@@ -564,6 +578,7 @@ class Prober:
                     file_ids=[],
                     size_bytes=cand.size_bytes,
                 )
+                await repo.set_item_folder(session, target.key, library_folder(target))
                 # Marked in flight before the commit, so a reconcile running meanwhile never settles it.
                 self.in_flight.add(row_id)
         except BaseException:
@@ -632,14 +647,18 @@ class Prober:
         )
         await repo.mark_added(session, row_id, info.id, adopted=adopted)
         await repo.set_torrent_state(session, row_id, _KEEP_EVENT[state], cached=cached)
+        await repo.set_item_folder(session, target.key, library_folder(target))
         if state is TorrentState.DOWNLOADED:
+            await repo.set_torrent_files(session, row_id, selected_records(info, file_ids))
             await owe_arrival(session, path=mount_path(self._mount, info.filename), arrival=arrival_of(target, covered))
 
-    async def _keep_cached(self, row_id: int, filename: str, arrival: Arrival | None) -> None:
-        """Keep a cached torrent: its row DOWNLOADED and, in the same transaction, Jellyfin and Seerr owed a look."""
+    async def _keep_cached(self, row_id: int, info: TorrentInfo, arrival: Arrival | None) -> None:
+        """Keep a cached torrent: its row DOWNLOADED with its files and, in the same transaction, Jellyfin and Seerr
+        owed a look."""
         async with self._sessions.begin() as session:
             await repo.set_torrent_state(session, row_id, TorrentEvent.CACHED, cached=True)
-            await owe_arrival(session, path=mount_path(self._mount, filename), arrival=arrival)
+            await repo.set_torrent_files(session, row_id, selected_records(info, ()))
+            await owe_arrival(session, path=mount_path(self._mount, info.filename), arrival=arrival)
 
     async def _arrival_of_row(self, row: repo.TorrentRecord) -> Arrival | None:
         async with self._sessions() as session:

@@ -302,7 +302,7 @@ class Bridge:
 
     async def announce(self) -> Announced:
         """Send what Jellyfin and Seerr are owed (pipeline/announce.py); failures are logged and stay owed."""
-        done = await announce(self.services, self.sessions, now=self.now(), settings=self.settings.jellyfin)
+        done = await announce(self.services, self.sessions, now=self.now(), settings=self.settings)
         for what, exc in done.errors:
             log.warning(what, error=str(exc))
         return done

@@ -534,7 +534,7 @@ class Follower:
     # ----- announcing -----------------------------------------------------------------------------------------
 
     async def _announce(self, report: FollowReport) -> None:
-        done = await announce(self.services, self.sessions, now=self.now(), settings=self.settings.jellyfin)
+        done = await announce(self.services, self.sessions, now=self.now(), settings=self.settings)
         for what, exc in done.errors:
             self._failed_call(report, what, exc)
         report.announced = done.sent

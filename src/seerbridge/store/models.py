@@ -92,6 +92,10 @@ class WorkItem(Base):
     state: Mapped[str] = mapped_column(String(32))
     reason: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The library (migration 20261206_0007): the item's folder under the library root, fixed the first time a
+    # torrent is kept for it; when Jellyfin was seen holding every wanted file (cleared when new files arrive).
+    library_folder: Mapped[str | None] = mapped_column(Text)
+    available_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class RequestItem(Base):
@@ -138,6 +142,9 @@ class Torrent(Base):
     superseded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     upgrade_next_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
     upgrade_checked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The selected files as Real-Debrid listed them, [{"id", "path", "bytes"}] (migration 20261206_0007): what the
+    # library's entries point at. NULL for rows from before; the library then reads the torrent's info once.
+    files: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
 
 
 class BadHash(Base):
@@ -254,3 +261,42 @@ class SharedCall(Base):
     service: Mapped[str] = mapped_column(String(32), primary_key=True)
     endpoint: Mapped[str] = mapped_column(String(64), primary_key=True)
     count: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+
+
+# --- the library (migration 20261206_0007) -------------------------------------------------------------------------
+
+
+class LibraryEntry(Base):
+    """One file entry of the library seerbridge writes, recorded before it is put on disk. The path never changes
+    for the life of the item; `torrent_id`/`file_id` say what it points at now (swapped in place by an upgrade or a
+    repair); `written` is what was last put on disk (a symlink's target or a strm file's address)."""
+
+    __tablename__ = "library_entries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    item_key: Mapped[str] = mapped_column(String(80), index=True)
+    rel_path: Mapped[str] = mapped_column(String(1024), unique=True)
+    episodes: Mapped[list[int]] = mapped_column(JSON)
+    torrent_id: Mapped[int] = mapped_column(Integer, index=True)
+    file_id: Mapped[int] = mapped_column(Integer)
+    file_path: Mapped[str] = mapped_column(Text)
+    written: Mapped[str | None] = mapped_column(Text)
+    waiting_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # the mount lacks the file
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Repair(Base):
+    """A fulfilled torrent that vanished from Real-Debrid or turned bad, noticed and sent back to acquisition."""
+
+    __tablename__ = "repairs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    torrent_id: Mapped[int] = mapped_column(Integer)
+    info_hash: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(Text)
+    item_key: Mapped[str] = mapped_column(String(80))
+    request_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    kind: Mapped[str] = mapped_column(String(32))  # vanished, error, dead, virus, magnet_error, play_failed
+    reason: Mapped[str] = mapped_column(Text)

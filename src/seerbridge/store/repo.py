@@ -25,6 +25,7 @@ from seerbridge.domain.transitions import (
     next_item_state,
     next_request_state,
     next_torrent_state,
+    verified_state,
 )
 from seerbridge.store.models import (
     AppState,
@@ -32,6 +33,8 @@ from seerbridge.store.models import (
     Base,
     CallCount,
     Decision,
+    LibraryEntry,
+    Repair,
     Request,
     RequestCall,
     RequestCounter,
@@ -151,6 +154,8 @@ class ItemRecord:
     state: ItemState
     reason: str | None
     updated_at: datetime
+    library_folder: str | None = None  # its folder under the library root, fixed once
+    available_at: datetime | None = None  # when Jellyfin was seen holding every wanted file
 
     @property
     def missing(self) -> tuple[int, ...]:
@@ -164,6 +169,13 @@ class ItemRecord:
         if self.kind == "movie":
             return set(MOVIE_DONE) <= set(self.done)
         return not self.missing
+
+
+@dataclass(frozen=True)
+class SelectedFileRecord:
+    id: int  # Real-Debrid's 1-based file id
+    path: str
+    bytes: int
 
 
 @dataclass(frozen=True)
@@ -189,6 +201,7 @@ class TorrentRecord:
     superseded_at: datetime | None = None
     upgrade_next_at: datetime | None = None
     upgrade_checked_at: datetime | None = None
+    files: tuple[SelectedFileRecord, ...] | None = None  # the selected files as Real-Debrid listed them
 
     @property
     def ours(self) -> bool:
@@ -268,6 +281,18 @@ def _item_record(row: WorkItem) -> ItemRecord:
         state=ItemState(row.state),
         reason=row.reason,
         updated_at=_read_utc(row.updated_at),
+        library_folder=row.library_folder,
+        available_at=_maybe_utc(row.available_at),
+    )
+
+
+def _files(value: object) -> tuple[SelectedFileRecord, ...] | None:
+    if not isinstance(value, list):
+        return None
+    return tuple(
+        SelectedFileRecord(int(f["id"]), str(f["path"]), int(f.get("bytes") or 0))
+        for f in value
+        if isinstance(f, dict) and isinstance(f.get("id"), int) and isinstance(f.get("path"), str)
     )
 
 
@@ -294,6 +319,7 @@ def _torrent_record(row: Torrent) -> TorrentRecord:
         superseded_at=_maybe_utc(row.superseded_at),
         upgrade_next_at=_maybe_utc(row.upgrade_next_at),
         upgrade_checked_at=_maybe_utc(row.upgrade_checked_at),
+        files=_files(row.files),
     )
 
 
@@ -400,6 +426,8 @@ async def set_request_state(
     otherwise). `reason` replaces the last one (None clears it); `error` and `profile` are kept unless given. Moving
     to WORKING counts an attempt."""
     row = await _must_get(session, Request, id)
+    if state in (RequestState.FULFILLED, RequestState.AVAILABLE) and event is not RequestEvent.RESTORE:
+        state = verified_state(RequestState(state), verified=await _request_verified(session, id))
     row.state = next_request_state(RequestState(row.state), event, RequestState(state)).value
     row.reason = reason
     if error is not None:
@@ -413,6 +441,26 @@ async def set_request_state(
     await session.flush()
     await session.refresh(row)
     return await _request_with_counts(session, row)
+
+
+async def set_request_reason(session: AsyncSession, id: int, reason: str) -> None:
+    """Replace what the request's reason says, its state and `updated_at` untouched (a diagnosis added later)."""
+    row = await _must_get(session, Request, id)
+    row.reason = reason
+    await session.flush()
+
+
+async def _request_verified(session: AsyncSession, id: int) -> bool:
+    """Whether Jellyfin was seen holding everything the request's items fulfilled (all AVAILABLE or already there)."""
+    states = await session.scalars(
+        select(WorkItem.state)
+        .join(RequestItem, RequestItem.item_key == WorkItem.key)
+        .where(RequestItem.request_id == id)
+    )
+    held = [ItemState(s) for s in states]
+    return (
+        bool(held) and ItemState.AVAILABLE in held and set(held) <= {ItemState.AVAILABLE, ItemState.ALREADY_AVAILABLE}
+    )
 
 
 async def set_request_title(session: AsyncSession, id: int, title: str, *, profile: str | None = None) -> RequestRecord:
@@ -508,6 +556,10 @@ async def set_item_state(
     """Move an item to `state` on `event` (domain/transitions.py); `reason` replaces the last one (None clears it),
     `done` replaces the set when given (a movie's is MOVIE_DONE)."""
     row = await _must_get(session, WorkItem, key)
+    if done is not None and not set(_ints(done)) <= set(row.done):
+        row.available_at = None  # new files: Jellyfin has to be seen holding them too
+    if state in (ItemState.FULFILLED, ItemState.AVAILABLE) and event is not ItemEvent.VERIFIED:
+        state = verified_state(ItemState(state), verified=row.available_at is not None)
     row.state = next_item_state(ItemState(row.state), event, ItemState(state)).value
     row.reason = reason
     if done is not None:
@@ -911,3 +963,181 @@ async def shared_calls(session: AsyncSession) -> dict[str, dict[str, int]]:
     for service, endpoint, n in await session.execute(query):
         out.setdefault(service, {})[endpoint] = n
     return out
+
+
+# The library (migration 20261206_0007)
+
+
+async def set_item_folder(session: AsyncSession, key: str, folder: str) -> str:
+    """The item's library folder: `folder` the first time, then always the one fixed then (paths never move)."""
+    row = await _must_get(session, WorkItem, key)
+    if row.library_folder is None:
+        row.library_folder = folder
+        await session.flush()
+    return row.library_folder
+
+
+async def set_item_available(session: AsyncSession, key: str, at: datetime | None) -> None:
+    """Record when Jellyfin was seen holding the item's files (None: not, or no longer)."""
+    row = await _must_get(session, WorkItem, key)
+    row.available_at = _utc(at) if at is not None else None
+    await session.flush()
+
+
+async def items_with_folder(session: AsyncSession) -> list[ItemRecord]:
+    rows = await session.scalars(
+        select(WorkItem).where(WorkItem.library_folder.is_not(None)).execution_options(populate_existing=True)
+    )
+    return [_item_record(r) for r in rows]
+
+
+async def set_torrent_files(session: AsyncSession, row_id: int, files: Iterable[SelectedFileRecord]) -> None:
+    """Remember the selected files (id, path, size) of a kept torrent: what library entries point at."""
+    row = await _must_get(session, Torrent, row_id)
+    row.files = [{"id": f.id, "path": f.path, "bytes": f.bytes} for f in files]
+    await session.flush()
+
+
+@dataclass(frozen=True)
+class LibraryEntryRecord:
+    id: int
+    item_key: str
+    rel_path: str
+    episodes: tuple[int, ...]
+    torrent_id: int
+    file_id: int
+    file_path: str
+    written: str | None
+    waiting_since: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+def _entry_record(row: LibraryEntry) -> LibraryEntryRecord:
+    return LibraryEntryRecord(
+        id=row.id,
+        item_key=row.item_key,
+        rel_path=row.rel_path,
+        episodes=tuple(row.episodes),
+        torrent_id=row.torrent_id,
+        file_id=row.file_id,
+        file_path=row.file_path,
+        written=row.written,
+        waiting_since=_maybe_utc(row.waiting_since),
+        created_at=_read_utc(row.created_at),
+        updated_at=_read_utc(row.updated_at),
+    )
+
+
+async def library_entries(session: AsyncSession, *, item_key: str | None = None) -> list[LibraryEntryRecord]:
+    stmt = select(LibraryEntry).order_by(LibraryEntry.rel_path).execution_options(populate_existing=True)
+    if item_key is not None:
+        stmt = stmt.where(LibraryEntry.item_key == item_key)
+    return [_entry_record(r) for r in await session.scalars(stmt)]
+
+
+async def get_library_entry(session: AsyncSession, entry_id: int) -> LibraryEntryRecord | None:
+    row = await session.get(LibraryEntry, entry_id, populate_existing=True)
+    return _entry_record(row) if row else None
+
+
+async def put_library_entry(
+    session: AsyncSession,
+    *,
+    item_key: str,
+    rel_path: str,
+    episodes: Iterable[int],
+    torrent_id: int,
+    file_id: int,
+    file_path: str,
+    now: datetime | None = None,
+) -> int:
+    """Record an entry (or point an existing path at another file: its id, and so a strm token, stays)."""
+    at = _utc(now)
+    row = (await session.scalars(select(LibraryEntry).where(LibraryEntry.rel_path == rel_path))).one_or_none()
+    if row is None:
+        row = LibraryEntry(
+            item_key=item_key,
+            rel_path=rel_path,
+            episodes=_ints(episodes),
+            torrent_id=torrent_id,
+            file_id=file_id,
+            file_path=file_path,
+            written=None,
+            waiting_since=None,
+            created_at=at,
+            updated_at=at,
+        )
+        session.add(row)
+    elif (row.torrent_id, row.file_id, row.file_path, row.item_key) != (torrent_id, file_id, file_path, item_key):
+        row.item_key, row.torrent_id, row.file_id, row.file_path = item_key, torrent_id, file_id, file_path
+        row.episodes = _ints(episodes)
+        row.waiting_since = None
+        row.updated_at = at
+    await session.flush()
+    return row.id
+
+
+async def set_entry_written(
+    session: AsyncSession, entry_id: int, written: str | None, *, waiting_since: datetime | None = None
+) -> None:
+    """What was put on disk for the entry (None: nothing yet; `waiting_since`: since when the mount lacks its file)."""
+    row = await _must_get(session, LibraryEntry, entry_id)
+    row.written = written
+    row.waiting_since = _utc(waiting_since) if waiting_since is not None else None
+    await session.flush()
+
+
+async def delete_library_entries(session: AsyncSession, entry_ids: Iterable[int]) -> None:
+    ids = list(entry_ids)
+    if ids:
+        await session.execute(delete(LibraryEntry).where(LibraryEntry.id.in_(ids)))
+
+
+@dataclass(frozen=True)
+class RepairRecord:
+    id: int
+    at: datetime
+    torrent_id: int
+    info_hash: str
+    name: str
+    item_key: str
+    request_id: int | None
+    kind: str
+    reason: str
+
+
+async def add_repair(
+    session: AsyncSession,
+    *,
+    torrent: TorrentRecord,
+    kind: str,
+    reason: str,
+    request_id: int | None,
+    now: datetime | None = None,
+) -> None:
+    session.add(
+        Repair(
+            at=_utc(now),
+            torrent_id=torrent.id,
+            info_hash=torrent.info_hash,
+            name=torrent.name,
+            item_key=torrent.item_key,
+            request_id=request_id,
+            kind=kind,
+            reason=reason,
+        )
+    )
+    await session.flush()
+
+
+async def repairs(session: AsyncSession, *, request_id: int | None = None) -> list[RepairRecord]:
+    stmt = select(Repair).order_by(Repair.at, Repair.id)
+    if request_id is not None:
+        stmt = stmt.where(Repair.request_id == request_id)
+    return [
+        RepairRecord(
+            r.id, _read_utc(r.at), r.torrent_id, r.info_hash, r.name, r.item_key, r.request_id, r.kind, r.reason
+        )
+        for r in await session.scalars(stmt)
+    ]
