@@ -105,6 +105,7 @@ def make_e2e(tmp_path: Path) -> Factory:
         scenario: str | Scenario = "demo",
         *,
         edit: Callable[[dict[str, Any]], None] | None = None,
+        library: str | None = None,
         **settings_changes: Any,
     ) -> E2E:
         base = load_scenario(scenario) if isinstance(scenario, str) else scenario
@@ -112,12 +113,24 @@ def make_e2e(tmp_path: Path) -> Factory:
             data = base.model_dump()
             edit(data)
             base = Scenario.model_validate(data)
-        world = Sandbox(base)
+        n = next(counter)
+        # With `library` ("strm" or "symlink"), seerbridge writes its library into a real folder that the Jellyfin
+        # emulator scans as its movies/shows libraries; symlinks point into a real folder standing in for the mount.
+        root = mount = None
+        if library is not None:
+            root, mount = tmp_path / f"library-{n}", tmp_path / f"mount-{n}"
+            root.mkdir()
+            mount.mkdir()
+        world = Sandbox(base, library_root=root, mount_dir=mount if library == "symlink" else None)
         # Real-Debrid behaves as it does: metadata converts over several reads, downloads queue first, a cached
         # torrent reads `downloading` at 100 % for a moment. seerbridge's waits between reads pass on the virtual
         # clock (seerbridge.clock.sleep), so they cost no real time.
-        db = tmp_path / f"e2e-{next(counter)}.db"
+        db = tmp_path / f"e2e-{n}.db"
         settings = sandbox_settings(world, f"sqlite+aiosqlite:///{db}", unpaced=True)
+        if library is not None:
+            settings.library.root = str(root)
+            settings.library.mode = library  # type: ignore[assignment]
+            settings.library.mount_path = str(mount)
         for section, values in settings_changes.items():
             for key, value in values.items():
                 setattr(getattr(settings, section), key, value)

@@ -32,6 +32,7 @@ from seerbridge.errors import ServiceError
 from seerbridge.library.disk import LibraryDisk
 from seerbridge.library.mount import find_in_mount
 from seerbridge.library.naming import EntrySpec, SelectedFile, plan_entries
+from seerbridge.library.play import PlayTarget
 from seerbridge.library.tokens import new_secret, sign
 from seerbridge.services.realdebrid import RealDebridClient
 from seerbridge.store import repo
@@ -95,15 +96,22 @@ def _specs(item: repo.ItemRecord, row: repo.TorrentRecord) -> list[EntrySpec]:
     )
 
 
-def plan_sync(facts: Sequence[ItemFacts], recorded: Sequence[repo.LibraryEntryRecord]) -> SyncPlan:
-    """What the entries should be, from the kept torrents and the entries recorded (pure)."""
+def plan_sync(
+    facts: Sequence[ItemFacts],
+    recorded: Sequence[repo.LibraryEntryRecord],
+    *,
+    excluding: frozenset[int] = frozenset(),
+) -> SyncPlan:
+    """What the entries should be, from the kept torrents and the entries recorded (pure). Torrents in `excluding`
+    count as deleted (a cleanup is about to delete them: their entries go first, or point at another copy)."""
     plan = SyncPlan()
     by_path = {e.rel_path: e for e in recorded}
     rows = {row.id: row for f in facts for row in f.torrents}
     wanted_paths: set[str] = set()
     for fact in facts:
         # Newest first, replaced ones last: the first torrent to bring a path is the one it points at.
-        ordered = sorted((r for r in fact.torrents if _live(r)), key=lambda r: (r.superseded_by is not None, -r.id))
+        live = (r for r in fact.torrents if _live(r) and r.id not in excluding)
+        ordered = sorted(live, key=lambda r: (r.superseded_by is not None, -r.id))
         for row in ordered:
             for spec in _specs(fact.item, row):
                 if spec.rel_path in wanted_paths:
@@ -123,8 +131,9 @@ def plan_sync(facts: Sequence[ItemFacts], recorded: Sequence[repo.LibraryEntryRe
         # A torrent that vanished or turned bad (FAILED) is being repaired: its path stays for the new one; so does
         # one kept whose files could not be read this time. One we deleted (cleanup, an upgrade) with nothing
         # bringing the path again, or an item gone, loses its entry.
-        repairing = old is not None and old.state is TorrentState.FAILED
-        unread = old is not None and old.state is TorrentState.DOWNLOADED and old.files is None
+        kept = old is not None and old.id not in excluding
+        repairing = kept and old is not None and old.state is TorrentState.FAILED
+        unread = kept and old is not None and old.state is TorrentState.DOWNLOADED and old.files is None
         if not (repairing or unread):
             plan.drop.append(entry)
     return plan
@@ -169,7 +178,7 @@ async def _fill_files(
             continue
         files = [repo.SelectedFileRecord(f.id, f.path, f.bytes) for f in info.files if f.selected]
         async with sessions.begin() as session:
-            await repo.set_torrent_files(session, row.id, files)
+            await repo.set_torrent_files(session, row.id, files, names=(info.filename, info.original_filename))
             now_row = await repo.get_torrent(session, row.id)
         if now_row is not None:
             filled[row.id] = now_row
@@ -220,7 +229,8 @@ def _target(
     mount = settings.library.mount_path
     if not mount or row is None:
         return None
-    found = find_in_mount(Path(mount), row.name, entry.file_path)
+    names = row.rd_names or (row.name,)
+    found = find_in_mount(Path(mount), names[0], entry.file_path, original_name=names[1] if len(names) > 1 else None)
     return str(found) if found is not None else None
 
 
@@ -281,13 +291,19 @@ async def write(
 
 
 async def sync_library(
-    settings: Settings, sessions: async_sessionmaker[AsyncSession], rd: RealDebridClient | None, *, now: datetime
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    rd: RealDebridClient | None,
+    *,
+    now: datetime,
+    excluding: frozenset[int] = frozenset(),
 ) -> Synced:
-    """Gather, decide, record, write (see the module docstring). Nothing happens unless a library is configured."""
+    """Gather, decide, record, write (see the module docstring). Nothing happens unless a library is configured.
+    `excluding`: torrent rows about to be deleted, whose entries go (or move to another copy) first."""
     if not library_on(settings):
         return Synced()
     facts, recorded = await gather(sessions, rd)
-    plan = plan_sync(facts, recorded)
+    plan = plan_sync(facts, recorded, excluding=excluding)
     await record(sessions, plan, now=now)
     done = await write(sessions, settings, now=now, secret=await play_secret(sessions))
     for error in done.errors:
@@ -299,3 +315,19 @@ def jellyfin_path(settings: Settings, rel: str) -> str:
     """Where Jellyfin sees `rel` (library.jellyfin_root when set, else library.root)."""
     root = settings.library.jellyfin_root or settings.library.root or ""
     return posixpath.join(root.rstrip("/") or "/", rel)
+
+
+async def play_target(sessions: async_sessionmaker[AsyncSession], entry_id: int) -> PlayTarget | None:
+    """Where a strm entry points now: its torrent's Real-Debrid id and the file's id (None: no such entry)."""
+    async with sessions() as session:
+        entry = await repo.get_library_entry(session, entry_id)
+        row = await repo.get_torrent(session, entry.torrent_id) if entry is not None else None
+    if entry is None or row is None or row.rd_id is None:
+        return None
+    return PlayTarget(entry.id, row.rd_id, entry.file_id)
+
+
+async def torrent_of_entry(sessions: async_sessionmaker[AsyncSession], entry_id: int) -> int | None:
+    async with sessions() as session:
+        entry = await repo.get_library_entry(session, entry_id)
+    return None if entry is None else entry.torrent_id

@@ -96,6 +96,7 @@ class Pending:
     awaiting: list[Arrival] = field(default_factory=list)
     told_at: str | None = None  # when Jellyfin was first told of what `awaiting` holds (ISO, UTC)
     looked_at: str | None = None  # when Jellyfin was last asked whether it lists them (ISO, UTC)
+    library: bool = False  # the library on disk must be brought up to date (torrents deleted, entries waiting)
 
     @property
     def jellyfin(self) -> bool:
@@ -113,6 +114,7 @@ class Pending:
                 "awaiting": [asdict(a) for a in self.awaiting],
                 "told_at": self.told_at,
                 "looked_at": self.looked_at,
+                "library": self.library,
             }
         )
 
@@ -132,10 +134,11 @@ class Pending:
                 list(dict.fromkeys(awaiting)),
                 told_at if isinstance(told_at, str) else None,
                 looked_at if isinstance(looked_at, str) else None,
+                data.get("library") is True,
             )
         except (ValueError, AttributeError, TypeError):
             log.warning("pending announcement unreadable; announcing with a full refresh")
-            return cls(refresh=True, seerr=True)
+            return cls(refresh=True, seerr=True, library=True)
 
 
 async def owe_jellyfin(session: AsyncSession, *, path: str | None) -> None:
@@ -157,6 +160,14 @@ async def owe_arrival(session: AsyncSession, *, path: str | None, arrival: Arriv
         if arrival is not None and arrival not in pending.awaiting:
             pending.awaiting.append(arrival)
     await repo.set_state(session, ANNOUNCE_KEY, pending.dump())
+
+
+async def owe_library(session: AsyncSession) -> None:
+    """Owe the library a sync (torrents were deleted or broke: entries go or wait), in the caller's transaction."""
+    pending = Pending.load(await repo.get_state(session, ANNOUNCE_KEY))
+    if not pending.library:
+        pending.library = True
+        await repo.set_state(session, ANNOUNCE_KEY, pending.dump())
 
 
 def arrival_of(target: Wanted, covered: frozenset[int]) -> Arrival:
@@ -206,13 +217,19 @@ _lock = asyncio.Lock()  # one announcer at a time in a process (workers and the 
 
 
 async def announce(
-    services: Services, sessions: async_sessionmaker[AsyncSession], *, now: datetime, settings: Settings
+    services: Services,
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    now: datetime,
+    settings: Settings,
+    full_sync: bool = False,
 ) -> Announced:
     """Send what is owed (see the module docstring). What fails or waits stays owed. Jellyfin is asked whether it
     lists the awaited items at most once per `arrival_check_s`, however many callers announce (each worker after
-    each request, the follower every round): the question lists the whole library."""
+    each request, the follower every round): the question lists the whole library. The library is synced when
+    something is owed, or always with `full_sync` (at start: a kill may have cut a sync short)."""
     async with _lock:
-        return await _announce(services, sessions, now=now, settings=settings)
+        return await _announce(services, sessions, now=now, settings=settings, full_sync=full_sync)
 
 
 def _at(value: str | None) -> datetime | None:
@@ -220,17 +237,27 @@ def _at(value: str | None) -> datetime | None:
 
 
 async def _write_library(
-    services: Services, sessions: async_sessionmaker[AsyncSession], settings: Settings, now: datetime
+    services: Services,
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    now: datetime,
+    *,
+    full: bool,
 ) -> None:
     """Bring the library on disk up to date and owe Jellyfin the folders that changed (durably, before telling it).
     With a library, Jellyfin is told by path: a whole refresh owed for an arrival is dropped, since its entries are
     announced by folder once written (an entry the mount does not show yet is announced when it does)."""
+    async with sessions() as session:
+        owed = Pending.load(await repo.get_state(session, ANNOUNCE_KEY))
+    if not (full or owed or owed.library):
+        return  # nothing kept, deleted or waiting since the last sync: the disk is as the store says
     synced = await sync_library(settings, sessions, services.realdebrid, now=now)
     async with sessions.begin() as session:
         pending = Pending.load(await repo.get_state(session, ANNOUNCE_KEY))
         folders = [jellyfin_path(settings, f) for f in synced.folders]
         pending.paths = list(dict.fromkeys([*pending.paths, *folders]))
         pending.refresh = False
+        pending.library = bool(synced.waiting)  # entries the mount does not show yet: look again next time
         await repo.set_state(session, ANNOUNCE_KEY, pending.dump())
     if synced.overdue:
         log.warning(
@@ -242,10 +269,15 @@ async def _write_library(
 
 
 async def _announce(
-    services: Services, sessions: async_sessionmaker[AsyncSession], *, now: datetime, settings: Settings
+    services: Services,
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    now: datetime,
+    settings: Settings,
+    full_sync: bool,
 ) -> Announced:
     if library_on(settings):
-        await _write_library(services, sessions, settings, now)
+        await _write_library(services, sessions, settings, now, full=full_sync)
     wait_s, check_s = settings.jellyfin.arrival_wait_s, settings.jellyfin.arrival_check_s
     async with sessions() as session:
         pending = Pending.load(await repo.get_state(session, ANNOUNCE_KEY))

@@ -8,11 +8,12 @@ from seerbridge.config import AcquireSettings
 
 REFUSED = "realdebrid:451"  # Real-Debrid refuses the content itself (infringing_file): it will not change
 STALLED = "stalled"  # the follower saw no progress for `follow.stall_minutes`: the swarm may come back
+VIRUS = "repair:virus"  # Real-Debrid flagged a kept torrent as infected: never again
 
 
 def mark_ttl(source: str, settings: AcquireSettings) -> timedelta | None:
     """How long a mark from `source` lasts (None: for good)."""
-    if source == REFUSED:
+    if source in (REFUSED, VIRUS):
         return None
     if source == STALLED:
         return timedelta(days=settings.stalled_hash_days)

@@ -77,6 +77,11 @@ def selected_records(info: TorrentInfo, file_ids: Sequence[int]) -> list[repo.Se
     return [repo.SelectedFileRecord(f.id, f.path, f.bytes) for f in files]
 
 
+def rd_names(info: TorrentInfo) -> tuple[str, ...]:
+    """Real-Debrid's names for a torrent (where a mount shows it): `filename`, then `original_filename`."""
+    return tuple(n for n in (info.filename, info.original_filename) if n)
+
+
 def _may_still_be_cached(info: TorrentInfo, reads: int) -> bool:
     """Whether a just-selected torrent may yet turn out cached: at 100 % but not `downloaded` yet, or `queued` at the
     first read (an uncached one stays queued or climbs slowly; a cached one flips to `downloaded` within a moment)."""
@@ -649,7 +654,7 @@ class Prober:
         await repo.set_torrent_state(session, row_id, _KEEP_EVENT[state], cached=cached)
         await repo.set_item_folder(session, target.key, library_folder(target))
         if state is TorrentState.DOWNLOADED:
-            await repo.set_torrent_files(session, row_id, selected_records(info, file_ids))
+            await repo.set_torrent_files(session, row_id, selected_records(info, file_ids), names=rd_names(info))
             await owe_arrival(session, path=mount_path(self._mount, info.filename), arrival=arrival_of(target, covered))
 
     async def _keep_cached(self, row_id: int, info: TorrentInfo, arrival: Arrival | None) -> None:
@@ -657,7 +662,7 @@ class Prober:
         owed a look."""
         async with self._sessions.begin() as session:
             await repo.set_torrent_state(session, row_id, TorrentEvent.CACHED, cached=True)
-            await repo.set_torrent_files(session, row_id, selected_records(info, ()))
+            await repo.set_torrent_files(session, row_id, selected_records(info, ()), names=rd_names(info))
             await owe_arrival(session, path=mount_path(self._mount, info.filename), arrival=arrival)
 
     async def _arrival_of_row(self, row: repo.TorrentRecord) -> Arrival | None:

@@ -223,7 +223,9 @@ class Bridge:
         """Work one request now (a webhook or the poller asked); None when Seerr no longer has it approved."""
         ctx = await self.cycle_context()
         request = await self.services.seerr.request(request_id)
-        if request.status not in WORKED_STATUSES:
+        # A request Seerr completed is worked again only to repair it (an item's torrent broke).
+        repairing = request.status is MediaRequestStatus.COMPLETED and await self._repairing(request_id)
+        if request.status not in WORKED_STATUSES and not repairing:
             log.info("request is not approved (any more); nothing to do", request_id=request_id)
             return None
         return await self.process(request, ctx)
@@ -293,16 +295,17 @@ class Bridge:
         # Listing the account and the library serves every request; those calls count as the pass's own.
         results = await asyncio.gather(*(one(r) for r in requests))
         with attribute_calls(pass_ledger):
-            await self.announce()  # one Jellyfin call for everything the pass kept; Seerr once Jellyfin lists it
+            await self.announce(full_sync=True)  # the library, then one Jellyfin call for all the pass kept
         async with self.sessions.begin() as session:
             await repo.set_state(session, "last_pass", started.isoformat())
             await repo.add_shared_calls(session, pass_ledger)
         await self.record_services()
         return PassReport(started, list(results), pass_ledger.as_dict())
 
-    async def announce(self) -> Announced:
-        """Send what Jellyfin and Seerr are owed (pipeline/announce.py); failures are logged and stay owed."""
-        done = await announce(self.services, self.sessions, now=self.now(), settings=self.settings)
+    async def announce(self, *, full_sync: bool = False) -> Announced:
+        """Send what Jellyfin and Seerr are owed (pipeline/announce.py); failures are logged and stay owed.
+        `full_sync` brings the whole library on disk up to date first (at start)."""
+        done = await announce(self.services, self.sessions, now=self.now(), settings=self.settings, full_sync=full_sync)
         for what, exc in done.errors:
             log.warning(what, error=str(exc))
         return done
@@ -391,8 +394,14 @@ class Bridge:
         await self.record_services()
         return result
 
+    async def _repairing(self, request_id: int) -> list[str]:
+        async with self.sessions() as session:
+            return await repo.items_under_repair(session, request_id)
+
     async def _work(self, request: MediaRequest, ctx: PassContext, ledger: CallLedger) -> RequestResult:
         seerr = self.services.seerr
+        if repairing := await self._repairing(request.id):
+            return await self._repair(request, ctx, repairing)
         if is_available(request):
             title = await describe_title(request, seerr)
             await self._name(request.id, title)
@@ -422,6 +431,29 @@ class Bridge:
             result = self._combine(request, title, outcomes, plan.notes, waits_for_slot=waits)
         result.next_air = plan.next_air
         return result
+
+    async def _repair(self, request: MediaRequest, ctx: PassContext, keys: list[str]) -> RequestResult:
+        """Acquire the items under repair again, whatever Jellyfin and Seerr show (the library entry stands while its
+        torrent is gone); the request's state comes from those outcomes and its other items as stored."""
+        title = await describe_title(request, self.services.seerr)
+        profile_name, _ = choose_profile(self.settings.selection, title, is4k=request.is4k, today=ctx.today)
+        # A fresh view: the cycle's account listing may still show the broken torrent, and its bad hashes lack it.
+        ctx = await self.new_context(ctx.ledger)
+        async with self.sessions() as session:
+            items = await repo.items_of_request(session, request.id)
+        outcomes = []
+        states = [i.state for i in items if i.key not in keys]
+        for item in items:
+            if item.key not in keys:
+                continue
+            wanted = Wanted(title, item.season, frozenset(item.wanted), item.is4k)
+            async with ctx.lock(item.key):
+                outcome = await self._acquire(request, wanted, profile_name, ctx, [])
+            outcomes.append(outcome)
+            states.append(ItemState(outcome.state))
+        state = derive_request_state(states)
+        reason = "; ".join(f"repaired: {o.reason}" if o.state == "fulfilled" else o.reason for o in outcomes)
+        return RequestResult(request.id, title.title, state, reason, [n for o in outcomes for n in o.chosen])
 
     async def _acquire(
         self, request: MediaRequest, wanted: Wanted, profile_name: str, ctx: PassContext, others: list[Wanted]
@@ -504,6 +536,8 @@ class Bridge:
             await repo.set_item_state(
                 session, wanted.key, ItemState(outcome.state), event=ItemEvent.SETTLE, reason=outcome.reason, done=done
             )
+            if outcome.state in (ItemState.FULFILLED, ItemState.DOWNLOADING):
+                await repo.resolve_repairs(session, wanted.key)  # a new torrent stands behind the item's path
 
     async def _owned(self, key: str) -> frozenset[int]:
         return await owned_episodes(self.sessions, key)

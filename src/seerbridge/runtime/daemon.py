@@ -31,7 +31,10 @@ from seerbridge import clock
 from seerbridge.config import Settings, unset_required
 from seerbridge.domain.states import RequestState
 from seerbridge.errors import SeerbridgeError, ServiceError
+from seerbridge.library.play import PlayResolver, PlayTarget
+from seerbridge.library.sync import library_on, play_secret, play_target, torrent_of_entry
 from seerbridge.pipeline.process import Bridge
+from seerbridge.pipeline.repair import Repairer, request_repair
 from seerbridge.runtime.queue import WorkQueue
 from seerbridge.store import repo
 from seerbridge.store.db import DatabaseUnreachable, open_database
@@ -177,13 +180,67 @@ class Daemon:
         self.health = Health()
         self.server: uvicorn.Server | None = None
         self._socket: socket.socket | None = None
+        self._repair_soon = asyncio.Event()
+        self.repairer = Repairer(settings, bridge.services.realdebrid, bridge.sessions)
+        self.play: PlayResolver | None = None  # strm entries' /play/ answers, made at start
 
     def web_app(self) -> Any:
         return create_app(
             submit=self.queue.submit,
             health=lambda: self.health.view(self.queue, self.bridge.health_details),
             secret=self.settings.webhook.secret.get_secret_value(),
+            play=self.play,
         )
+
+    async def _make_play(self) -> PlayResolver | None:
+        """The resolver behind /play/ when seerbridge writes strm entries; a lost file asks for a repair round."""
+        if not (library_on(self.settings) and self.settings.library.mode == "strm"):
+            return None
+        sessions = self.bridge.sessions
+
+        async def lookup(entry_id: int) -> PlayTarget | None:
+            return await play_target(sessions, entry_id)
+
+        async def gone(entry_id: int, reason: str) -> None:
+            torrent_id = await torrent_of_entry(sessions, entry_id)
+            if torrent_id is not None:
+                await request_repair(sessions, torrent_id, reason)
+                self._repair_soon.set()
+
+        return PlayResolver(self.bridge.services.realdebrid, lookup, gone, await play_secret(sessions))
+
+    async def repair_once(self) -> list[int]:
+        """A repair round when one is due (pipeline/repair.py); its requests are queued. Never raises a service
+        error: the next round tries again."""
+        if not self.settings.repair.enabled:
+            return []
+        now = self.bridge.now()
+        try:
+            if not await self.repairer.due(now):
+                return []
+            due = await self.repairer.round(now)
+        except ServiceError as exc:
+            log.warning("repair round failed", error=str(exc), hint=self._hint(exc))
+            return []
+        for request_id in due:
+            self.queue.submit(request_id, "repair")
+        return due
+
+    async def _repairs(self, stop: StopSignal) -> None:
+        """Repair rounds: looked for every minute (a round lists the account only when one is due), and at once
+        when a play found a file gone."""
+        while not stop.graceful.is_set():
+            try:
+                await self.repair_once()
+            except Exception:  # a bug here must not end the daemon
+                log.exception("repair round crashed")
+            self._repair_soon.clear()
+            woken = asyncio.ensure_future(self._repair_soon.wait())
+            stopping = asyncio.ensure_future(stop.graceful.wait())
+            wait = min(60.0, self.settings.repair.interval_minutes * 60)
+            await asyncio.wait([woken, stopping], timeout=wait, return_when=asyncio.FIRST_COMPLETED)
+            woken.cancel()
+            stopping.cancel()
 
     async def run(self, stop: StopSignal, *, ready: Callable[[Daemon], Awaitable[None]] | None = None) -> None:
         """Start, run until the first stop signal, then stop (see the module docstring)."""
@@ -206,8 +263,11 @@ class Daemon:
         self.bridge.stopping = True  # requests in hand end at their next step boundary
 
     async def _start(self) -> None:
-        """Settle what a crash or kill left half done, then queue the requests a stop interrupted."""
+        """Settle what a crash or kill left half done, bring the library up to date (entries a kill left unwritten or
+        half written), then queue the requests a stop interrupted."""
         await self.bridge.reconcile()
+        self.play = await self._make_play()
+        await self.bridge.announce(full_sync=True)
         async with self.bridge.sessions() as session:
             records = await repo.list_requests(session)
         for record in records:
@@ -219,6 +279,7 @@ class Daemon:
         tasks.append(asyncio.create_task(self._poller(stop), name="poller"))
         tasks.append(asyncio.create_task(self._follower(stop), name="follower"))
         tasks.append(asyncio.create_task(self._keeper(stop), name="keeper"))
+        tasks.append(asyncio.create_task(self._repairs(stop), name="repairs"))
         try:
             if self.settings.server.enabled:
                 await self._phase(self._start_server(), stop)

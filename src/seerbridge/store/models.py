@@ -142,9 +142,10 @@ class Torrent(Base):
     superseded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     upgrade_next_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
     upgrade_checked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    # The selected files as Real-Debrid listed them, [{"id", "path", "bytes"}] (migration 20261206_0007): what the
-    # library's entries point at. NULL for rows from before; the library then reads the torrent's info once.
-    files: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    # The selected files as Real-Debrid listed them and its names for the torrent, {"names": [filename, original],
+    # "files": [{"id", "path", "bytes"}]} (migration 20261206_0007): what the library's entries point at. NULL for
+    # rows from before; the library then reads the torrent's info once.
+    files: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class BadHash(Base):
@@ -300,3 +301,4 @@ class Repair(Base):
     request_id: Mapped[int | None] = mapped_column(Integer, index=True)
     kind: Mapped[str] = mapped_column(String(32))  # vanished, error, dead, virus, magnet_error, play_failed
     reason: Mapped[str] = mapped_column(Text)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # a new torrent kept for the item

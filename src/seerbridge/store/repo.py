@@ -202,6 +202,7 @@ class TorrentRecord:
     upgrade_next_at: datetime | None = None
     upgrade_checked_at: datetime | None = None
     files: tuple[SelectedFileRecord, ...] | None = None  # the selected files as Real-Debrid listed them
+    rd_names: tuple[str, ...] = ()  # Real-Debrid's names for it (filename, original_filename): its mount folder
 
     @property
     def ours(self) -> bool:
@@ -286,7 +287,14 @@ def _item_record(row: WorkItem) -> ItemRecord:
     )
 
 
+def _rd_names(value: object) -> tuple[str, ...]:
+    names = value.get("names") if isinstance(value, dict) else None
+    return tuple(n for n in names if isinstance(n, str) and n) if isinstance(names, list) else ()
+
+
 def _files(value: object) -> tuple[SelectedFileRecord, ...] | None:
+    if isinstance(value, dict):
+        value = value.get("files")
     if not isinstance(value, list):
         return None
     return tuple(
@@ -320,6 +328,7 @@ def _torrent_record(row: Torrent) -> TorrentRecord:
         upgrade_next_at=_maybe_utc(row.upgrade_next_at),
         upgrade_checked_at=_maybe_utc(row.upgrade_checked_at),
         files=_files(row.files),
+        rd_names=_rd_names(row.files),
     )
 
 
@@ -991,10 +1000,16 @@ async def items_with_folder(session: AsyncSession) -> list[ItemRecord]:
     return [_item_record(r) for r in rows]
 
 
-async def set_torrent_files(session: AsyncSession, row_id: int, files: Iterable[SelectedFileRecord]) -> None:
-    """Remember the selected files (id, path, size) of a kept torrent: what library entries point at."""
+async def set_torrent_files(
+    session: AsyncSession, row_id: int, files: Iterable[SelectedFileRecord], *, names: Iterable[str] = ()
+) -> None:
+    """Remember the selected files (id, path, size) of a kept torrent, what library entries point at, and
+    Real-Debrid's names for it (`filename`, `original_filename`: where a mount shows it)."""
     row = await _must_get(session, Torrent, row_id)
-    row.files = [{"id": f.id, "path": f.path, "bytes": f.bytes} for f in files]
+    row.files = {
+        "names": [n for n in dict.fromkeys(names) if n],
+        "files": [{"id": f.id, "path": f.path, "bytes": f.bytes} for f in files],
+    }
     await session.flush()
 
 
@@ -1105,6 +1120,7 @@ class RepairRecord:
     request_id: int | None
     kind: str
     reason: str
+    resolved_at: datetime | None = None
 
 
 async def add_repair(
@@ -1137,7 +1153,36 @@ async def repairs(session: AsyncSession, *, request_id: int | None = None) -> li
         stmt = stmt.where(Repair.request_id == request_id)
     return [
         RepairRecord(
-            r.id, _read_utc(r.at), r.torrent_id, r.info_hash, r.name, r.item_key, r.request_id, r.kind, r.reason
+            r.id,
+            _read_utc(r.at),
+            r.torrent_id,
+            r.info_hash,
+            r.name,
+            r.item_key,
+            r.request_id,
+            r.kind,
+            r.reason,
+            _maybe_utc(r.resolved_at),
         )
         for r in await session.scalars(stmt)
     ]
+
+
+async def items_under_repair(session: AsyncSession, request_id: int) -> list[str]:
+    """Keys of the request's items with an open repair (a torrent broke; no new one kept yet)."""
+    rows = await session.scalars(
+        select(Repair.item_key)
+        .join(RequestItem, RequestItem.item_key == Repair.item_key)
+        .where(RequestItem.request_id == request_id, Repair.resolved_at.is_(None))
+        .distinct()
+    )
+    return sorted(rows)
+
+
+async def resolve_repairs(session: AsyncSession, item_key: str, *, now: datetime | None = None) -> int:
+    """Close the item's open repairs (a new torrent is kept for it); returns how many."""
+    rows = list(await session.scalars(select(Repair).where(Repair.item_key == item_key, Repair.resolved_at.is_(None))))
+    for row in rows:
+        row.resolved_at = _utc(now)
+    await session.flush()
+    return len(rows)

@@ -3,7 +3,7 @@
 - `library_entries`: one row per file entry in the library (`movies/Title (Year) [tmdbid-N]/Title (Year).mkv`),
   written before the entry is put on disk, with the torrent file it points at now. Its id is what a strm entry's
   play token names, so the entry's content never changes when an upgrade or a repair swaps the file behind it.
-- `repairs`: a fulfilled torrent that vanished from Real-Debrid or turned bad, and what was done about it.
+- `repairs`: a fulfilled torrent that vanished from Real-Debrid or turned bad; open until a new one is kept.
 - `work_items.library_folder` (the item's folder, fixed once), `work_items.available_at` (when Jellyfin was seen to
   hold every wanted file), `torrents.files` (the selected files: id, path, size).
 
@@ -54,6 +54,7 @@ def upgrade() -> None:
         sa.Column("request_id", sa.Integer(), nullable=True, index=True),
         sa.Column("kind", sa.String(32), nullable=False),
         sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=True),
     )
 
 

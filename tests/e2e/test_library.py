@@ -1,0 +1,179 @@
+"""The library seerbridge writes, end to end: from approval to "Available" in Seerr, through the exact tree on disk,
+Jellyfin's announcement and scan (the emulator reads the real folders), and Seerr's update; in strm and symlink
+modes; /play/ answers; an upgrade keeps the path; a torrent that vanishes is repaired behind the same path."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import httpx
+
+from seerbridge.domain.states import RequestState, TorrentState
+from seerbridge.library.tokens import verify
+from seerbridge.pipeline.process import Bridge
+from seerbridge.pipeline.repair import Repairer
+from seerbridge.sandbox.seerr_models import MediaStatus
+from seerbridge.store import repo
+from tests.e2e.conftest import E2E, Factory, request_record
+
+HAUNT_TMDB = 572802
+HAUNT = "Haunt.2019.1080p.WEB-DL.DD5.1.H264-EXAMPLE"
+HAUNT_FOLDER = "movies/Haunt (2019) [tmdbid-572802]"
+NOTLD_FOLDER = "movies/Night of the Living Dead (1968) [tmdbid-10331]"
+NOTLD_1080P = "Night.of.the.Living.Dead.1968.1080p.BluRay.x264-EXAMPLE"
+NOTLD_720P = "Night.of.the.Living.Dead.1968.720p.BluRay.x264-EXAMPLE"
+SEVERANCE_TMDB = 95396
+SEVERANCE_FOLDER = "shows/Severance (2022) [tmdbid-95396]"
+MONITOR_DELAY_S = 60.0  # Jellyfin's LibraryMonitorDelay: a reported folder is scanned this long after
+
+
+def tree(root: Path) -> dict[str, str]:
+    """Every entry under the library root → what it holds (a symlink's target, a strm file's address)."""
+    found = {}
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root).as_posix()
+        if path.is_symlink():
+            found[rel] = os.readlink(path)
+        elif path.is_file():
+            found[rel] = path.read_text()
+    return found
+
+
+def seerr_status(e2e: E2E, tmdb_id: int, *, is4k: bool = False) -> MediaStatus | None:
+    media = e2e.world.seerr_state.media_for(tmdb_id)
+    if media is None:
+        return None
+    return media.status4k if is4k else media.status
+
+
+async def settle(e2e: E2E, bridge: Bridge) -> None:
+    """Let Jellyfin's monitor delay and scan pass on the virtual clock, then announce again (verify, tell Seerr)."""
+    e2e.world.clock.advance(MONITOR_DELAY_S + 5)
+    e2e.world.clock.advance(e2e.world.jellyfin_state.scan_duration_s + 5)
+    await bridge.announce()
+
+
+async def test_strm_mode_from_approval_to_available_in_seerr(make_e2e: Factory) -> None:
+    e2e = make_e2e(library="strm")
+    root = Path(e2e.settings.library.root or "")
+    jellyfin = e2e.world.jellyfin_state
+    async with e2e.bridge() as bridge:
+        report = await bridge.run_pass({102})
+        assert report.results[0].state is RequestState.FULFILLED  # on Real-Debrid; Jellyfin has not scanned yet
+        entries = tree(root)
+        assert list(entries) == [f"{HAUNT_FOLDER}/Haunt (2019).strm"]
+        address = entries[f"{HAUNT_FOLDER}/Haunt (2019).strm"]
+        assert address.startswith("http://127.0.0.1:8787/play/")
+        # Jellyfin is told the new folder by path, not asked to scan everything.
+        assert jellyfin.media_updated_paths == [f"{root}/{HAUNT_FOLDER}"]
+        assert jellyfin.refresh_count == 0
+        assert jellyfin.movie_by_tmdb(HAUNT_TMDB) is None  # not before its monitor delay
+        await settle(e2e, bridge)
+        item = jellyfin.movie_by_tmdb(HAUNT_TMDB)
+        assert item is not None and item.path == f"{root}/{HAUNT_FOLDER}/Haunt (2019).strm"
+        assert seerr_status(e2e, HAUNT_TMDB) is MediaStatus.AVAILABLE
+        assert (await request_record(e2e, 102)).state is RequestState.AVAILABLE
+        # The strm address plays: seerbridge's /play/ redirects to the file's fresh Real-Debrid link.
+        secret = await _secret(bridge)
+        assert verify(address.rsplit("/", 1)[1], secret) is not None
+
+
+async def _secret(bridge: Bridge) -> str:
+    async with bridge.sessions() as session:
+        value = await repo.get_state(session, "library.play_secret")
+    assert value
+    return value
+
+
+async def test_symlink_mode_points_into_the_mount(make_e2e: Factory) -> None:
+    e2e = make_e2e(library="symlink")
+    root = Path(e2e.settings.library.root or "")
+    mount = Path(e2e.settings.library.mount_path or "")
+    async with e2e.bridge() as bridge:
+        await bridge.run_pass({102})
+        torrent = e2e.rd.torrents_with_hash(e2e.hash(HAUNT))[0]
+        video = next(torrent.files[i - 1].path for i in torrent.selected)
+        assert tree(root) == {
+            f"{HAUNT_FOLDER}/Haunt (2019).mkv": f"{mount}/__all__/{torrent.name}/{video.lstrip('/')}",
+        }
+        assert (root / HAUNT_FOLDER / "Haunt (2019).mkv").exists()  # the target is there: announced
+        assert e2e.world.jellyfin_state.media_updated_paths == [f"{root}/{HAUNT_FOLDER}"]
+        await settle(e2e, bridge)
+        assert seerr_status(e2e, HAUNT_TMDB) is MediaStatus.AVAILABLE
+        assert (await request_record(e2e, 102)).state is RequestState.AVAILABLE
+
+
+async def test_a_season_pack_gets_one_entry_per_episode(make_e2e: Factory) -> None:
+    e2e = make_e2e(library="strm")
+    root = Path(e2e.settings.library.root or "")
+    async with e2e.bridge() as bridge:
+        await bridge.run_pass({103})
+        names = sorted(tree(root))
+        assert names == [f"{SEVERANCE_FOLDER}/Season 02/Severance S02E{n:02d}.strm" for n in range(1, 11)]
+        await settle(e2e, bridge)
+        assert (await request_record(e2e, 103)).state is RequestState.AVAILABLE
+    season = e2e.world.seerr_state.media_for(SEVERANCE_TMDB)
+    assert season is not None and season.season(2) is not None
+
+
+async def test_a_vanished_torrent_is_repaired_behind_the_same_path(make_e2e: Factory) -> None:
+    e2e = make_e2e(library="symlink")
+    root = Path(e2e.settings.library.root or "")
+    entry = root / NOTLD_FOLDER / "Night of the Living Dead (1968).mkv"
+    async with e2e.bridge() as bridge:
+        await bridge.run_pass({101, 108})
+        await settle(e2e, bridge)
+        assert (await request_record(e2e, 101)).state is RequestState.AVAILABLE
+        before = os.readlink(entry)
+        assert NOTLD_1080P in before
+        old = e2e.rd.torrents_with_hash(e2e.hash(NOTLD_1080P))[0]
+        e2e.rd.vanish(old.id)  # Real-Debrid drops it on its own (a retroactive 451, an account clean-up)
+        e2e.world.sync_mount()
+        repairer = Repairer(bridge.settings, bridge.services.realdebrid, bridge.sessions)
+        assert await repairer.due(bridge.now())
+        due = await repairer.round(bridge.now())
+        assert due == [101, 108]  # both requests for the film
+        async with bridge.sessions() as session:
+            repairs = await repo.repairs(session)
+            rows = await repo.our_torrents_with_hash(session, e2e.hash(NOTLD_1080P))
+        assert [(r.kind, r.info_hash) for r in repairs] == [("vanished", e2e.hash(NOTLD_1080P))]
+        assert rows[0].state is TorrentState.FAILED
+        assert (await request_record(e2e, 101)).state is RequestState.NEW
+        assert entry.is_symlink() and os.readlink(entry) == before  # the path stays while it is acquired again
+        assert not await repairer.due(bridge.now())  # one listing per interval
+        # The request is worked again (the daemon queues it): the next acceptable copy, behind the same path.
+        result = await bridge.work_request(101)
+        assert result is not None and result.state is RequestState.FULFILLED, result
+        await bridge.announce()
+        after = os.readlink(entry)
+        assert NOTLD_720P in after and Path(after).exists()
+        assert e2e.hash(NOTLD_1080P) not in e2e.account()  # the vanished hash is not taken again (marked bad)
+        await settle(e2e, bridge)
+        assert (await request_record(e2e, 101)).state is RequestState.AVAILABLE
+        async with bridge.sessions() as session:
+            assert [r.resolved_at is not None for r in await repo.repairs(session)] == [True]
+    assert tree(root) == {f"{NOTLD_FOLDER}/Night of the Living Dead (1968).mkv": after}
+
+
+async def test_play_redirects_to_the_resolved_link_and_refuses_a_forged_token(make_e2e: Factory) -> None:
+    from seerbridge.runtime.daemon import Daemon
+
+    e2e = make_e2e(library="strm")
+    root = Path(e2e.settings.library.root or "")
+    async with e2e.bridge() as bridge:
+        await bridge.run_pass({102})
+        address = tree(root)[f"{HAUNT_FOLDER}/Haunt (2019).strm"]
+        daemon = Daemon(bridge.settings, bridge)
+        daemon.play = await daemon._make_play()
+        app = daemon.web_app()
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://seerbridge") as client:
+            path = "/play/" + address.rsplit("/", 1)[1]
+            got = await client.get(path, headers={"Range": "bytes=0-"})
+            assert got.status_code == 302
+            location = got.headers["location"]
+            assert location.startswith("https://") and ".download.real-debrid.com/d/" in location
+            head = await client.head(path)
+            assert head.status_code == 302 and head.headers["location"] == location
+            forged = path[:-2] + ("AA" if not path.endswith("AA") else "BB")
+            assert (await client.get(forged)).status_code == 404
