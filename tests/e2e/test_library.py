@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -182,3 +183,70 @@ async def test_play_redirects_to_the_resolved_link_and_refuses_a_forged_token(ma
             assert head.status_code == 302 and head.headers["location"] == location
             forged = path[:-2] + ("AA" if not path.endswith("AA") else "BB")
             assert (await client.get(forged)).status_code == 404
+
+
+async def test_an_upgrade_keeps_the_path_and_swaps_the_target(make_e2e: Factory) -> None:
+    from seerbridge.pipeline.upgrade import Upgrader
+    from tests.e2e.test_upgrade import BR_720, BR_2160, MOVIE, scenario, to_4k
+
+    e2e = make_e2e(scenario(), library="symlink", upgrade=to_4k(kinds=["movie"]))
+    root = Path(e2e.settings.library.root or "")
+    path = "movies/Blade Runner 2049 [tmdbid-335984]/Blade Runner 2049.mkv"  # the scenario gives Seerr no date
+    async with e2e.bridge() as bridge:
+        await bridge.run_pass({MOVIE})
+        await settle(e2e, bridge)
+        assert (await request_record(e2e, MOVIE)).state is RequestState.AVAILABLE
+        (before,) = tree(root).items()
+        assert before[0] == path and BR_720 in before[1]
+        first = await Upgrader(bridge).round(everything=True)
+        assert [c.new_name for c in first.upgraded] == [BR_2160]
+        (after,) = tree(root).items()
+        assert after[0] == path and BR_2160 in after[1]  # the same entry, now pointing at the better copy
+        e2e.world.clock.advance(31 * 60)  # past the replaced copy's hold
+        second = await Upgrader(bridge).round()
+        assert [d.info_hash for d in second.removed] == [e2e.hash(BR_720)]
+        assert tree(root) == dict([after])  # the old copy's deletion leaves the entry alone
+        await settle(e2e, bridge)
+        assert (await request_record(e2e, MOVIE)).state is RequestState.AVAILABLE
+    item = e2e.world.jellyfin_state.movie_by_tmdb(335984)
+    assert item is not None and item.path == f"{root}/{path}"  # Jellyfin keeps the same item (and its history)
+
+
+HAUNT_RAW = "Haunt.2019.1920x1080.WEB-DL.DD5.1.H264-EXAMPLE"  # Jellyfin reads `1920` of 1920x1080 as the year
+
+
+def _raw_haunt(data: dict[str, Any]) -> None:
+    for release in data["releases"]:
+        if release["name"] == HAUNT:
+            release["name"] = HAUNT_RAW
+
+
+async def test_a_raw_name_library_misfiles_what_the_id_named_one_gets_right(make_e2e: Factory) -> None:
+    """The user's own mount in a Jellyfin library (mode none): Jellyfin names the film from the release name and
+    gets it wrong, so Seerr never sees it; seerbridge says so after library.verify_minutes. The same film through
+    seerbridge's library (`[tmdbid-N]` folders) is matched exactly."""
+    for mode in ("none", "symlink"):
+        e2e = make_e2e(edit=_raw_haunt, library="symlink")
+        e2e.settings.library.mode = mode  # type: ignore[assignment]
+        mount = Path(e2e.settings.library.mount_path or "")
+        jellyfin = e2e.world.jellyfin_state
+        jellyfin.add_disk_library("Mount", "movies", mount / "movies")  # zurg's per-kind folder, as users set it up
+        async with e2e.bridge() as bridge:
+            await bridge.run_pass({102})
+            await settle(e2e, bridge)
+            e2e.world.clock.advance(e2e.settings.library.verify_minutes * 60)
+            await bridge.announce()
+        record = await request_record(e2e, 102)
+        listed = [i for i in jellyfin.of_kind("Movie") if i.path and HAUNT_RAW in i.path]
+        if mode == "none":
+            assert record.state is RequestState.FULFILLED  # on Real-Debrid, never seen in Jellyfin
+            assert [(i.production_year, i.provider_ids.get("Tmdb")) for i in listed] == [(1920, None)]
+            assert jellyfin.movie_by_tmdb(HAUNT_TMDB) is None
+            assert seerr_status(e2e, HAUNT_TMDB) is not MediaStatus.AVAILABLE
+            assert record.reason is not None
+            assert record.reason.startswith("Jellyfin has not picked up Haunt (2019) after 30 min: ")
+        else:
+            assert record.state is RequestState.AVAILABLE
+            item = jellyfin.movie_by_tmdb(HAUNT_TMDB)
+            assert item is not None and item.path is not None and "[tmdbid-572802]" in item.path
+            assert seerr_status(e2e, HAUNT_TMDB) is MediaStatus.AVAILABLE
