@@ -410,31 +410,40 @@ def status(
     """List the requests seerbridge knows, with their state and last decision."""
     import json
 
-    from seerbridge.render.report import isoformat, lease_line, services_lines, status_json, status_table
+    from seerbridge.render.report import (
+        isoformat,
+        lease_line,
+        repair_lines,
+        services_lines,
+        status_json,
+        status_table,
+    )
     from seerbridge.store import lease, repo
     from seerbridge.store.db import DatabaseNew, open_database
     from seerbridge.store.lease import Holder
 
     settings = _settings()
 
-    async def main() -> tuple[list[repo.RequestRecord], str | None, Holder | None]:
+    async def main() -> tuple[list[repo.RequestRecord], str | None, Holder | None, list[repo.RepairRecord]]:
         try:
             engine, sessions = await open_database(settings.database.url.get_secret_value(), migrate=False)
         except DatabaseNew as exc:
             if not as_json:
                 typer.echo(f"{str(exc)[:1].upper()}{str(exc)[1:]}.")
                 raise typer.Exit(0) from None
-            return [], None, None
+            return [], None, None, []
         try:
             async with sessions() as session:
                 records, services = await repo.list_requests(session), await repo.get_state(session, "services")
-            return records, services, await lease.current(sessions)
+                repairs = await repo.repairs(session)
+            return records, services, await lease.current(sessions), repairs
         finally:
             await engine.dispose()
 
-    records, services, holder = _run(main())
+    records, services, holder, repairs = _run(main())
     if as_json:
-        typer.echo(json.dumps(status_json(sorted(records, key=lambda r: r.id), services, holder), default=isoformat))
+        ordered = sorted(records, key=lambda r: r.id)
+        typer.echo(json.dumps(status_json(ordered, services, holder, repairs), default=isoformat))
         return
     typer.echo(lease_line(holder))
     for line in services_lines(services):
@@ -443,6 +452,10 @@ def status(
         typer.echo("No requests yet: run `seerbridge run --once` (or the daemon) first.")
         return
     _console().print(status_table(sorted(records, key=lambda r: r.id)))
+    if repairs:
+        typer.echo("Repairs (torrents that vanished from Real-Debrid or broke, acquired again):")
+        for line in repair_lines(repairs, {r.id: r.title for r in records}):
+            typer.echo(f"  {line}")
 
 
 @app.command()

@@ -151,12 +151,16 @@ async def test_a_vanished_torrent_is_repaired_behind_the_same_path(make_e2e: Fac
         # The request is worked again (the daemon queues it): the next acceptable copy, behind the same path.
         result = await bridge.work_request(101)
         assert result is not None and result.state is RequestState.FULFILLED, result
+        # The other request for the film, worked after: the item is repaired already; it settles, not stays NEW.
+        assert await bridge.work_request(108) is None
+        assert (await request_record(e2e, 108)).state is RequestState.FULFILLED
         await bridge.announce()
         after = os.readlink(entry)
         assert NOTLD_720P in after and after in _files(Path(e2e.settings.library.mount_path or ""))
         assert e2e.hash(NOTLD_1080P) not in e2e.account()  # the vanished hash is not taken again (marked bad)
         await settle(e2e, bridge)
         assert (await request_record(e2e, 101)).state is RequestState.AVAILABLE
+        assert (await request_record(e2e, 108)).state is RequestState.AVAILABLE
         async with bridge.sessions() as session:
             assert [r.resolved_at is not None for r in await repo.repairs(session)] == [True]
     assert tree(root) == {f"{NOTLD_FOLDER}/Night of the Living Dead (1968).mkv": after}

@@ -42,6 +42,7 @@ class Figures:
     search_cache_hits: int = 0  # Torrentio queries answered from the store's cache
     search_cache_misses: int = 0  # Torrentio queries the cache could not answer (so Torrentio was asked)
     upgrades: int = 0
+    repairs: int = 0  # kept torrents that vanished from Real-Debrid or turned bad, acquired again
     removals: int = 0
     reclaimed_bytes: int = 0  # sum of the removed torrents' known sizes
     removals_of_unknown_size: int = 0  # removed torrents whose size was never learned (not in `reclaimed_bytes`)
@@ -149,6 +150,7 @@ async def gather_stats(sessions: async_sessionmaker[AsyncSession], request_id: i
         torrents = await repo.all_torrents(session)
         upgrades = await history.list_upgrades(session, request_id)
         removals = await history.list_removals(session, request_id)
+        repairs = await repo.repairs(session, request_id=request_id)
         daily = await _daily_calls(session) if request_id is None else None
         shared = await repo.shared_calls(session) if request_id is None else {}
 
@@ -167,6 +169,8 @@ async def gather_stats(sessions: async_sessionmaker[AsyncSession], request_id: i
         into["cached_probes"] += int(t.cached)
     for u in upgrades:
         bucket(u.request_id)["upgrades"] += 1
+    for fixed in repairs:
+        bucket(fixed.request_id)["repairs"] += 1
     for r in removals:
         into = bucket(r.request_id)
         into["removals"] += 1

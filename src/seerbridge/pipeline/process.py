@@ -226,6 +226,7 @@ class Bridge:
         # A request Seerr completed is worked again only to repair it (an item's torrent broke).
         repairing = request.status is MediaRequestStatus.COMPLETED and await self._repairing(request_id)
         if request.status not in WORKED_STATUSES and not repairing:
+            await self._settle_repaired(request_id)
             log.info("request is not approved (any more); nothing to do", request_id=request_id)
             return None
         return await self.process(request, ctx)
@@ -393,6 +394,20 @@ class Bridge:
         (log.debug if same else log.info)("request", id=request.id, state=result.state.value, reason=result.reason)
         await self.record_services()
         return result
+
+    async def _settle_repaired(self, request_id: int) -> None:
+        """A request sent back to work by a repair whose items another request's work already repaired: its state
+        from those items (it would otherwise stay NEW, Seerr having completed it)."""
+        async with self.sessions.begin() as session:
+            record = await repo.get_request(session, request_id)
+            if record is None or record.state is not RequestState.NEW:
+                return
+            items = await repo.items_of_request(session, request_id)
+            if not items or any(i.state is ItemState.NEW for i in items):
+                return
+            state = derive_request_state(i.state for i in items)
+            reason = "; ".join(i.reason for i in items if i.reason)
+            await repo.set_request_state(session, request_id, state, event=RequestEvent.VERIFIED, reason=reason)
 
     async def _repairing(self, request_id: int) -> list[str]:
         async with self.sessions() as session:

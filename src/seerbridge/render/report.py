@@ -7,7 +7,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
@@ -16,13 +16,14 @@ from rich.table import Table
 from rich.text import Text
 
 from seerbridge import clock
+from seerbridge.domain.states import RequestState
 
 if TYPE_CHECKING:
     from seerbridge.commands.demo import DemoResult
     from seerbridge.pipeline.process import PassReport, RequestResult
     from seerbridge.pipeline.upgrade import UpgradeReport
     from seerbridge.store.lease import Holder
-    from seerbridge.store.repo import RequestRecord
+    from seerbridge.store.repo import RepairRecord, RequestRecord
 
 STATE_STYLE = {
     "fulfilled": "green",
@@ -172,12 +173,16 @@ def status_table(records: Sequence[RequestRecord]) -> Table:
     table.add_column("next attempt", max_width=18)
     table.add_column("calls", justify="center", no_wrap=True)
     table.add_column("updated", max_width=10)
+    now = clock.now()
     for r in records:
         state = str(r.state)
+        why = reason_beside(state, r.reason or "")
+        if r.state is RequestState.FULFILLED and not why.startswith("Jellyfin has not picked up"):
+            why = f"waiting for Jellyfin ({waited(now - r.updated_at)}); {why}" if why else "waiting for Jellyfin"
         table.add_row(
             str(r.id),
             r.title,
-            Breakable([state, reason_beside(state, r.reason or "")], first_style=STATE_STYLE.get(state, "")),
+            Breakable([state, why], first_style=STATE_STYLE.get(state, "")),
             _next(r),
             f"{_calls(r.calls, 'torrentio')} / {_calls(r.calls, 'realdebrid')}",
             r.updated_at.strftime("%Y-%m-%d %H:%M") if r.updated_at else "",
@@ -185,7 +190,35 @@ def status_table(records: Sequence[RequestRecord]) -> Table:
     return table
 
 
-def status_json(records: Sequence[RequestRecord], services: str | None, holder: Holder | None) -> dict[str, Any]:
+def waited(span: timedelta) -> str:
+    """How long something has waited, as a person says it: "4 min", "2 h 5 min", "3 days"."""
+    minutes = max(0, int(span.total_seconds() // 60))
+    if minutes < 60:
+        return f"{minutes} min"
+    if minutes < 48 * 60:
+        hours, rest = divmod(minutes, 60)
+        return f"{hours} h {rest} min" if rest else f"{hours} h"
+    return f"{minutes // (24 * 60)} days"
+
+
+def repair_lines(repairs: Sequence[RepairRecord], titles: dict[int, str]) -> list[str]:
+    """`status`: the repairs seerbridge made, newest first (a torrent gone or broken, acquired again)."""
+    lines = []
+    for r in sorted(repairs, key=lambda r: r.at, reverse=True)[:10]:
+        who = f"request {r.request_id} {titles.get(r.request_id, '')}".rstrip() if r.request_id else r.item_key
+        done = "repaired" if r.resolved_at is not None else "being repaired"
+        lines.append(f"{r.at.strftime('%Y-%m-%d %H:%M')} {who}: {r.kind} ({r.reason}); {done}")
+    if len(repairs) > 10:
+        lines.append(f"... and {len(repairs) - 10} earlier (seerbridge stats counts them all)")
+    return lines
+
+
+def status_json(
+    records: Sequence[RequestRecord],
+    services: str | None,
+    holder: Holder | None,
+    repairs: Sequence[RepairRecord] = (),
+) -> dict[str, Any]:
     """`status --json`: who works the account, the services' last known condition, and every request (times stay
     datetimes: dump with `default=isoformat`)."""
     try:
@@ -196,7 +229,12 @@ def status_json(records: Sequence[RequestRecord], services: str | None, holder: 
     if holder is not None:
         worked_by = {k: v for k, v in asdict(holder).items() if k != "token"}
         worked_by["running"] = not holder.gone(clock.wall())
-    return {"worked_by": worked_by, "services": condition, "requests": [asdict(r) for r in records]}
+    return {
+        "worked_by": worked_by,
+        "services": condition,
+        "requests": [asdict(r) for r in records],
+        "repairs": [asdict(r) for r in repairs],
+    }
 
 
 def isoformat(moment: date) -> str:

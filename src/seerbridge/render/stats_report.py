@@ -32,13 +32,14 @@ def _cells(f: Figures) -> list[str]:
         _ratio(f.cached_probes, f.probes, f.cached_rate),
         _ratio(f.search_cache_hits, f.search_cache_hits + f.search_cache_misses, f.search_cache_hit_rate),
         str(f.upgrades),
+        str(f.repairs),
         str(f.removals),
         _reclaimed(f),
     ]
 
 
 def stats_table(stats: Stats) -> Table:
-    # Ten columns in 120 characters: light borders, and figures that never wrap (the title gives way instead).
+    # Eleven columns in 120 characters: light borders, and figures that never wrap (the title gives way instead).
     table = Table(
         title="seerbridge stats", title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 1, 0, 0), show_edge=False
     )
@@ -50,8 +51,9 @@ def stats_table(stats: Stats) -> Table:
         "Real-\nDebrid",
         "probes\ncached",
         "search\ncache hits",
-        "upgrades",
-        "removed",
+        "up-\ngrades",
+        "re-\npairs",
+        "re-\nmoved",
         "space\nreclaimed",
     )
     for column in headers:
