@@ -4,11 +4,14 @@ modes; /play/ answers; an upgrade keeps the path; a torrent that vanishes is rep
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from seerbridge.domain.states import RequestState, TorrentState
 from seerbridge.library.tokens import verify
@@ -16,6 +19,7 @@ from seerbridge.pipeline.process import Bridge
 from seerbridge.pipeline.repair import Repairer
 from seerbridge.sandbox.seerr_models import MediaStatus
 from seerbridge.store import repo
+from tests.cli_runner import invoke
 from tests.e2e.conftest import E2E, Factory, request_record
 
 HAUNT_TMDB = 572802
@@ -123,7 +127,9 @@ async def test_a_season_pack_gets_one_entry_per_episode(make_e2e: Factory) -> No
     assert season is not None and season.season(2) is not None
 
 
-async def test_a_vanished_torrent_is_repaired_behind_the_same_path(make_e2e: Factory) -> None:
+async def test_a_vanished_torrent_is_repaired_behind_the_same_path(
+    make_e2e: Factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     e2e = make_e2e(library="symlink")
     root = Path(e2e.settings.library.root or "")
     entry = root / NOTLD_FOLDER / "Night of the Living Dead (1968).mkv"
@@ -148,6 +154,11 @@ async def test_a_vanished_torrent_is_repaired_behind_the_same_path(make_e2e: Fac
         assert (await request_record(e2e, 101)).state is RequestState.NEW
         assert entry.is_symlink() and os.readlink(entry) == before  # the path stays while it is acquired again
         assert not await repairer.due(bridge.now())  # one listing per interval
+        db = {"SEERBRIDGE_DATABASE__URL": e2e.settings.database.url.get_secret_value()}
+        code, out = await asyncio.to_thread(invoke, ["status"], db, monkeypatch, width=200)
+        assert code == 0
+        assert f"request 101 Night of the Living Dead (1968): vanished (gone from Real-Debrid: {NOTLD_1080P}); " in out
+        assert "being repaired" in out
         # The request is worked again (the daemon queues it): the next acceptable copy, behind the same path.
         result = await bridge.work_request(101)
         assert result is not None and result.state is RequestState.FULFILLED, result
@@ -163,6 +174,8 @@ async def test_a_vanished_torrent_is_repaired_behind_the_same_path(make_e2e: Fac
         assert (await request_record(e2e, 108)).state is RequestState.AVAILABLE
         async with bridge.sessions() as session:
             assert [r.resolved_at is not None for r in await repo.repairs(session)] == [True]
+        code, out = await asyncio.to_thread(invoke, ["stats", "--json"], db, monkeypatch)
+        assert code == 0 and json.loads(out)["total"]["repairs"] == 1
     assert tree(root) == {f"{NOTLD_FOLDER}/Night of the Living Dead (1968).mkv": after}
 
 
