@@ -186,7 +186,7 @@ def print_doctor(rows: list[DoctorRow]) -> None:
         detail = row.summary if not facts else (facts if row.summary == "ok" else f"{row.summary}; {facts}")
         table.add_row(
             SERVICE_LABELS.get(row.service, row.service),
-            "[green]ok[/green]" if row.ok else "[red]FAIL[/red]",
+            ("[yellow]warn[/yellow]" if row.warning else "[green]ok[/green]") if row.ok else "[red]FAIL[/red]",
             row.version,
             detail,
         )
@@ -195,7 +195,8 @@ def print_doctor(rows: list[DoctorRow]) -> None:
 
 @app.command()
 def doctor() -> None:
-    """Check every configured service (reachable, credentials, version, Real-Debrid premium and slots)."""
+    """Check every configured service (reachable, credentials, version, Real-Debrid premium and slots) and the
+    library seerbridge writes (the root, the mount or the /play/ address, Jellyfin's libraries)."""
     from seerbridge.commands.doctor import run_doctor
 
     rows = asyncio.run(run_doctor(_settings()))
