@@ -576,8 +576,10 @@ class ServerSettings(Section):
         """The base of /play/ addresses written into strm entries; None when it cannot be known."""
         if self.public_url:
             return self.public_url.rstrip("/")
-        if self.host in ("127.0.0.1", "localhost", "::1") and self.port:
+        if self.host in ("127.0.0.1", "localhost") and self.port:
             return f"http://{self.host}:{self.port}"
+        if self.host == "::1" and self.port:
+            return f"http://[::1]:{self.port}"  # an IPv6 address is bracketed in a URL
         return None
 
 

@@ -267,3 +267,22 @@ async def test_a_raw_name_library_misfiles_what_the_id_named_one_gets_right(make
             item = jellyfin.movie_by_tmdb(HAUNT_TMDB)
             assert item is not None and item.path is not None and "[tmdbid-572802]" in item.path
             assert seerr_status(e2e, HAUNT_TMDB) is MediaStatus.AVAILABLE
+
+
+async def test_folders_outside_jellyfins_libraries_get_a_whole_library_scan(make_e2e: Factory) -> None:
+    e2e = make_e2e(library="strm")
+    e2e.settings.library.jellyfin_root = "/elsewhere"  # where Jellyfin would see the root: in none of its libraries
+    jellyfin = e2e.world.jellyfin_state
+    async with e2e.bridge() as bridge:
+        await bridge.run_pass({102})
+    assert jellyfin.media_updated_paths == []  # Jellyfin would drop a path outside its libraries
+    assert jellyfin.refresh_count == 1
+
+
+def test_a_loopback_server_gives_strm_entries_its_own_address() -> None:
+    from seerbridge.config import ServerSettings
+
+    assert ServerSettings().play_base() == "http://127.0.0.1:8787"
+    assert ServerSettings(host="::1").play_base() == "http://[::1]:8787"
+    assert ServerSettings(host="0.0.0.0").play_base() is None  # which address would Jellyfin use? it must be said
+    assert ServerSettings(host="0.0.0.0", public_url="http://seerbridge:8787/").play_base() == "http://seerbridge:8787"

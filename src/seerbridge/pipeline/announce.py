@@ -286,9 +286,12 @@ async def _announce(
         return done
     if pending.jellyfin:
         try:
-            if pending.paths:
-                await services.jellyfin.media_updated(pending.paths)
-            if pending.refresh:
+            paths, refresh = pending.paths, pending.refresh
+            if paths and library_on(settings):
+                paths, refresh = await _by_library(services, paths, refresh)
+            if paths:
+                await services.jellyfin.media_updated(paths)
+            if refresh:
                 await services.jellyfin.refresh_library()
             done.jellyfin = True
         except ServiceError as exc:
@@ -343,6 +346,20 @@ async def _announce(
             now_pending.told_at = now_pending.looked_at = None
         await repo.set_state(session, ANNOUNCE_KEY, now_pending.dump())
     return done
+
+
+async def _by_library(services: Services, paths: list[str], refresh: bool) -> tuple[list[str], bool]:
+    """The paths Jellyfin takes by path (inside one of its libraries), and whether a whole-library scan is needed
+    for the others: Jellyfin silently drops a reported path that lies outside its libraries."""
+    folders = await services.jellyfin.virtual_folders()
+    roots = [loc for f in folders for loc in f.locations]
+    inside = [p for p in paths if any(_inside(p, root) for root in roots)]
+    if len(inside) < len(paths):
+        log.warning(
+            "new library folders are not inside a Jellyfin library; asking for a whole-library scan",
+            folders=[p for p in paths if p not in inside][:5],
+        )
+    return inside, refresh or len(inside) < len(paths)
 
 
 async def _not_in_jellyfin(services: Services, awaiting: list[Arrival]) -> list[Arrival]:
