@@ -200,6 +200,16 @@ async def test_play_redirects_to_the_resolved_link_and_refuses_a_forged_token(ma
             assert head.status_code == 302 and head.headers["location"] == location
             forged = path[:-2] + ("AA" if not path.endswith("AA") else "BB")
             assert (await client.get(forged)).status_code == 404
+            # An hour later the link is resolved afresh, and Real-Debrid says the file is gone: a repair is asked for.
+            e2e.world.clock.advance(3601)
+            e2e.rd.fail_next_unrestrict()
+            gone = await client.get(path)
+            assert gone.status_code == 503 and gone.headers["retry-after"] == "60"
+        assert await daemon.repairer.due(bridge.now())
+        assert await daemon.repair_once() == [102]
+        async with bridge.sessions() as session:
+            assert [(r.kind, r.request_id) for r in await repo.repairs(session)] == [("play_failed", 102)]
+        assert e2e.hash(HAUNT) not in e2e.account()  # ours, broken: deleted; the request is queued to work again
 
 
 async def test_an_upgrade_keeps_the_path_and_swaps_the_target(make_e2e: Factory) -> None:
@@ -286,3 +296,21 @@ def test_a_loopback_server_gives_strm_entries_its_own_address() -> None:
     assert ServerSettings(host="::1").play_base() == "http://[::1]:8787"
     assert ServerSettings(host="0.0.0.0").play_base() is None  # which address would Jellyfin use? it must be said
     assert ServerSettings(host="0.0.0.0", public_url="http://seerbridge:8787/").play_base() == "http://seerbridge:8787"
+
+
+async def test_a_4k_movie_goes_to_movies_4k_and_seerr_shows_it_in_4k(make_e2e: Factory) -> None:
+    """Seerr tells 4K by a probed width over 2000 pixels, which a strm entry does not have: Jellyfin's 4K library
+    holds the film, seerbridge sees it there, and marks it available in 4K through Seerr's API."""
+    from tests.e2e.test_upgrade import BR_2160, scenario
+
+    e2e = make_e2e(scenario(), library="strm")
+    root = Path(e2e.settings.library.root or "")
+    row = e2e.world.seerr_state.add_request(335984, is4k=True, approved=True)
+    async with e2e.bridge() as bridge:
+        report = await bridge.run_pass({row.id})
+        assert [r.chosen for r in report.results] == [[BR_2160]]
+        assert list(tree(root)) == ["movies-4k/Blade Runner 2049 [tmdbid-335984]/Blade Runner 2049.strm"]
+        await settle(e2e, bridge)
+    assert (await request_record(e2e, row.id)).state is RequestState.AVAILABLE
+    assert seerr_status(e2e, 335984, is4k=True) is MediaStatus.AVAILABLE
+    assert e2e.world.control("seerr").count("POST", r"/api/v1/media/\d+/available$") == 1

@@ -311,6 +311,13 @@ async def sync_library(
     return done
 
 
+def library_4k_roots(settings: Settings) -> tuple[str, ...]:
+    """Where Jellyfin sees seerbridge's 4K folders (movies-4k/, shows-4k/), when it writes a library; else ()."""
+    if not library_on(settings):
+        return ()
+    return (jellyfin_path(settings, "movies-4k"), jellyfin_path(settings, "shows-4k"))
+
+
 def jellyfin_path(settings: Settings, rel: str) -> str:
     """Where Jellyfin sees `rel` (library.jellyfin_root when set, else library.root)."""
     root = settings.library.jellyfin_root or settings.library.root or ""

@@ -37,7 +37,7 @@ from seerbridge.domain.states import ItemState, RequestState
 from seerbridge.domain.transitions import ItemEvent, RequestEvent
 from seerbridge.errors import ServiceError
 from seerbridge.library.naming import section
-from seerbridge.library.sync import jellyfin_path, library_on, sync_library
+from seerbridge.library.sync import jellyfin_path, library_4k_roots, library_on, sync_library
 from seerbridge.pipeline.plan import JellyfinIndex
 from seerbridge.services.bundle import Services
 from seerbridge.services.calls import CallLedger
@@ -306,7 +306,7 @@ async def _announce(
         done.awaiting = len(pending.awaiting)  # asked moments ago, by this or another caller: not again yet
     elif pending.seerr and not done.errors:
         try:
-            missing = await _not_in_jellyfin(services, pending.awaiting)
+            missing = await _not_in_jellyfin(services, pending.awaiting, settings)
             looked_at = now.isoformat()
             present = [a for a in pending.awaiting if a not in missing]
             done.verified = await _verify(sessions, present, missing, now)
@@ -362,10 +362,10 @@ async def _by_library(services: Services, paths: list[str], refresh: bool) -> tu
     return inside, refresh or len(inside) < len(paths)
 
 
-async def _not_in_jellyfin(services: Services, awaiting: list[Arrival]) -> list[Arrival]:
+async def _not_in_jellyfin(services: Services, awaiting: list[Arrival], settings: Settings) -> list[Arrival]:
     """The awaited items Jellyfin does not list yet, 4K ones only in 4K (one listing per kind, one episode listing
     per show)."""
-    index = JellyfinIndex(services.jellyfin, CallLedger())
+    index = JellyfinIndex(services.jellyfin, CallLedger(), library_4k=library_4k_roots(settings))
     missing = []
     for arrival in awaiting:
         if arrival.season is None:

@@ -60,12 +60,14 @@ class JellyfinIndex:
     wider than 2000 pixels (Seerr's own rule, so both agree on what "the 4K copy" is).
     """
 
-    def __init__(self, jellyfin: JellyfinClient, ledger: CallLedger) -> None:
+    def __init__(self, jellyfin: JellyfinClient, ledger: CallLedger, *, library_4k: tuple[str, ...] = ()) -> None:
         self._jellyfin = jellyfin
         self._ledger = ledger
         self._lists: dict[tuple[str, bool], list[Item]] = {}
         self._episodes: dict[tuple[str, bool], list[Item]] = {}
-        self._roots_4k: tuple[str, ...] | None = None
+        # seerbridge's own 4K folders (movies-4k/, shows-4k/), when it writes a library and no other is configured:
+        # a strm entry has no probed width, so there the folder says what is 4K.
+        self._roots_4k: tuple[str, ...] | None = library_4k or None
         self._lock = asyncio.Lock()
 
     async def _list(self, kind: str, *, resolution: bool) -> list[Item]:
@@ -87,7 +89,7 @@ class JellyfinIndex:
         """The folders of the configured 4K library (the setting itself when it is a path); () when none is."""
         setting = self._jellyfin.settings.library_4k
         if not setting:
-            return ()
+            return self._roots_4k or ()
         if "/" in setting or "\\" in setting:
             return (setting,)
         async with self._lock:

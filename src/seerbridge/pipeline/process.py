@@ -26,6 +26,7 @@ from seerbridge.domain.release import Candidate
 from seerbridge.domain.states import KEPT_STATES, ItemState, RequestState, TorrentState
 from seerbridge.domain.transitions import ItemEvent, RequestEvent, derive_request_state
 from seerbridge.errors import ServiceError
+from seerbridge.library.sync import library_4k_roots
 from seerbridge.pipeline import backoff
 from seerbridge.pipeline.acquire import Acquirer, ItemOutcome, Judge
 from seerbridge.pipeline.announce import Announced, announce
@@ -172,7 +173,7 @@ class Bridge:
             bad = set(await repo.bad_hashes(session))
         account = Account(self.services.realdebrid, ledger)
         return PassContext(
-            library=JellyfinIndex(self.services.jellyfin, ledger),
+            library=JellyfinIndex(self.services.jellyfin, ledger, library_4k=library_4k_roots(self.settings)),
             prober=Prober(
                 self.services.realdebrid,
                 self.sessions,
