@@ -306,8 +306,8 @@ async def sync_library(
     plan = plan_sync(facts, recorded, excluding=excluding)
     await record(sessions, plan, now=now)
     done = await write(sessions, settings, now=now, secret=await play_secret(sessions))
-    for error in done.errors:
-        log.warning("library", problem=error)
+    if done.errors:  # one line, however many entries share the cause (an unwritable root, a full disk)
+        log.warning("could not bring the library up to date", problem=done.errors[0], entries=len(done.errors))
     return done
 
 
