@@ -107,6 +107,12 @@ class JellyfinSettings(ServiceSettings):
         description="While Jellyfin scans new files, seconds between two looks for them (Seerr is asked to scan "
         "once Jellyfin lists them).",
     )
+    monitor_delay_s: float = Field(
+        60.0,
+        ge=0,
+        description="Jellyfin's LibraryMonitorDelay: it scans a folder reported by path this long after; seerbridge "
+        "looks for the new items only then (with a library).",
+    )
     arrival_wait_s: float = Field(
         600.0,
         ge=0,

@@ -79,6 +79,11 @@ async def test_strm_mode_from_approval_to_available_in_seerr(make_e2e: Factory) 
         assert jellyfin.media_updated_paths == [f"{root}/{HAUNT_FOLDER}"]
         assert jellyfin.refresh_count == 0
         assert jellyfin.movie_by_tmdb(HAUNT_TMDB) is None  # not before its monitor delay
+        # Nor does seerbridge list the library to look for it before then: that would find nothing.
+        listings = e2e.world.control("jellyfin").count("GET", r"/Items$")
+        e2e.world.clock.advance(MONITOR_DELAY_S / 2)
+        await bridge.announce()
+        assert e2e.world.control("jellyfin").count("GET", r"/Items$") == listings
         await settle(e2e, bridge)
         item = jellyfin.movie_by_tmdb(HAUNT_TMDB)
         assert item is not None and item.path == f"{root}/{HAUNT_FOLDER}/Haunt (2019).strm"

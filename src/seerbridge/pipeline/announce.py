@@ -300,6 +300,10 @@ async def _announce(
     waited = now - told_at_ if (told_at_ := _at(told_at)) else timedelta(0)
     looked = _at(pending.looked_at)
     looked_lately = looked is not None and timedelta(0) <= now - looked < timedelta(seconds=check_s)
+    # Told by path, Jellyfin scans only after its monitor delay: looking before then lists the library for nothing.
+    # (Told nothing, as when a repair put another file behind an unchanged strm entry: look at once.)
+    if library_on(settings) and told_at is not None and waited < timedelta(seconds=settings.jellyfin.monitor_delay_s):
+        looked_lately = True
     looked_at = pending.looked_at
     missing: list[Arrival] = []
     if pending.seerr and not done.errors and pending.awaiting and looked_lately and waited < timedelta(seconds=wait_s):
