@@ -319,3 +319,34 @@ async def test_a_4k_movie_goes_to_movies_4k_and_seerr_shows_it_in_4k(make_e2e: F
     assert (await request_record(e2e, row.id)).state is RequestState.AVAILABLE
     assert seerr_status(e2e, 335984, is4k=True) is MediaStatus.AVAILABLE
     assert e2e.world.control("seerr").count("POST", r"/api/v1/media/\d+/available$") == 1
+
+
+async def test_a_request_removed_from_seerr_loses_its_entries_when_cleanup_removes_its_torrent(
+    make_e2e: Factory,
+) -> None:
+    from seerbridge.pipeline.cleanup import apply_cleanup, plan_cleanup
+
+    e2e = make_e2e(library="strm")
+    root = Path(e2e.settings.library.root or "")
+    jellyfin = e2e.world.jellyfin_state
+    async with e2e.bridge() as bridge:
+        await bridge.run_pass({101, 103})
+        await settle(e2e, bridge)
+        assert any(name.startswith(SEVERANCE_FOLDER) for name in tree(root))
+        e2e.world.seerr_state.delete_request(103)  # Severance S02 removed from Seerr
+        plan = await plan_cleanup(bridge)
+        assert [d.rule for d in plan.doomed] == ["deleted_media"]
+        told = len(jellyfin.media_updated_paths)
+        await apply_cleanup(bridge, plan)
+        assert list(tree(root)) == [f"{NOTLD_FOLDER}/Night of the Living Dead (1968).strm"]  # only what is still wanted
+        await bridge.announce()
+        assert jellyfin.media_updated_paths[told:] == [f"{root}/{SEVERANCE_FOLDER}"]
+        await settle(e2e, bridge)
+    series = jellyfin.series_by_tmdb(SEVERANCE_TMDB)
+    assert series is None or not [
+        e for e in jellyfin.episodes_of(series.id, include_virtual=False) if e.parent_index_number == 2
+    ]
+    async with e2e.store() as session:
+        assert [e.rel_path for e in await repo.library_entries(session)] == [
+            f"{NOTLD_FOLDER}/Night of the Living Dead (1968).mkv"
+        ]
