@@ -16,7 +16,9 @@ from datetime import date, datetime, timedelta
 from seerbridge.domain.states import RequestState
 
 # States that mean "nothing more to do until something changes": no backoff, polled as usual.
-SETTLED_OK = frozenset({RequestState.FULFILLED, RequestState.ALREADY_AVAILABLE, RequestState.DOWNLOADING})
+SETTLED_OK = frozenset(
+    {RequestState.FULFILLED, RequestState.AVAILABLE, RequestState.ALREADY_AVAILABLE, RequestState.DOWNLOADING}
+)
 
 
 @dataclass(frozen=True)

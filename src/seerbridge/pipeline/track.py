@@ -457,6 +457,7 @@ class Follower:
         if record is None or record.state in (
             RequestState.WORKING,
             RequestState.FULFILLED,
+            RequestState.AVAILABLE,
             RequestState.ALREADY_AVAILABLE,
         ):
             return

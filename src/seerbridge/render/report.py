@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 STATE_STYLE = {
     "fulfilled": "green",
+    "available": "bold green",
     "already_available": "green",
     "downloading": "cyan",
     "partial": "yellow",
