@@ -275,8 +275,17 @@ def sandbox(
 @app.command()
 def demo(
     scenario: Annotated[str, typer.Option(help="A shipped scenario name or a YAML/JSON file.")] = "demo",
+    library_mode: Annotated[
+        str,
+        typer.Option(
+            "--library-mode",
+            help="How the library the demo writes reaches the files: strm (.strm files holding a /play/ address) "
+            "or symlink (links into a folder standing in for a zurg mount).",
+        ),
+    ] = "strm",
 ) -> None:
-    """The main job on the embedded default: emulators on loopback, the bridge run over every request, a summary."""
+    """The main job on the embedded default: emulators on loopback, the bridge run over every request, a summary;
+    the library it writes as Jellyfin and Seerr take it up, and a vanished torrent repaired behind the same path."""
     _need_sandbox()
     from seerbridge.commands.demo import run_demo
     from seerbridge.logs import setup_logging
@@ -286,18 +295,20 @@ def demo(
     settings = _settings()  # validates the user's config; the demo itself talks only to the emulators
     if settings.log.level == "info":
         setup_logging("warning", json_output=settings.log.json_output)  # the summary table tells the story
+    if library_mode not in ("strm", "symlink"):
+        _fail(f"--library-mode is strm or symlink, not {library_mode!r}")
     try:
         world = load_scenario(scenario)
     except ScenarioError as exc:
         _fail(str(exc))
     out = _console()
     out.print(f"Scenario {world.name!r}: {world.description}", markup=False, highlight=False)
-    result = asyncio.run(run_demo(world))
+    result = asyncio.run(run_demo(world, library_mode="symlink" if library_mode == "symlink" else "strm"))
     print_doctor(result.doctor)
     out.print(demo_table(result))
     for number, report in enumerate(result.passes, 1):
         out.print(pass_line(number, report))
-    for line in [*result.live, *result.quality]:
+    for line in [*result.library, *result.live, *result.quality, *result.repair]:
         out.print(line)
     dupes = ", ".join(result.duplicate_hashes) or "none"
     out.print(f"torrents added twice: {dupes}")

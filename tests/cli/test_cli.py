@@ -250,6 +250,44 @@ def test_demo_ends_with_the_summary(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "Breaking.Bad.S02E13.720p.HDTV.x264-EXAMPLE → Breaking.Bad.S02E13.1080p.BluRay.x264-REPACK-EXAMPLE" in flat
     assert "would plan (nothing is deleted without --apply)" in flat
     assert "1 torrent, 700 MB would be freed" in flat
+    # The library seerbridge wrote (strm mode, the default), as a tree: a season shows its first and last entries.
+    library = out.split("The library seerbridge wrote (strm mode)")[1].split("Jellyfin, told of")[0]
+    tree = [line.rstrip() for line in library.splitlines()[1:]]
+    assert tree[:4] == [
+        "  movies/",
+        "    Haunt (2019) [tmdbid-572802]/",
+        "      Haunt (2019).strm",
+        "    Night of the Living Dead (1968) [tmdbid-10331]/",
+    ], library
+    for line in (
+        "    Severance (2022) [tmdbid-95396]/",
+        "      Season 02/",
+        "        Severance S02E01.strm",
+        "        … 8 more",
+        "        Severance S02E10.strm",
+        "        Breaking Bad S02E13.strm",
+    ):
+        assert line in tree, library
+    assert re.search(r"Each \.strm holds http://127\.0\.0\.1:\d+/play/<token>", library), library
+    # Jellyfin lists each title folder by its TMDB id, Seerr turned available, and so did the requests.
+    jellyfin = out.split("Jellyfin, told of 5 folders")[1].split("webhook:")[0]
+    assert "  movies/Haunt (2019) [tmdbid-572802]\n" in jellyfin, jellyfin
+    assert 'Jellyfin: movie "Haunt" (2019), TMDB 572802' in jellyfin, jellyfin
+    assert "Seerr: available; request 102 available" in jellyfin, jellyfin
+    assert "Seerr: available; requests 101, 108 available" in jellyfin, jellyfin
+    assert 'Jellyfin: show "Severance" (2022), TMDB 95396, 10 episodes' in jellyfin, jellyfin
+    assert "Seerr: season 2 available; request 103 available" in jellyfin, jellyfin
+    assert "requests available" in out.split("followed:")[1]  # the live part's two films, once Jellyfin lists them
+    # Then Night of the Living Dead's torrent vanishes: repaired with the 720p copy behind the same path, whose
+    # .strm address stays and now plays the new file.
+    repair = " ".join(out.split("Then Real-Debrid drops a torrent on its own")[1].split())
+    assert "movies/Night of the Living Dead (1968) [tmdbid-10331]/ Night of the Living Dead (1968).strm" in repair
+    assert "torrent Night.of.the.Living.Dead.1968.1080p.BluRay.x264-EXAMPLE" in repair, repair
+    assert "a repair round: gone from Real-Debrid → hash marked bad, requests 101, 108 worked again" in repair
+    assert "the next copy kept, behind the same path: Night of the Living Dead (1968).strm" in repair, repair
+    assert "holds the same address torrent Night.of.the.Living.Dead.1968.720p.BluRay.x264-EXAMPLE" in repair
+    assert "plays Night.of.the.Living.Dead.1968.720p.BluRay.x264-EXAMPLE.mkv" in repair, repair
+    assert "Jellyfin lists it at the same path; Seerr: available; requests 101, 108 available" in repair, repair
 
 
 def test_without_the_sandbox_extra_demo_and_sandbox_say_how_to_get_it() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from datetime import UTC, datetime
 
@@ -17,6 +18,7 @@ from seerbridge.pipeline.process import PassReport, RequestResult
 from seerbridge.pipeline.removal import Doomed
 from seerbridge.pipeline.upgrade import Check, UpgradeReport
 from seerbridge.render.cleanup_report import plan_lines, render_outcome
+from seerbridge.render.demo_library import RepairView, repair_lines, requests_phrase, tree_lines
 from seerbridge.render.report import (
     console,
     demo_table,
@@ -203,3 +205,117 @@ def test_cleanup_lines_say_one_torrent_in_the_singular() -> None:
 def test_the_demo_upgrade_lines_count_in_the_singular_too() -> None:
     report = UpgradeReport(checks=[Check(1, "Old.Copy", "movie:1", "standard", "at cutoff")])
     assert upgrade_lines(report, 15) == ["15 days later, upgrade rounds checked 1 torrent:", "  1 at cutoff"]
+
+
+def test_the_demo_library_tree_nests_folders_and_shortens_a_long_season() -> None:
+    season = [f"shows/Severance (2022) [tmdbid-95396]/Season 02/Severance S02E{n:02d}.strm" for n in range(1, 11)]
+    few = [f"shows/Breaking Bad (2008) [tmdbid-1396]/Season 02/Breaking Bad S02E{n}.strm" for n in (11, 12, 13)]
+    movie = "movies/Haunt (2019) [tmdbid-572802]/Haunt (2019).strm"
+    assert tree_lines([*season, movie, *few]) == [
+        "  movies/",
+        "    Haunt (2019) \\[tmdbid-572802]/",  # escaped for rich: printed as [tmdbid-572802]
+        "      Haunt (2019).strm",
+        "  shows/",
+        "    Breaking Bad (2008) \\[tmdbid-1396]/",
+        "      Season 02/",
+        "        Breaking Bad S02E11.strm",
+        "        Breaking Bad S02E12.strm",
+        "        Breaking Bad S02E13.strm",
+        "    Severance (2022) \\[tmdbid-95396]/",
+        "      Season 02/",
+        "        Severance S02E01.strm",
+        "        … 8 more",
+        "        Severance S02E10.strm",
+    ]
+
+
+def test_the_demo_request_states_read_once_when_they_agree() -> None:
+    assert requests_phrase([(108, "available"), (101, "available")]) == "requests 101, 108 [green]available[/green]"
+    assert requests_phrase([(101, "available"), (108, "new")]) == (
+        "request 101 [green]available[/green], request 108 [yellow]new[/yellow]"
+    )
+    assert requests_phrase([]) == "no request"
+
+
+def _printed(lines: list[str]) -> list[str]:
+    out = Console(file=io.StringIO(), width=80, color_system=None)
+    for line in lines:
+        out.print(line)
+    text = out.file.getvalue()  # type: ignore[attr-defined]
+    return [line.rstrip() for line in text.splitlines()]
+
+
+def test_the_demo_repair_in_symlink_mode_shows_the_link_before_and_after_within_80_columns() -> None:
+    old, new = (f"Night.of.the.Living.Dead.1968.{q}.BluRay.x264-EXAMPLE" for q in ("1080p", "720p"))
+    entry = "movies/Night of the Living Dead (1968) [tmdbid-10331]/Night of the Living Dead (1968).mkv"
+    view = RepairView(
+        mode="symlink",
+        entry=entry,
+        entry_after=entry,
+        torrent_before=old,
+        torrent_after=new,
+        written_before=f"<mount>/__all__/{old}/{old}.mkv",
+        written_after=f"<mount>/__all__/{new}/{new}.mkv",
+        plays_before=None,
+        plays_after=None,
+        why="gone from Real-Debrid",
+        requests=(101, 108),
+        requests_after=((101, "available"), (108, "available")),
+        seerr_after="available",
+        jellyfin_path_same=True,
+    )
+    printed = _printed(repair_lines(view))
+    assert all(len(line) <= 80 for line in printed), printed
+    assert printed == [
+        "Then Real-Debrid drops a torrent on its own (as after a retroactive 451):",
+        "  movies/Night of the Living Dead (1968) [tmdbid-10331]/",
+        "    Night of the Living Dead (1968).mkv",
+        "      links   <mount>/__all__/",
+        f"              {old}/",
+        f"              {old}.mkv",
+        f"      torrent {old}",
+        "  a repair round: gone from Real-Debrid → hash marked bad,",
+        "  requests 101, 108 worked again → the next copy kept, behind the same path:",
+        "    Night of the Living Dead (1968).mkv",
+        "      links   <mount>/__all__/",
+        f"              {new}/",
+        f"              {new}.mkv",
+        f"      torrent {new}",
+        "  Jellyfin lists it at the same path; Seerr: available;",
+        "  requests 101, 108 available",
+    ]
+
+
+def test_the_demo_repair_says_so_when_the_entry_moved_went_or_waits() -> None:
+    base = RepairView(
+        mode="strm",
+        entry="movies/X (2019) [tmdbid-1]/X (2019).strm",
+        entry_after=None,
+        torrent_before="X.2019.1080p-EXAMPLE",
+        torrent_after=None,
+        written_before="http://127.0.0.1:8787/play/1.abc",
+        written_after=None,
+        plays_before="X.2019.1080p-EXAMPLE.mkv",
+        plays_after=None,
+        why="gone from Real-Debrid",
+        requests=(7,),
+    )
+    gone = " ".join(_printed(repair_lines(base)))
+    assert "request 7 worked again → the entry is gone: movies/X (2019) [tmdbid-1]/X (2019).strm" in gone, gone
+    assert "plays X.2019.1080p-EXAMPLE.mkv" in " ".join(gone.split())
+    moved = dataclasses.replace(
+        base,
+        entry_after="movies/X (2019) [tmdbid-1]/X (2019) - 4K.strm",
+        written_after="http://127.0.0.1:8787/play/2.def",
+        torrent_after="X.2019.2160p-EXAMPLE",
+        plays_after="X.2019.2160p-EXAMPLE.mkv",
+    )
+    text = " ".join(" ".join(_printed(repair_lines(moved))).split())
+    assert "at another path: movies/X (2019) [tmdbid-1]/X (2019) - 4K.strm" in text, text
+    assert "holds http://127.0.0.1:8787/play/2.def" in text, text  # a new address: not "the same address"
+    assert "Jellyfin lists it elsewhere" in text, text
+    waiting = dataclasses.replace(
+        base, entry_after=base.entry, written_after=base.written_before, requests_after=((7, "no_release"),)
+    )
+    text = " ".join(" ".join(_printed(repair_lines(waiting))).split())
+    assert text.endswith("no other copy kept yet; the entry waits at its path request 7 no_release"), text
