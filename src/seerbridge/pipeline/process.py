@@ -453,6 +453,7 @@ class Bridge:
         torrent is gone); the request's state comes from those outcomes and its other items as stored."""
         title = await describe_title(request, self.services.seerr)
         profile_name, _ = choose_profile(self.settings.selection, title, is4k=request.is4k, today=ctx.today)
+        await self._name(request.id, title, profile_name)
         # A fresh view: the cycle's account listing may still show the broken torrent, and its bad hashes lack it.
         ctx = await self.new_context(ctx.ledger)
         async with self.sessions() as session:
