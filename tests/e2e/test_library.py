@@ -8,6 +8,7 @@ import asyncio
 import json
 import os
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -356,3 +357,27 @@ async def test_a_request_removed_from_seerr_loses_its_entries_when_cleanup_remov
         assert [e.rel_path for e in await repo.library_entries(session)] == [
             f"{NOTLD_FOLDER}/Night of the Living Dead (1968).mkv"
         ]
+
+
+async def test_a_symlink_waits_for_the_mount_to_show_the_file_before_it_is_written_and_announced(
+    make_e2e: Factory, tmp_path: Path
+) -> None:
+    e2e = make_e2e(library="symlink")
+    root = Path(e2e.settings.library.root or "")
+    lagging = tmp_path / "lagging-mount"  # what seerbridge sees: a mount that has not caught up yet
+    lagging.mkdir()
+    e2e.settings.library.mount_path = str(lagging)
+    jellyfin = e2e.world.jellyfin_state
+    async with e2e.bridge() as bridge:
+        await bridge.run_pass({102})
+        assert tree(root) == {}  # no entry may point at nothing
+        assert jellyfin.media_updated_paths == [] and jellyfin.refresh_count == 0
+        assert (await request_record(e2e, 102)).state is RequestState.FULFILLED
+        assert e2e.world.mount is not None
+        shutil.copytree(e2e.world.mount.root, lagging, dirs_exist_ok=True)  # the mount catches up
+        await bridge.announce()  # the follower's next round
+        (entry,) = tree(root).items()
+        assert entry[0] == f"{HAUNT_FOLDER}/Haunt (2019).mkv" and entry[1].startswith(f"{lagging}/__all__/")
+        assert jellyfin.media_updated_paths == [f"{root}/{HAUNT_FOLDER}"]
+        await settle(e2e, bridge)
+    assert (await request_record(e2e, 102)).state is RequestState.AVAILABLE
