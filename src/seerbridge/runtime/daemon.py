@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import functools
 import os
 import signal
 import socket
@@ -181,8 +182,11 @@ class Daemon:
         self.server: uvicorn.Server | None = None
         self._socket: socket.socket | None = None
         self._repair_soon = asyncio.Event()
-        self.repairer = Repairer(settings, bridge.services.realdebrid, bridge.sessions)
         self.play: PlayResolver | None = None  # strm entries' /play/ answers, made at start
+
+    @functools.cached_property
+    def repairer(self) -> Repairer:
+        return Repairer(self.settings, self.bridge.services.realdebrid, self.bridge.sessions)
 
     def web_app(self) -> Any:
         return create_app(
