@@ -478,11 +478,9 @@ def assert_library(sb: Seerbridge, hand_added: set[str]) -> None:
     # Exactly the entries of what is fulfilled (paths computed by hand above), the store's and the disk's alike.
     stems = {posixpath.splitext(name)[0]: name for name in tree}
     assert len(stems) == len(tree), f"two entries for one title: {sorted(tree)}"
-    # FAILS TODAY, src bug: library/sync.py `_specs` filters a torrent's entries by the item's current `wanted`,
-    # which every re-work of the request (each restart here) overwrites with the episodes Jellyfin does not list yet
-    # (pipeline/process.py `_acquire` → repo.upsert_item); the entries of kept episode torrents Jellyfin already
-    # lists are then dropped (Breaking Bad S02E11, Lighthouse Keepers S01E01-E03 go missing, from the disk and then
-    # from Jellyfin). The entries a kept torrent brings must not depend on what Jellyfin lists.
+    # The entries a kept torrent brings do not depend on what Jellyfin lists: every re-work of a request (each
+    # restart here) narrows its item's `wanted` to the episodes Jellyfin lacks, and this once dropped the entries of
+    # Breaking Bad S02E11 and Lighthouse Keepers S01E01-E03.
     assert sorted(stems) == sorted(EXPECTED_ENTRIES), f"library entries: {sorted(tree)}"
     recorded = {disk_name(e.rel_path, mode): e for e in entries}
     assert len(recorded) == len(entries)
@@ -490,7 +488,6 @@ def assert_library(sb: Seerbridge, hand_added: set[str]) -> None:
     # Every kept torrent of ours has its entries, and every entry points at one.
     by_id = {r.id: r for r in rows}
     downloaded = {r.id for r in rows if r.state is TorrentState.DOWNLOADED}
-    # FAILS TODAY, the same src bug (`_specs`): kept episode torrents left without an entry.
     without = sorted((r.id, r.name) for r in rows if r.id in downloaded - {e.torrent_id for e in entries})
     assert {e.torrent_id for e in entries} == downloaded, f"kept torrents without a library entry: {without}"
     account = {t.id: t for t in rd.listing() if t.hash not in hand_added}
@@ -529,11 +526,8 @@ def assert_in_jellyfin(sb: Seerbridge, tree: dict[str, str]) -> None:
     told = sorted({posixpath.relpath(p, sb.library_root) for p in jellyfin.media_updated_paths})
     for tmdb_id, (entry, _) in MOVIE_ENTRIES.items():
         movie = jellyfin.movie_by_tmdb(tmdb_id)
-        # FAILS TODAY, src bug: the folders a sync writes are owed to Jellyfin only once the whole sync is done
-        # (pipeline/announce.py `_write_library`), and an entry already on disk as it should be is not "changed"
-        # (library/sync.py `write`): a kill after an entry's rename and before that commit loses its folder for good.
-        # Here every movie is written by a run killed inside the library (or, for Dune, right after its rename), so
-        # Jellyfin is never told any movie folder.
+        # Every movie here is written by a run killed inside the library (Dune right after its rename): its folder
+        # is owed to Jellyfin in the transaction that records the entry written, so no kill loses the announcement.
         assert movie is not None, f"Jellyfin does not list movie {tmdb_id} ({entry}); told {told}"
         assert movie.path == paths.get(entry), (tmdb_id, movie.path)
     for tmdb_id, episodes in SHOW_ENTRIES.items():

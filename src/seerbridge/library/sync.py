@@ -17,6 +17,7 @@ file the mount does not show yet waits (and is not announced) until it appears.
 
 from __future__ import annotations
 
+import json
 import posixpath
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -40,6 +41,34 @@ from seerbridge.store import repo
 log = structlog.get_logger("seerbridge.library")
 
 SECRET_KEY = "library.play_secret"
+OWED_KEY = "library.owed_folders"  # title folders whose entries changed on disk, not yet handed to the announcer
+
+
+async def _owe(session: AsyncSession, rel_paths: Iterable[str]) -> None:
+    """Owe Jellyfin a look at the title folders of these entries, in the caller's transaction (the one that records
+    the change), so a kill between a change and its announcement never loses the announcement."""
+    folders = [_title_folder(p) for p in rel_paths]
+    if not folders:
+        return
+    owed = _folders(await repo.get_state(session, OWED_KEY))
+    await repo.set_state(session, OWED_KEY, json.dumps(list(dict.fromkeys([*owed, *folders]))))
+
+
+def _folders(raw: str | None) -> list[str]:
+    try:
+        data = json.loads(raw) if raw else []
+    except ValueError:
+        return []
+    return [f for f in data if isinstance(f, str)] if isinstance(data, list) else []
+
+
+async def take_owed_folders(session: AsyncSession) -> list[str]:
+    """The title folders (relative to the root) owed to Jellyfin, handed over and forgotten in the caller's
+    transaction (the announcer's, which owes them in its own terms)."""
+    owed = _folders(await repo.get_state(session, OWED_KEY))
+    if owed:
+        await repo.set_state(session, OWED_KEY, "[]")
+    return owed
 
 
 def library_on(settings: Settings) -> bool:
@@ -90,7 +119,9 @@ def _live(row: repo.TorrentRecord) -> bool:
 def _specs(item: repo.ItemRecord, row: repo.TorrentRecord) -> list[EntrySpec]:
     assert item.library_folder is not None and row.files is not None
     files = [SelectedFile(f.id, f.path, f.bytes) for f in row.files]
-    wanted = frozenset(item.wanted) if item.kind == "season" and item.wanted else None
+    # The torrent's own episodes, not the item's `wanted`: working a request again narrows `wanted` to what Jellyfin
+    # still lacks, and the entries of what the item already holds must stay.
+    wanted = frozenset(row.episodes) if item.kind == "season" and row.episodes else None
     return plan_entries(
         folder=item.library_folder, season=item.season, wanted=wanted, files=files, release_name=row.name
     )
@@ -144,7 +175,8 @@ def plan_sync(
 
 @dataclass
 class Synced:
-    """What one sync did: folders (relative to the root) whose entries changed, and entries still waiting."""
+    """What one sync did: folders (relative to the root) whose entries changed (already owed to Jellyfin through
+    `take_owed_folders`), and entries still waiting."""
 
     folders: list[str] = field(default_factory=list)
     waiting: list[str] = field(default_factory=list)  # entries whose file the mount does not show yet
@@ -206,6 +238,7 @@ async def record(sessions: async_sessionmaker[AsyncSession], plan: SyncPlan, *, 
         return
     async with sessions.begin() as session:
         await repo.delete_library_entries(session, (e.id for e in plan.drop))
+        await _owe(session, (e.rel_path for e in plan.drop))  # their files go as strays at the next write
         for want in plan.put:
             await repo.put_library_entry(
                 session,
@@ -276,12 +309,15 @@ async def write(
         except OSError as exc:
             done.errors.append(f"could not write {name}: {exc.strerror or exc}")
             continue
+        # Written now, or written before a kill that came before this was recorded: owed to Jellyfin either way.
         if changed or entry.written != target:
             async with sessions.begin() as session:
                 await repo.set_entry_written(session, entry.id, target)
-        if changed:
+                await _owe(session, [entry.rel_path])
             done.touched(entry.rel_path)
     for stray in sorted(set(disk.managed()) - names):
+        async with sessions.begin() as session:
+            await _owe(session, [stray])  # owed first: a kill after the removal must not lose its announcement
         try:
             if disk.remove(stray):
                 done.touched(stray)
@@ -302,6 +338,11 @@ async def sync_library(
     `excluding`: torrent rows about to be deleted, whose entries go (or move to another copy) first."""
     if not library_on(settings):
         return Synced()
+    if settings.library.mode == "strm" and settings.server.play_base() is None:
+        log.warning(
+            "strm entries cannot be written: the address Jellyfin reaches seerbridge at is unknown; set "
+            "SEERBRIDGE_SERVER__PUBLIC_URL (e.g. http://seerbridge:8787)"
+        )
     facts, recorded = await gather(sessions, rd)
     plan = plan_sync(facts, recorded, excluding=excluding)
     await record(sessions, plan, now=now)

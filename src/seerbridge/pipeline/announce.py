@@ -37,7 +37,7 @@ from seerbridge.domain.states import ItemState, RequestState
 from seerbridge.domain.transitions import ItemEvent, RequestEvent
 from seerbridge.errors import ServiceError
 from seerbridge.library.naming import section
-from seerbridge.library.sync import jellyfin_path, library_4k_roots, library_on, sync_library
+from seerbridge.library.sync import jellyfin_path, library_4k_roots, library_on, sync_library, take_owed_folders
 from seerbridge.pipeline.plan import JellyfinIndex
 from seerbridge.services.bundle import Services
 from seerbridge.services.calls import CallLedger
@@ -249,17 +249,20 @@ async def _write_library(
     announced by folder once written (an entry the mount does not show yet is announced when it does)."""
     async with sessions() as session:
         owed = Pending.load(await repo.get_state(session, ANNOUNCE_KEY))
-    if not (full or owed or owed.library):
-        return  # nothing kept, deleted or waiting since the last sync: the disk is as the store says
-    synced = await sync_library(settings, sessions, services.realdebrid, now=now)
+    synced = None
+    if full or owed or owed.library:  # else nothing was kept, deleted or left waiting since the last sync
+        synced = await sync_library(settings, sessions, services.realdebrid, now=now)
     async with sessions.begin() as session:
+        # The folders the library owes (recorded with each change on disk, so a kill loses none), now owed here.
+        folders = [jellyfin_path(settings, f) for f in await take_owed_folders(session)]
         pending = Pending.load(await repo.get_state(session, ANNOUNCE_KEY))
-        folders = [jellyfin_path(settings, f) for f in synced.folders]
-        pending.paths = list(dict.fromkeys([*pending.paths, *folders]))
-        pending.refresh = False
-        pending.library = bool(synced.waiting)  # entries the mount does not show yet: look again next time
+        if folders or synced is not None:
+            pending.paths = list(dict.fromkeys([*pending.paths, *folders]))
+            pending.refresh = False
+        if synced is not None:
+            pending.library = bool(synced.waiting)  # entries the mount does not show yet: look again next time
         await repo.set_state(session, ANNOUNCE_KEY, pending.dump())
-    if synced.overdue:
+    if synced is not None and synced.overdue:
         log.warning(
             "the Real-Debrid mount does not show files seerbridge waits for",
             mount=settings.library.mount_path,

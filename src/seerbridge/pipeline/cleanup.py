@@ -33,8 +33,7 @@ from seerbridge.config import CleanupRule
 from seerbridge.domain.states import KEPT_STATES
 from seerbridge.domain.transitions import TorrentEvent
 from seerbridge.errors import NotFound, ServiceError
-from seerbridge.library.sync import jellyfin_path, sync_library
-from seerbridge.pipeline.announce import owe_jellyfin
+from seerbridge.library.sync import sync_library
 from seerbridge.pipeline.cleanup_rules import (
     _ENDED,
     CleanupOutcome,
@@ -130,13 +129,10 @@ async def apply_cleanup(bridge: Bridge, plan: CleanupPlan) -> CleanupOutcome:
     # a deletion that then fails only leaves the entries to be written again by the next sync).
     doomed_rows = frozenset(d.torrent_id for d in plan.doomed if d.torrent_id is not None)
     if doomed_rows:
-        settings = bridge.settings
-        synced = await sync_library(
-            settings, bridge.sessions, bridge.services.realdebrid, now=bridge.now(), excluding=doomed_rows
+        # The folders that lose entries are owed to Jellyfin by the sync itself (it drops what went at its next look).
+        await sync_library(
+            bridge.settings, bridge.sessions, bridge.services.realdebrid, now=bridge.now(), excluding=doomed_rows
         )
-        async with bridge.sessions.begin() as session:
-            for folder in synced.folders:  # Jellyfin drops what went, at the next announcement
-                await owe_jellyfin(session, path=jellyfin_path(settings, folder))
     for doomed in plan.doomed:
         try:
             held = await remove(bridge.services.realdebrid, bridge.sessions, doomed, now=bridge.now())
