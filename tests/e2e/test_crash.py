@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import posixpath
 import random
@@ -43,6 +44,7 @@ from seerbridge.domain.states import RequestState, TorrentState
 from seerbridge.library.disk import TMP_PREFIX
 from seerbridge.library.sync import SECRET_KEY
 from seerbridge.library.tokens import verify
+from seerbridge.runtime.daemon import STARTED_KEY
 from seerbridge.sandbox.scenario import Scenario, load_scenario
 from seerbridge.sandbox.seerr_models import RequestStatus
 from seerbridge.sandbox.serve import running_in_thread
@@ -257,6 +259,18 @@ class Seerbridge:
             except sqlite3.OperationalError:  # the first run has not created the tables yet
                 return {}
 
+    def started_pid(self) -> int | None:
+        """The process whose start-up last completed (the daemon's `run.started` app state), from the store file."""
+        if not self.db.exists():
+            return None
+        with contextlib.closing(sqlite3.connect(f"file:{self.db}?mode=ro", uri=True, timeout=5)) as conn:
+            try:
+                row = conn.execute("SELECT value FROM app_state WHERE key = ?", (STARTED_KEY,)).fetchone()
+            except sqlite3.OperationalError:
+                return None
+        pid = json.loads(row[0]).get("pid") if row else None
+        return pid if isinstance(pid, int) else None
+
     def torrent_states(self) -> list[str]:
         with contextlib.closing(sqlite3.connect(f"file:{self.db}?mode=ro", uri=True, timeout=5)) as conn:
             return [state for (state,) in conn.execute("SELECT state FROM torrents").fetchall()]
@@ -334,6 +348,8 @@ def settle(sb: Seerbridge, expected: set[int], *, limit: float = SETTLE_LIMIT_S)
     while time.monotonic() < deadline:
         time.sleep(0.3)
         assert proc.poll() is None, f"seerbridge exited on its own ({proc.returncode})\n{sb.logs(1)}"
+        if sb.started_pid() != proc.pid:
+            continue  # its start-up (reconcile, the library's sync) is not over: what the store shows is a kill's
         states = sb.request_states()
         at_rest = {i for i, s in states.items() if RequestState(s) in AT_REST} | completed_in_seerr(sb.world)
         downloading = RequestState.DOWNLOADING.value in states.values()

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import errno
 import functools
+import json
 import os
 import signal
 import socket
@@ -46,6 +47,7 @@ log = structlog.get_logger("seerbridge.daemon")
 
 # The exit code of a stop forced by a second signal (128 + SIGINT, as a shell reports Ctrl-C).
 HARD_EXIT_CODE = 130
+STARTED_KEY = "run.started"  # app state: the process whose start-up (reconcile, library sync) last completed
 CLEANUP_KEY = "cleanup.last_at"  # app state: when the periodic cleanup last ran
 PRUNE_KEY = "prune.last_at"  # app state: when the store was last pruned
 PRUNE_EVERY = timedelta(days=1)  # what the prune deletes is days old: once a day keeps up
@@ -277,6 +279,9 @@ class Daemon:
         for record in records:
             if record.state in (RequestState.WORKING, RequestState.NEW):
                 self.queue.submit(record.id, "resume")
+        async with self.bridge.sessions.begin() as session:
+            # Start-up is over (what a crash left is settled, the library written): who, and since when.
+            await repo.set_state(session, STARTED_KEY, json.dumps({"pid": os.getpid(), "at": clock.wall().isoformat()}))
 
     async def _serve(self, stop: StopSignal, ready: Callable[[Daemon], Awaitable[None]] | None) -> None:
         tasks = [asyncio.create_task(self._worker(n), name=f"worker-{n}") for n in range(self.settings.run.concurrency)]
