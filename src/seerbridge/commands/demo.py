@@ -24,6 +24,7 @@ from pydantic import SecretStr
 from seerbridge.commands.doctor import DoctorRow, run_doctor
 from seerbridge.config import Settings, load_settings
 from seerbridge.domain.states import KEPT_STATES, RequestState, TorrentState
+from seerbridge.library.disk import LibraryDisk
 from seerbridge.pipeline.process import Bridge, PassReport
 from seerbridge.redact import register
 from seerbridge.render.demo_library import MatchedTitle, RepairView, matched_lines, repair_lines, tree_lines
@@ -289,14 +290,7 @@ async def _settle(world: Sandbox, bridge: Bridge) -> None:
 
 def _written(root: Path) -> dict[str, str]:
     """Every entry seerbridge wrote under the library root → what it holds (a .strm's address, a link's target)."""
-    found = {}
-    for path in sorted(root.rglob("*")):
-        rel = path.relative_to(root).as_posix()
-        if path.is_symlink():
-            found[rel] = os.readlink(path)
-        elif path.is_file():
-            found[rel] = path.read_text().strip()
-    return found
+    return dict(sorted(LibraryDisk(root).managed().items()))
 
 
 async def _library(world: Sandbox, bridge: Bridge, root: Path) -> list[str]:
