@@ -352,6 +352,12 @@ async def sync_library(
     return done
 
 
+def inside(path: str, root: str) -> bool:
+    """Whether `path` is `root` or lies below it (POSIX paths, as Jellyfin reports its folders)."""
+    root = root.rstrip("/")
+    return path == root or path.startswith(root + "/")
+
+
 def library_4k_roots(settings: Settings) -> tuple[str, ...]:
     """Where Jellyfin sees seerbridge's 4K folders (movies-4k/, shows-4k/), when it writes a library; else ()."""
     if not library_on(settings):
