@@ -17,11 +17,12 @@ TOP = {"cli", "commands", "render"}
 
 # part → the parts of seerbridge it must not import
 FORBIDDEN = {
-    "domain": {"selection", "services", "store", "pipeline", "runtime", "web", "sandbox"} | TOP,
-    "selection": {"services", "store", "pipeline", "runtime", "web", "sandbox"} | TOP,
-    "store": {"services", "pipeline", "runtime", "web", "sandbox"} | TOP,
-    "services": {"store", "pipeline", "runtime", "web", "sandbox"} | TOP,
-    "sandbox": {"pipeline", "runtime", "store", "web"} | TOP,
+    "domain": {"selection", "services", "store", "pipeline", "runtime", "web", "sandbox", "library"} | TOP,
+    "selection": {"services", "store", "pipeline", "runtime", "web", "sandbox", "library"} | TOP,
+    "store": {"services", "pipeline", "runtime", "web", "sandbox", "library"} | TOP,
+    "services": {"store", "pipeline", "runtime", "web", "sandbox", "library"} | TOP,
+    "sandbox": {"pipeline", "runtime", "store", "web", "library"} | TOP,
+    "library": {"pipeline", "runtime", "web", "sandbox"} | TOP,
 }
 
 
