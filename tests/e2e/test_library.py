@@ -17,6 +17,7 @@ import pytest
 
 from seerbridge.domain.states import RequestState, TorrentState
 from seerbridge.library.tokens import verify
+from seerbridge.pipeline.announce import SEERR_SCAN_JOB
 from seerbridge.pipeline.process import Bridge
 from seerbridge.pipeline.repair import Repairer
 from seerbridge.sandbox.seerr_models import MediaStatus
@@ -272,10 +273,12 @@ async def test_a_raw_name_library_misfiles_what_the_id_named_one_gets_right(make
         jellyfin.add_disk_library("Mount", "movies", mount / "movies")  # zurg's per-kind folder, as users set it up
         async with e2e.bridge() as bridge:
             await bridge.run_pass({102})
-            await settle(e2e, bridge)
-            e2e.world.clock.advance(e2e.settings.library.verify_minutes * 60)
-            await bridge.announce()
+            # The follower's rounds, a look every arrival_check_s, past library.verify_minutes (30) and beyond.
+            for _ in range(round(35 * 60 / e2e.settings.jellyfin.arrival_check_s)):
+                e2e.world.clock.advance(e2e.settings.jellyfin.arrival_check_s)
+                await bridge.announce()
         record = await request_record(e2e, 102)
+        scans = len(e2e.world.seerr_state.runs_of(SEERR_SCAN_JOB))
         listed = [i for i in jellyfin.of_kind("Movie") if i.path and HAUNT_RAW in i.path]
         if mode == "none":
             assert record.state is RequestState.FULFILLED  # on Real-Debrid, never seen in Jellyfin
@@ -284,11 +287,17 @@ async def test_a_raw_name_library_misfiles_what_the_id_named_one_gets_right(make
             assert seerr_status(e2e, HAUNT_TMDB) is not MediaStatus.AVAILABLE
             assert record.reason is not None
             assert record.reason.startswith("Jellyfin has not picked up Haunt (2019) after 30 min: ")
+            # Seerr was asked to scan once (after jellyfin.arrival_wait_s, anyway), not at every look after that;
+            # Jellyfin's library was listed once a minute meanwhile, then no more once the wait was given up.
+            assert scans == 1
+            listings = e2e.world.control("jellyfin").count("GET", r"/Items$")
+            assert listings <= 10 * 60 / e2e.settings.jellyfin.arrival_check_s + 20 + 5
         else:
             assert record.state is RequestState.AVAILABLE
             item = jellyfin.movie_by_tmdb(HAUNT_TMDB)
             assert item is not None and item.path is not None and "[tmdbid-572802]" in item.path
             assert seerr_status(e2e, HAUNT_TMDB) is MediaStatus.AVAILABLE
+            assert scans == 1
 
 
 async def test_folders_outside_jellyfins_libraries_get_a_whole_library_scan(make_e2e: Factory) -> None:

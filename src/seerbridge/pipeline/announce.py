@@ -90,6 +90,7 @@ class Pending:
     told_at: str | None = None  # when Jellyfin was first told of what `awaiting` holds (ISO, UTC)
     looked_at: str | None = None  # when Jellyfin was last asked whether it lists them (ISO, UTC)
     library: bool = False  # the library on disk must be brought up to date (torrents deleted, entries waiting)
+    asked_anyway: bool = False  # Seerr scanned although Jellyfin lacked some of `awaiting`: not again until they show
 
     @property
     def jellyfin(self) -> bool:
@@ -108,6 +109,7 @@ class Pending:
                 "told_at": self.told_at,
                 "looked_at": self.looked_at,
                 "library": self.library,
+                "asked_anyway": self.asked_anyway,
             }
         )
 
@@ -128,6 +130,7 @@ class Pending:
                 told_at if isinstance(told_at, str) else None,
                 looked_at if isinstance(looked_at, str) else None,
                 data.get("library") is True,
+                data.get("asked_anyway") is True,
             )
         except (ValueError, AttributeError, TypeError):
             log.warning("pending announcement unreadable; announcing with a full refresh")
@@ -286,15 +289,22 @@ async def _announce(
             done.errors.append(("could not ask Jellyfin to pick up new files", exc))
     told_at = pending.told_at or (now.isoformat() if done.jellyfin else None)
     waited = now - told_at_ if (told_at_ := _at(told_at)) else timedelta(0)
+    # Awaited items are looked for until Seerr has been asked (at once when Jellyfin lists them all, else after
+    # `arrival_wait_s` anyway) and, for those still missing, until `library.verify_minutes`: they may still come (and
+    # become available), and then the request says what is wrong. After asking anyway, a look a minute is enough.
+    verify_after = timedelta(minutes=settings.library.verify_minutes)
+    give_up = max(timedelta(seconds=wait_s), verify_after)
+    cadence = timedelta(seconds=max(check_s, 60.0) if pending.asked_anyway else check_s)
     looked = _at(pending.looked_at)
-    looked_lately = looked is not None and timedelta(0) <= now - looked < timedelta(seconds=check_s)
+    looked_lately = looked is not None and timedelta(0) <= now - looked < cadence
     # Told by path, Jellyfin scans only after its monitor delay: looking before then lists the library for nothing.
     # (Told nothing, as when a repair put another file behind an unchanged strm entry: look at once.)
     if library_on(settings) and told_at is not None and waited < timedelta(seconds=settings.jellyfin.monitor_delay_s):
         looked_lately = True
     looked_at = pending.looked_at
     missing: list[Arrival] = []
-    if pending.seerr and not done.errors and pending.awaiting and looked_lately and waited < timedelta(seconds=wait_s):
+    gave_up = False
+    if pending.seerr and not done.errors and pending.awaiting and looked_lately and waited < give_up:
         done.awaiting = len(pending.awaiting)  # asked moments ago, by this or another caller: not again yet
     elif pending.seerr and not done.errors:
         try:
@@ -305,9 +315,10 @@ async def _announce(
         except ServiceError as exc:
             done.errors.append(("could not look for new items in Jellyfin", exc))
             missing = list(pending.awaiting)
-        if missing and waited >= timedelta(minutes=settings.library.verify_minutes):
+        if missing and waited >= verify_after:
             await say_what_is_wrong(services, sessions, settings, missing)
-        if not missing or waited >= timedelta(seconds=wait_s):
+        gave_up = bool(missing) and waited >= give_up
+        if not missing or (waited >= timedelta(seconds=wait_s) and not pending.asked_anyway):
             if missing:
                 log.warning(
                     "Jellyfin does not show new items yet; asking Seerr to scan anyway",
@@ -320,7 +331,7 @@ async def _announce(
                 await mark_in_seerr(services, [a for a in pending.awaiting if a not in missing])
             except ServiceError as exc:
                 done.errors.append(("could not ask Seerr to scan Jellyfin", exc))
-        else:
+        if missing and not gave_up:
             done.awaiting = len(missing)
     async with sessions.begin() as session:
         # Re-read: another task, or a crash-restart, may have added more meanwhile; keep what was added.
@@ -328,14 +339,19 @@ async def _announce(
         if done.jellyfin:
             now_pending.paths = [p for p in now_pending.paths if p not in pending.paths]
             now_pending.refresh = now_pending.refresh and not pending.refresh
-        if done.seerr:
-            now_pending.awaiting = [a for a in now_pending.awaiting if a not in pending.awaiting]
+        if done.seerr or gave_up:
+            # Handed to Seerr: what Jellyfin lists (all of it, once the wait for the rest is over).
+            handled = list(pending.awaiting) if gave_up else [a for a in pending.awaiting if a not in missing]
+            now_pending.awaiting = [a for a in now_pending.awaiting if a not in handled]
             now_pending.seerr = bool(now_pending.awaiting)
+            kept_missing = bool(missing) and not gave_up
+            now_pending.asked_anyway = kept_missing and (done.seerr or pending.asked_anyway)
         if now_pending.seerr:
             now_pending.told_at = now_pending.told_at or told_at
             now_pending.looked_at = looked_at
         else:
             now_pending.told_at = now_pending.looked_at = None
+            now_pending.asked_anyway = False
         await repo.set_state(session, ANNOUNCE_KEY, now_pending.dump())
     return done
 
