@@ -238,7 +238,9 @@ async def _write_library(
     async with sessions() as session:
         owed = Pending.load(await repo.get_state(session, ANNOUNCE_KEY))
     synced = None
-    if full or owed or owed.library:  # else nothing was kept, deleted or left waiting since the last sync
+    # Only when something was kept (an arrival owes Jellyfin a look), deleted or left waiting since the last sync:
+    # items merely awaited in Jellyfin need no sync (the follower announces every few seconds while they are).
+    if full or owed.jellyfin or owed.library:
         synced = await sync_library(settings, sessions, services.realdebrid, now=now)
     async with sessions.begin() as session:
         # The folders the library owes (recorded with each change on disk, so a kill loses none), now owed here.
