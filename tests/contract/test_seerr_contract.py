@@ -29,6 +29,7 @@ from tests.contract.openapi import (
     _describe,
     seerr_spec,
 )
+from tests.sandbox.servarr_standin import Router, StandIn
 
 HOST_URL = "http://localhost:5055"  # the spec's server is `{server}/api/v1` with this default
 SERVER_INTERVALS = {"seconds", "minutes", "hours", "days", "fixed"}
@@ -214,3 +215,34 @@ async def test_null_request_columns_are_tolerated_but_wrong_values_are_not() -> 
         assert recorder.violations == []
         await client.get("/request/2", headers={"X-Api-Key": "k"})
     assert len(recorder.violations) == 1 and "serverId" in recorder.violations[0]
+
+
+async def test_the_radarr_and_sonarr_settings_routes_conform(
+    raw: httpx.AsyncClient, recorder: SeerrContractRecorder, world: Sandbox
+) -> None:
+    radarr, sonarr = StandIn("radarr", "/radarr"), StandIn("sonarr", "/sonarr")
+    world.seerr_state.servarr.transport = httpx.ASGITransport(app=Router(radarr, sonarr))
+    connection = {"hostname": "seerbridge", "port": 8000, "apiKey": radarr.api_key, "useSsl": False}
+    common = {**connection, "activeProfileId": 1, "activeProfileName": "Any", "is4k": False, "isDefault": True}
+    servers = {
+        "radarr": {
+            **common,
+            "name": "R",
+            "baseUrl": "/radarr",
+            "activeDirectory": "/movies",
+            "minimumAvailability": "released",
+        },
+        "sonarr": {**common, "name": "S", "baseUrl": "/sonarr", "activeDirectory": "/tv", "enableSeasonFolders": True},
+    }
+    for kind, body in servers.items():
+        tested = await raw.post(f"/settings/{kind}/test", json={**connection, "baseUrl": body["baseUrl"]})
+        assert tested.status_code == 200, tested.text
+        assert (await raw.post(f"/settings/{kind}", json=body)).status_code == 201
+        assert (await raw.get(f"/settings/{kind}")).status_code == 200
+        assert (await raw.put(f"/settings/{kind}/0", json={**body, "syncEnabled": True})).status_code == 200
+    assert (await raw.get("/settings/radarr/0/profiles")).status_code == 200
+    assert (await raw.post("/request/1/approve")).status_code == 200
+    await world.seerr_state.servarr.settle()
+    assert (await raw.get("/request")).status_code == 200
+    assert (await raw.delete("/settings/sonarr/0")).status_code == 200
+    recorder.assert_clean()

@@ -40,6 +40,7 @@ from seerbridge.sandbox.seerr_models import (
     User,
     tmdb_season,
 )
+from seerbridge.sandbox.seerr_servarr_routes import build_routes as build_servarr_routes
 from seerbridge.sandbox.seerr_state import SeerrState
 from seerbridge.sandbox.seerr_validate import (
     Checker,
@@ -101,6 +102,10 @@ _ROUTES: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = tuple(
         (r"^/media/[^/]+/[^/]+$", {"POST"}),
         (r"^/settings/jobs$", {"GET"}),
         (r"^/settings/jobs/[^/]+/run$", {"POST"}),
+        (r"^/settings/(radarr|sonarr)$", {"GET", "POST"}),
+        (r"^/settings/(radarr|sonarr)/test$", {"POST"}),
+        (r"^/settings/(radarr|sonarr)/[^/]+$", {"PUT", "DELETE"}),
+        (r"^/settings/radarr/[^/]+/profiles$", {"GET"}),
     )
 )
 
@@ -201,6 +206,7 @@ def _build_routes(router: APIRouter) -> None:
         check.done()
         user = _authenticate(request)
         state = _state(request)
+        await state.servarr.refresh_profiles()  # Seerr reads every server's profiles (cached) before listing
         statuses, media_statuses = _REQUEST_FILTER_RULES.get(filter_ or "all", (_ALL_REQUESTS, _ANY_MEDIA))
         if not user.is_admin:
             if requested_by and int(requested_by) != user.id:
@@ -397,6 +403,8 @@ def _build_routes(router: APIRouter) -> None:
         _require_manager(_authenticate(request))
         state = _state(request)
         return SeerrJSON(job_json(state, state.run_job(job_id)))
+
+    build_servarr_routes(router)
 
     @router.api_route("/{rest:path}", methods=["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"])
     async def unknown(request: Request, rest: str) -> Response:

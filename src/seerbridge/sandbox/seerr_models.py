@@ -112,6 +112,16 @@ class SeasonRow:
 
 
 @dataclass
+class ServiceLink:
+    """Where Seerr has a title in Radarr/Sonarr (`serviceId`, `externalServiceId`, `externalServiceSlug`, or the
+    4K columns): the server's settings id and the id/slug that server gave the movie or series."""
+
+    service_id: int | None = None
+    external_service_id: int | None = None
+    external_service_slug: str | None = None
+
+
+@dataclass
 class MediaRow:
     """A `Media` entity: Seerr's availability record for one TMDB title (ids separate from request ids)."""
 
@@ -126,6 +136,8 @@ class MediaRow:
     media_added_at: datetime | None = None
     jellyfin_media_id: str | None = None
     imdb_id: str | None = None  # only a Jellyfin scan of a movie fills it in; requests never do
+    service: ServiceLink = field(default_factory=ServiceLink)
+    service4k: ServiceLink = field(default_factory=ServiceLink)
 
     @property
     def media_type(self) -> Literal["movie", "tv"]:
@@ -146,6 +158,9 @@ class MediaRow:
             self.status4k = status
         else:
             self.status = status
+
+    def link(self, is4k: bool) -> ServiceLink:
+        return self.service4k if is4k else self.service
 
 
 @dataclass

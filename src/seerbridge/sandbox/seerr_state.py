@@ -11,6 +11,8 @@ server/routes/request.ts and media.ts):
   Declining a movie resets its media to UNKNOWN; declining a show's request resets its seasons. The approval or
   decline notification reads the media row as it was before the change (the entity listener's read is queued before
   the subscriber's save), and is skipped when that row was already AVAILABLE.
+- Radarr/Sonarr servers added through the settings API or `servarr.add_server` get real pushes and jobs
+  (`seerr_servarr`); without any for a kind, that kind follows the scenario's `radarr`/`sonarr` setting.
 - Radarr/Sonarr (`radarr`, `sonarr`, from the scenario): with "none" configured, an approved request is not sent
   anywhere and waits for someone (seerbridge). With a default non-4K server that does not answer ("unreachable"),
   each approval (or auto-approved creation) of a request whose media is not AVAILABLE is sent there, fails, and
@@ -57,6 +59,8 @@ from seerbridge.sandbox.seerr_models import (
     aired,
     stable_hex,
 )
+from seerbridge.sandbox.seerr_servarr import Servarr
+from seerbridge.sandbox.seerr_servarr_client import ServarrKind
 
 _SCENARIO_REQUEST_STATUS = {
     "pending": RequestStatus.PENDING,
@@ -88,6 +92,8 @@ class SeerrState:
         self.radarr: ServarrSetting = scenario.seerr.radarr
         """Seerr's Radarr: "none" configured, or one that does not answer (approvals then end FAILED)."""
         self.sonarr: ServarrSetting = scenario.seerr.sonarr
+        self.servarr = Servarr(self)
+        """Configured Radarr/Sonarr servers; when a kind has any, they replace `radarr`/`sonarr` for that kind."""
         self._unsent: dict[int, MediaStatuses] = {}  # approved requests not yet sent, with their media's prior status
         self._next_id = {"user": 1, "media": 1, "season": 1, "season_request": 1}
         self._seed()
@@ -436,13 +442,18 @@ class SeerrState:
     def push_to_servarr(self, row: RequestRow) -> None:
         """MediaRequestSubscriber.sendToRadarr/sendToSonarr for a just-approved request (once per approval).
 
-        Nothing is sent with no server configured ("none"), for a 4K request (the configured server is not 4K), or
-        when the media was already AVAILABLE. An unreachable server fails the send: the request becomes FAILED (its
-        seasons and the media row keep the approval's statuses) and MEDIA_FAILED goes out.
+        With servers configured for the kind (`servarr`), the real push is scheduled as a task (`servarr.send`).
+        Otherwise the scenario's setting applies: nothing is sent with no server configured ("none"), for a 4K
+        request (the configured server is not 4K), or when the media was already AVAILABLE. An unreachable server
+        fails the send: the request becomes FAILED (its seasons and the media row keep the approval's statuses) and
+        MEDIA_FAILED goes out.
         """
         with self.lock:
             before = self._unsent.pop(row.id, None)
             if before is None or row.status is not RequestStatus.APPROVED or self.requests.get(row.id) is not row:
+                return
+            if self.servarr.configured("radarr" if row.type == "movie" else "sonarr"):
+                self.servarr.send(row, before)  # runs as a task: the push's outcome comes after this returns
                 return
             server = self.radarr if row.type == "movie" else self.sonarr
             if server == "none" or row.is4k or before[int(row.is4k)] is MediaStatus.AVAILABLE:
@@ -452,11 +463,16 @@ class SeerrState:
             self._notify("MEDIA_FAILED", row, media_status=before)
 
     def service_errors(self) -> dict[str, list[dict[str, int | str]]]:
-        """`serviceErrors` of `GET /request`: the configured servers whose quality profiles could not be read."""
-        return {
-            "radarr": [{"id": 0, "name": "Radarr"}] if self.radarr == "unreachable" else [],
-            "sonarr": [{"id": 0, "name": "Sonarr"}] if self.sonarr == "unreachable" else [],
-        }
+        """`serviceErrors` of `GET /request`: the configured servers whose quality profiles could not be read (for
+        configured servers, as the last `servarr.refresh_profiles()` found)."""
+        errors: dict[str, list[dict[str, int | str]]] = {}
+        kinds: tuple[tuple[ServarrKind, ServarrSetting], ...] = (("radarr", self.radarr), ("sonarr", self.sonarr))
+        for kind, setting in kinds:
+            if self.servarr.configured(kind):
+                errors[kind] = self.servarr.service_errors(kind)
+            else:
+                errors[kind] = [{"id": 0, "name": kind.capitalize()}] if setting == "unreachable" else []
+        return errors
 
     # ---------------------------------------------------------------- media
 
@@ -558,6 +574,7 @@ class SeerrState:
             self.job_runs.append(JobRun(job_id, self.clock.now()))
         if job_id in JELLYFIN_SCAN_JOBS and self.on_scan is not None:
             self.on_scan(job_id)
+        self.servarr.run_job(job_id)
         return job
 
     def runs_of(self, job_id: str) -> list[JobRun]:

@@ -100,6 +100,8 @@ def _is_number(value: Any) -> bool:
 def _type_ok(value: Any, kind: str) -> bool:
     if kind == "number":
         return _is_number(value)
+    if kind == "integer":
+        return _is_number(value) and float(value).is_integer()
     if kind == "string":
         return isinstance(value, str)
     if kind == "boolean":
@@ -116,12 +118,12 @@ def _coerce(value: Any, kinds: Sequence[str]) -> tuple[bool, Any]:
     if not isinstance(value, str):
         return False, value
     for kind in kinds:
-        if kind == "number":
+        if kind in ("number", "integer"):
             try:
                 number = float(value)
             except ValueError:
                 continue
-            if math.isfinite(number):  # ajv: `data && data == +data` (" 5" coerces too)
+            if math.isfinite(number) and (kind == "number" or number.is_integer()):  # ajv: `data == +data`
                 return True, int(number) if number.is_integer() else number
         elif kind == "boolean" and value in ("true", "false"):
             return True, value == "true"
