@@ -23,6 +23,7 @@ FORBIDDEN = {
     "services": {"store", "pipeline", "runtime", "web", "sandbox", "library"} | TOP,
     "sandbox": {"pipeline", "runtime", "store", "web", "library"} | TOP,
     "library": {"pipeline", "runtime", "web", "sandbox"} | TOP,
+    "arr": {"runtime", "web", "sandbox"} | TOP,
 }
 
 

@@ -505,8 +505,14 @@ class UpgradeSettings(Section):
     to_4k: To4kSettings = Field(default_factory=To4kSettings)
 
 
-CleanupRule = Literal["duplicates", "superseded", "covered_episodes", "deleted_media"]
-CLEANUP_RULES: tuple[CleanupRule, ...] = ("duplicates", "superseded", "covered_episodes", "deleted_media")
+CleanupRule = Literal["duplicates", "superseded", "covered_episodes", "deleted_media", "removed_in_seerr"]
+CLEANUP_RULES: tuple[CleanupRule, ...] = (
+    "duplicates",
+    "superseded",
+    "covered_episodes",
+    "deleted_media",
+    "removed_in_seerr",
+)
 
 
 class CleanupSettings(Section):
@@ -596,6 +602,16 @@ class WebhookSettings(Section):
     )
 
 
+class ArrSettings(Section):
+    """seerbridge as Seerr's Radarr and Sonarr (`/radarr`, `/radarr-4k`, `/sonarr`, `/sonarr-4k` on the server)."""
+
+    api_key: SecretStr = Field(
+        SecretStr(""),
+        description="The API key entered in Seerr's Radarr/Sonarr settings (Seerr sends it as `apikey`); the four "
+        "servers answer 401 to everything while it is unset.",
+    )
+
+
 class LogSettings(Section):
     level: str = Field("info", pattern="^(debug|info|warning|error)$", description="Least severe level logged.")
     json_output: bool = Field(False, alias="json", description="Write JSON lines instead of console text.")
@@ -621,6 +637,7 @@ class Settings(BaseSettings):
     repair: RepairSettings = Field(default_factory=RepairSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
     webhook: WebhookSettings = Field(default_factory=WebhookSettings)
+    arr: ArrSettings = Field(default_factory=ArrSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     log: LogSettings = Field(default_factory=LogSettings)
 
@@ -747,6 +764,7 @@ def secret_values(settings: Settings) -> list[str]:
         settings.jellyfin.api_key.get_secret_value(),
         settings.realdebrid.api_key.get_secret_value(),
         settings.webhook.secret.get_secret_value(),
+        settings.arr.api_key.get_secret_value(),
     ]
     db_password = make_url(settings.database.url.get_secret_value()).password
     if db_password:

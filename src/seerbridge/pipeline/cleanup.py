@@ -12,6 +12,8 @@ Rules, only those in `cleanup.rules` and in that order; a torrent is judged once
   same work item (the pack).
 - deleted_media: a kept torrent whose item's requests are all gone from Seerr (404). Any other Seerr failure skips
   the rule with a note: an outage must never read as "deleted".
+- removed_in_seerr: a kept torrent whose items all belong to titles Seerr deleted, asking for their files to go
+  (`DELETE /movie/{id}?deleteFiles=true` on seerbridge's Radarr/Sonarr), and not added again since.
 
 Safety, whatever the rules say:
 - Ownership: a torrent is seerbridge's when a store row with its Real-Debrid id has `adopted=False`. Anything else
@@ -29,6 +31,7 @@ from collections.abc import Iterable, Sequence
 
 import structlog
 
+from seerbridge.arr.facts import item_keys
 from seerbridge.config import CleanupRule
 from seerbridge.domain.states import KEPT_STATES
 from seerbridge.domain.transitions import TorrentEvent
@@ -46,7 +49,7 @@ from seerbridge.pipeline.cleanup_rules import (
 from seerbridge.pipeline.process import Bridge
 from seerbridge.pipeline.removal import Doomed, remove
 from seerbridge.services.realdebrid import MAX_PAGE_SIZE
-from seerbridge.store import repo
+from seerbridge.store import arr_repo, repo
 
 log = structlog.get_logger("seerbridge.cleanup")
 
@@ -79,6 +82,7 @@ async def plan_cleanup(bridge: Bridge, *, rules: Sequence[CleanupRule] | None = 
         gone, note = await _gone_requests(bridge, asked)
         if note:
             notes.append(note)
+    removed = await removed_items(bridge) if "removed_in_seerr" in settings.cleanup.rules else frozenset()
     plan = decide(
         account=account,
         rows=rows,
@@ -87,9 +91,20 @@ async def plan_cleanup(bridge: Bridge, *, rules: Sequence[CleanupRule] | None = 
         item_requests=item_requests,
         gone_requests=gone,
         notes=notes,
+        removed_items=removed,
     )
     log.info("cleanup planned", torrents=plan.count, bytes=plan.size_bytes, left_alone=len(plan.left_alone))
     return plan
+
+
+async def removed_items(bridge: Bridge) -> frozenset[str]:
+    """Items of titles Seerr deleted with their files through seerbridge's Radarr/Sonarr, unless Seerr added the
+    same media to that server again since."""
+    async with bridge.sessions() as session:
+        deleted = await arr_repo.deleted_with_files(session)
+        live = await arr_repo.live_titles(session)
+    held = {key for title in live for key in item_keys(title)}
+    return frozenset(key for title in deleted for key in item_keys(title) if key not in held)
 
 
 async def _gone_requests(bridge: Bridge, request_ids: Iterable[int]) -> tuple[frozenset[int] | None, str | None]:

@@ -140,15 +140,20 @@ def decide(
     item_requests: Mapping[str, frozenset[int]],
     gone_requests: frozenset[int] | None,
     notes: Sequence[str] = (),
+    removed_items: frozenset[str] = frozenset(),
 ) -> CleanupPlan:
     """The plan from plain facts: the account listing (newest first), every store row, the requests each item serves
-    and which of them Seerr no longer has (None: unknown, so `deleted_media` finds nothing)."""
-    planner = _Planner(account, rows, settings, now, item_requests, gone_requests, notes=list(notes))
+    and which of them Seerr no longer has (None: unknown, so `deleted_media` finds nothing), and the items Seerr
+    deleted with their files through seerbridge's Radarr/Sonarr (`removed_in_seerr`)."""
+    planner = _Planner(
+        account, rows, settings, now, item_requests, gone_requests, notes=list(notes), removed_items=removed_items
+    )
     rules = {
         "duplicates": planner.duplicates,
         "superseded": planner.superseded,
         "covered_episodes": planner.covered_episodes,
         "deleted_media": planner.deleted_media,
+        "removed_in_seerr": planner.removed_in_seerr,
     }
     for rule in settings.cleanup.rules:
         rules[rule]()
@@ -182,6 +187,7 @@ class _Planner:
     left: list[LeftAlone] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     claimed: set[str] = field(default_factory=set)  # rd ids some rule has found
+    removed_items: frozenset[str] = frozenset()  # items Seerr deleted with their files (its Radarr/Sonarr)
 
     def __post_init__(self) -> None:
         self.torrents = {t.id: t for t in self.account}
@@ -393,6 +399,19 @@ class _Planner:
                 listed = ", ".join(str(i) for i in sorted(asked))
                 noun = "request" if len(asked) == 1 else "requests"
                 self.found("deleted_media", torrent, f"{noun} {listed} no longer in Seerr", kept)
+
+    def removed_in_seerr(self) -> None:
+        for torrent in self.open():
+            live = self.live(torrent.id)
+            kept = [r for r in live if r.state in KEPT_STATES]
+            if kept and len(kept) == len(live) and all(r.item_key in self.removed_items for r in kept):
+                labels = sorted({_item_label(r) for r in kept})
+                self.found("removed_in_seerr", torrent, f"{', '.join(labels)} removed in Seerr with its files", kept)
+
+
+def _item_label(row: TorrentRecord) -> str:
+    what = row.item_key.split(":")
+    return f"TMDB {what[1]}" + (f" {episode_label(row.season, row.episodes)}" if row.season is not None else "")
 
 
 def _main_row(rows: Sequence[TorrentRecord]) -> TorrentRecord | None:

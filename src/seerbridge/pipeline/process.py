@@ -44,7 +44,7 @@ from seerbridge.services.budget import SlotGate
 from seerbridge.services.bundle import Services
 from seerbridge.services.calls import CallLedger, attribute_calls
 from seerbridge.services.seerr import MediaRequest, MediaRequestStatus, MediaStatus
-from seerbridge.store import repo
+from seerbridge.store import arr_repo, repo
 
 log = structlog.get_logger("seerbridge.pass")
 
@@ -410,6 +410,17 @@ class Bridge:
             reason = "; ".join(i.reason for i in items if i.reason)
             await repo.set_request_state(session, request_id, state, event=RequestEvent.VERIFIED, reason=reason)
 
+    async def _profile(self, request: MediaRequest, title: Title, today: date) -> str:
+        """The profile Seerr chose when it added the title to seerbridge's Radarr/Sonarr (its quality profile), else
+        the first `selection.profile_rules` entry that matches."""
+        app: arr_repo.App = "radarr" if request.media_type == "movie" else "sonarr"
+        async with self.sessions() as session:
+            added = await arr_repo.titles_of_media(session, app, request.media.tmdb_id, request.is4k)
+        for title_row in added:
+            if title_row.deleted_at is None and title_row.profile in self.settings.selection.profiles:
+                return title_row.profile
+        return choose_profile(self.settings.selection, title, is4k=request.is4k, today=today)[0]
+
     async def _repairing(self, request_id: int) -> list[str]:
         async with self.sessions() as session:
             return await repo.items_under_repair(session, request_id)
@@ -423,7 +434,7 @@ class Bridge:
             await self._name(request.id, title)
             return RequestResult(request.id, title.title, RequestState.ALREADY_AVAILABLE, "Seerr says it is available")
         title = await describe_title(request, seerr)
-        profile_name, _ = choose_profile(self.settings.selection, title, is4k=request.is4k, today=ctx.today)
+        profile_name = await self._profile(request, title, ctx.today)
         await self._name(request.id, title, profile_name)
         plan = await plan_request(
             request,
@@ -452,7 +463,7 @@ class Bridge:
         """Acquire the items under repair again, whatever Jellyfin and Seerr show (the library entry stands while its
         torrent is gone); the request's state comes from those outcomes and its other items as stored."""
         title = await describe_title(request, self.services.seerr)
-        profile_name, _ = choose_profile(self.settings.selection, title, is4k=request.is4k, today=ctx.today)
+        profile_name = await self._profile(request, title, ctx.today)
         await self._name(request.id, title, profile_name)
         # A fresh view: the cycle's account listing may still show the broken torrent, and its bad hashes lack it.
         ctx = await self.new_context(ctx.ledger)

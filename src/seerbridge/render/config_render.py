@@ -28,6 +28,7 @@ SECTION_HELP = {
     "cleanup": "Finding torrents nothing needs any more (`seerbridge cleanup`); hand-added ones only on opt-in.",
     "server": "The HTTP server for Seerr webhooks and health checks.",
     "webhook": "Seerr webhook authentication.",
+    "arr": "seerbridge as Seerr's Radarr and Sonarr: the API key entered in Seerr's server settings.",
     "log": "Logging.",
 }
 
@@ -36,6 +37,7 @@ EXAMPLE_SECRETS = {
     ("jellyfin", "api_key"): "your-jellyfin-api-key",
     ("realdebrid", "api_key"): "your-real-debrid-api-token",
     ("webhook", "secret"): "a-long-random-string-also-set-in-seerr",
+    ("arr", "api_key"): "a-long-random-string-entered-in-seerr-as-radarr-and-sonarr-api-key",
 }
 
 

@@ -30,6 +30,7 @@ import structlog
 import uvicorn
 
 from seerbridge import clock
+from seerbridge.arr.facade import ArrFacade
 from seerbridge.config import Settings, unset_required
 from seerbridge.domain.states import RequestState
 from seerbridge.errors import SeerbridgeError, ServiceError
@@ -187,6 +188,11 @@ class Daemon:
         self.play: PlayResolver | None = None  # strm entries' /play/ answers, made at start
 
     @functools.cached_property
+    def arr(self) -> ArrFacade:
+        """seerbridge as Seerr's Radarr and Sonarr: what Seerr adds is queued like an approval webhook."""
+        return ArrFacade(self.bridge, self.queue.submit, clock.now())
+
+    @functools.cached_property
     def repairer(self) -> Repairer:
         return Repairer(self.settings, self.bridge.services.realdebrid, self.bridge.sessions)
 
@@ -196,6 +202,8 @@ class Daemon:
             health=lambda: self.health.view(self.queue, self.bridge.health_details),
             secret=self.settings.webhook.secret.get_secret_value(),
             play=self.play,
+            arr=self.arr if self.settings.arr.api_key.get_secret_value() else None,
+            arr_key=self.settings.arr.api_key.get_secret_value(),
         )
 
     async def _make_play(self) -> PlayResolver | None:

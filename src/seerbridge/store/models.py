@@ -5,7 +5,20 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Date, DateTime, Float, ForeignKey, Integer, MetaData, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    false,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING = {
@@ -217,7 +230,9 @@ class Removal(Base):
     rd_id: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(Text)
     size_bytes: Mapped[int | None] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
-    rule: Mapped[str] = mapped_column(String(32))  # duplicates, superseded, covered_episodes, deleted_media
+    rule: Mapped[str] = mapped_column(
+        String(32)
+    )  # duplicates, superseded, covered_episodes, deleted_media, removed_in_seerr
     reason: Mapped[str] = mapped_column(Text)
     ours: Mapped[bool] = mapped_column(Boolean)  # added by seerbridge (False: by hand, deleted on opt-in only)
     torrent_id: Mapped[int | None] = mapped_column(Integer)  # our row, when there is one
@@ -302,3 +317,50 @@ class Repair(Base):
     kind: Mapped[str] = mapped_column(String(32))  # vanished, error, dead, virus, magnet_error, play_failed
     reason: Mapped[str] = mapped_column(Text)
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # a new torrent kept for the item
+
+
+# --- seerbridge as Seerr's Radarr and Sonarr (migration 20261206_0008) ---------------------------------------------
+
+
+class ArrTitle(Base):
+    """A movie or series Seerr added to one of seerbridge's Radarr/Sonarr servers. Its id is the Radarr/Sonarr id
+    Seerr stores and later finds in `/queue` and `/movie/{id}`, so it never changes; a deleted title keeps its row
+    (with `deleted_at`) so cleanup knows Seerr asked for its files to go."""
+
+    __tablename__ = "arr_titles"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    app: Mapped[str] = mapped_column(String(8))  # "radarr" or "sonarr"
+    is4k: Mapped[bool] = mapped_column(Boolean)
+    tmdb_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    tvdb_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    imdb_id: Mapped[str | None] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(Text)
+    year: Mapped[int] = mapped_column(Integer)
+    profile: Mapped[str] = mapped_column(String(64))  # seerbridge's profile, named by the quality profile id
+    root_folder: Mapped[str] = mapped_column(Text)
+    monitored: Mapped[bool] = mapped_column(Boolean)
+    seasons: Mapped[list[dict[str, Any]]] = mapped_column(JSON)  # [{"season", "monitored", "episodes"}]; [] movies
+    tags: Mapped[list[int]] = mapped_column(JSON)
+    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    delete_files: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class ArrTag(Base):
+    """A tag Seerr created on the Radarr/Sonarr servers (per-user tags); ids are stable."""
+
+    __tablename__ = "arr_tags"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    label: Mapped[str] = mapped_column(String(255), unique=True)
+
+
+class ArrProfile(Base):
+    """The stable quality profile id Seerr knows each of seerbridge's profiles by (Seerr keeps the id it chose)."""
+
+    __tablename__ = "arr_profiles"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)

@@ -18,7 +18,6 @@ and a one-line reason when the file cannot be played now. HEAD gets the same sta
 from __future__ import annotations
 
 import hmac
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -27,7 +26,10 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ValidationError
 
+from seerbridge.arr.facade import ArrFacade
 from seerbridge.library.play import PlayRedirect, PlayResolver, PlayUnavailable
+from seerbridge.web.body import MAX_BODY_BYTES, TooLarge, parse_json, read_capped
+from seerbridge.web.servarr import add_servarr_routes
 from seerbridge.web.webhook import WORK_TYPES, SeerrWebhook
 
 log = structlog.get_logger("seerbridge.web")
@@ -36,8 +38,6 @@ Submit = Callable[[int, str], bool]
 """submit(request_id, why) -> True when queued, False when it was already waiting or running."""
 Health = Callable[[], dict[str, Any]]
 
-MAX_BODY_BYTES = 1 << 20
-"""Seerr's bodies are a few kB (the message is cut at 500 characters); anything far larger is not Seerr."""
 WEBHOOK_PATH = "/webhook/seerr"
 PLAY_PATH = "/play/{token}"
 PLAY_RETRY_AFTER_S = 60
@@ -68,44 +68,22 @@ class WebhookAnswer(BaseModel):
     queued: bool | None = None
 
 
-class TooLarge(Exception):
-    pass
-
-
 def _authorized(given: str | None, secret: str) -> bool:
     # Without a secret, nobody is let in: an open webhook would let anyone trigger Real-Debrid calls.
     return bool(secret) and given is not None and hmac.compare_digest(given.encode(), secret.encode())
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-def _parse_json(raw: bytes) -> Any:
-    """The JSON value in `raw`; ValueError for anything that is not strict JSON (NaN, bad UTF-8, absurd depth)."""
-    try:
-        return json.loads(raw, parse_constant=_reject_constant)
-    except RecursionError as exc:  # json's C scanner recurses once per nesting level
-        raise ValueError("nested too deeply") from exc
-    # ValueError covers JSONDecodeError, UnicodeDecodeError and ints past Python's digit limit.
-
-
-async def _read_capped(request: Request) -> bytes:
-    declared = request.headers.get("content-length", "")
-    if declared.isascii() and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise TooLarge
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise TooLarge
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def create_app(*, submit: Submit, health: Health, secret: str, play: PlayResolver | None = None) -> FastAPI:
-    """The app; without `play` (no strm library), every /play/ address answers 404."""
+def create_app(
+    *,
+    submit: Submit,
+    health: Health,
+    secret: str,
+    play: PlayResolver | None = None,
+    arr: ArrFacade | None = None,
+    arr_key: str = "",
+) -> FastAPI:
+    """The app; without `play` (no strm library), every /play/ address answers 404; without `arr` (or its key),
+    every call to the Radarr/Sonarr servers answers 401."""
     app = FastAPI(title="seerbridge", version="1", docs_url=None, redoc_url=None)
 
     @app.post(
@@ -133,11 +111,11 @@ def create_app(*, submit: Submit, health: Health, secret: str, play: PlayResolve
             log.warning("webhook refused: wrong or missing Authorization header")
             return _answer(401, "unauthorized", "wrong or missing Authorization header")
         try:
-            raw = await _read_capped(request)
+            raw = await read_capped(request)
         except TooLarge:
             return _answer(413, "too_large", f"the body is over {MAX_BODY_BYTES} bytes")
         try:
-            data = _parse_json(raw)
+            data = parse_json(raw)
         except ValueError as exc:
             return _answer(400, "bad_request", f"the body is not JSON ({_short(str(exc))})")
         try:
@@ -191,6 +169,7 @@ def create_app(*, submit: Submit, health: Health, secret: str, play: PlayResolve
             summary="Play a library entry",
         )
 
+    add_servarr_routes(app, arr, arr_key)
     _document_webhook(app)
     return app
 
