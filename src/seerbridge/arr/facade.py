@@ -32,6 +32,9 @@ log = structlog.get_logger("seerbridge.arr")
 
 Submit = Callable[[int, str], bool]
 REMOVED_RULE = "removed_in_seerr"
+AUTO = "auto"
+"""The quality profile that leaves the choice to `selection.profile_rules` (listed first; e.g. `classic` for old
+films, `4k` for 4K requests), next to one quality profile per seerbridge profile."""
 
 
 class ArrError(Exception):
@@ -127,12 +130,15 @@ class ArrFacade:
     def status(self, server: Server) -> dict[str, Any]:
         return resources.system_status(server, self.started)
 
+    def profile_names(self) -> list[str]:
+        return list(dict.fromkeys([AUTO, *self.settings.selection.profiles]))
+
     async def profile_ids(self) -> dict[str, int]:
         async with self.sessions.begin() as session:
-            return await arr_repo.profile_ids(session, self.settings.selection.profiles)
+            return await arr_repo.profile_ids(session, self.profile_names())
 
     async def profiles(self) -> list[dict[str, Any]]:
-        return resources.quality_profiles(self.settings.selection.profiles, await self.profile_ids())
+        return resources.quality_profiles(self.profile_names(), await self.profile_ids())
 
     def root_folders(self, server: Server) -> list[dict[str, Any]]:
         return resources.root_folders(root_folder(self.settings, server), free_space(self.settings))

@@ -101,7 +101,7 @@ def _download(torrent: repo.TorrentRecord) -> Download:
         info_hash=torrent.info_hash,
         name=torrent.name,
         size=torrent.size_bytes or 0,
-        progress=max(0.0, min(1.0, torrent.progress)),
+        progress=max(0.0, min(1.0, torrent.progress / 100)),  # Real-Debrid's percentage, as the follower stores it
         added_at=torrent.added_at,
         progress_at=torrent.progress_at,
         season=torrent.season,

@@ -12,7 +12,6 @@ from typing import Any
 
 from seerbridge.arr.facts import Download, FileFacts, TitleFacts
 from seerbridge.arr.servers import Server
-from seerbridge.config import ProfileSettings
 from seerbridge.library.naming import folder_for
 from seerbridge.store.arr_repo import ArrSeason, ArrTitleRecord
 
@@ -56,7 +55,7 @@ def system_status(server: Server, started: datetime) -> dict[str, Any]:
     }
 
 
-def quality_profiles(profiles: Mapping[str, ProfileSettings], ids: Mapping[str, int]) -> list[dict[str, Any]]:
+def quality_profiles(names: Iterable[str], ids: Mapping[str, int]) -> list[dict[str, Any]]:
     return [
         {
             "id": ids[name],
@@ -69,7 +68,7 @@ def quality_profiles(profiles: Mapping[str, ProfileSettings], ids: Mapping[str, 
             "minUpgradeFormatScore": 1,
             "formatItems": [],
         }
-        for name in profiles
+        for name in names
     ]
 
 

@@ -412,7 +412,7 @@ class Bridge:
 
     async def _profile(self, request: MediaRequest, title: Title, today: date) -> str:
         """The profile Seerr chose when it added the title to seerbridge's Radarr/Sonarr (its quality profile), else
-        the first `selection.profile_rules` entry that matches."""
+        (none chosen, or `auto`) the first `selection.profile_rules` entry that matches."""
         app: arr_repo.App = "radarr" if request.media_type == "movie" else "sonarr"
         async with self.sessions() as session:
             added = await arr_repo.titles_of_media(session, app, request.media.tmdb_id, request.is4k)
