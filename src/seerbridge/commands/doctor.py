@@ -36,6 +36,7 @@ SERVICE_LABELS = {
     "torrentio": "Torrentio",
     "realdebrid": "Real-Debrid",
     "library": "Library",
+    "arr": "Radarr/Sonarr",
 }
 
 
@@ -147,13 +148,17 @@ async def _check_database(settings: Settings) -> DoctorRow:
 async def run_doctor(
     settings: Settings, transports: Mapping[str, httpx.AsyncBaseTransport] | None = None
 ) -> list[DoctorRow]:
-    """Check the database, the four services, one after another, then the library seerbridge writes."""
+    """Check the database, the four services, one after another, then the library seerbridge writes, then the running
+    seerbridge's Radarr/Sonarr servers as Seerr calls them."""
+    from seerbridge.commands.doctor_arr import check_arr  # it builds on this module's rows
+
     transports = transports or {}
     rows = [await _check_database(settings)]
     for service in ("seerr", "jellyfin", "torrentio", "realdebrid"):
         rows.append(await _check_service(service, settings, transports.get(service)))
     jellyfin_ok = all(row.ok for row in rows if row.service == "jellyfin")
     rows.extend(await _check_library(settings, transports.get("jellyfin"), jellyfin_ok=jellyfin_ok))
+    rows.extend(await check_arr(settings, transports.get("seerbridge")))
     return rows
 
 
