@@ -146,6 +146,7 @@ def _free_port() -> int:
 
 
 LIVE_TMDB_ID = 329865  # Arrival, in the demo catalogue but not requested
+RADARR_TMDB_ID = 286217  # The Martian, likewise: requested in 4K through Seerr's 4K Radarr
 LIVE_TIMEOUT_S = 30.0
 
 
@@ -161,6 +162,9 @@ async def _live(world: Sandbox, settings: Settings, bridge: Bridge) -> list[str]
     register(secret)
     live = settings.model_copy(deep=True)
     live.webhook.secret = SecretStr(secret)
+    arr_key = secrets.token_urlsafe(24)
+    register(arr_key)
+    live.arr.api_key = SecretStr(arr_key)
     live.run.poll_interval_s = 3600  # the webhook, not a poll, must be what acts
     live.follow.min_interval_s, live.follow.max_interval_s = 0.2, 1.0
     bridge.settings = live
@@ -225,9 +229,72 @@ async def _live(world: Sandbox, settings: Settings, bridge: Bridge) -> list[str]
             + f"; {jellyfin}, Seerr scan job run {scans}×"
             + ("; requests available" if listed else "")
         )
+        lines += await _through_radarr(world, bridge, daemon, arr_key)
     finally:
         stop.trigger()
         await asyncio.wait_for(task, 15)
+    return lines
+
+
+async def _through_radarr(world: Sandbox, bridge: Bridge, daemon: Any, key: str) -> list[str]:
+    """Seerr with seerbridge as its 4K Radarr: Test and Save in Seerr's settings, then a 4K request approved there
+    is pushed to seerbridge, worked at once, and read back by Seerr's Radarr scan."""
+    media = world.scenario.media_by_tmdb(RADARR_TMDB_ID)
+    if media is None or media.imdb_id is None:
+        return []
+    seerr = world.seerr_state
+    connection = {"hostname": "127.0.0.1", "port": daemon.port, "apiKey": key, "useSsl": False, "baseUrl": "/radarr-4k"}
+    transport = httpx.ASGITransport(app=world.apps["seerr"])
+    headers = {"X-Api-Key": world.scenario.keys["seerr"]}
+    async with httpx.AsyncClient(transport=transport, base_url="http://seerr/api/v1", headers=headers) as api:
+        tested = await api.post("/settings/radarr/test", json=connection)
+        if tested.status_code != 200:
+            return [f"Radarr path: Seerr's Test of seerbridge's /radarr-4k failed (HTTP {tested.status_code})"]
+        profiles = {p["name"]: p["id"] for p in tested.json()["profiles"]}
+        settings = {
+            **connection,
+            "name": "seerbridge 4K",
+            "activeProfileId": profiles["4k"],
+            "activeProfileName": "4k",
+            "activeDirectory": tested.json()["rootFolders"][0]["path"],
+            "is4k": True,
+            "isDefault": True,
+            "syncEnabled": True,
+            "minimumAvailability": "released",
+        }
+        saved = await api.post("/settings/radarr", json=settings)
+    lines = [
+        f"Radarr path: Seerr's Test and Save of seerbridge as its 4K Radarr (/radarr-4k) → HTTP {tested.status_code}, "
+        f"{saved.status_code}; {len(profiles)} quality profiles offered"
+    ]
+    wanted = {r.info_hash for r in world.scenario.releases_for(media.imdb_id) if "2160p" in r.name}
+    sent = time.monotonic()
+    request = seerr.add_request(RADARR_TMDB_ID, is4k=True, approved=True, requested_by="erin")
+    await seerr.servarr.settle()
+
+    async def arrived() -> bool:
+        return bool(wanted & set(world.realdebrid_state.hashes()))
+
+    got = await _eventually(arrived)
+    took = time.monotonic() - sent
+    row = seerr.media_for(RADARR_TMDB_ID)
+    movie_id = row.service4k.external_service_id if row is not None else None
+    lines.append(
+        f"  Seerr request {request.id} (The Martian, 4K) approved → Seerr added it to seerbridge's Radarr (id "
+        f"{movie_id}); "
+        + (f"2160p torrent on Real-Debrid {took:.2f} s later, no webhook, no poll" if got else "nothing added")
+    )
+
+    async def available() -> bool:
+        async with bridge.sessions() as session:
+            record = await repo.get_request(session, request.id)
+        return record is not None and record.state is RequestState.AVAILABLE
+
+    if got and await _eventually(available):
+        await seerr.servarr.radarr_scan()
+        shown = seerr.media_for(RADARR_TMDB_ID)
+        status = _status(shown.status4k) if shown is not None else "unknown"
+        lines.append(f"  Jellyfin holds it; Seerr's Radarr scan reads hasFile from seerbridge: {status} (4K)")
     return lines
 
 
