@@ -204,3 +204,51 @@ async def test_no_key_configured_refuses_everything(make_e2e: Factory) -> None: 
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://s") as client:
             answer = await client.get("/radarr/api/v3/system/status", params={"apikey": ""})
     assert answer.status_code == 401
+
+
+ODD_CALLS = [
+    ("POST", "/radarr/api/v3/movie", b"not json", 400),
+    ("POST", "/radarr/api/v3/movie", b"[1, 2]", 400),
+    ("POST", "/radarr/api/v3/movie", b'{"tmdbId": "603", "qualityProfileId": 1}', 400),
+    ("POST", "/radarr/api/v3/movie", b'{"tmdbId": 603, "qualityProfileId": 999}', 400),
+    # Seerr answers 500 for a TMDB id it cannot fetch: seerbridge says Seerr could not be asked.
+    ("POST", "/radarr/api/v3/movie", b'{"tmdbId": 99999999, "qualityProfileId": 1}', 503),
+    ("POST", "/sonarr/api/v3/series", b'{"tvdbId": 12345, "qualityProfileId": 1, "seasons": "all"}', 400),
+    ("POST", "/sonarr/api/v3/series", b'{"tvdbId": true}', 400),
+    ("PUT", "/radarr/api/v3/movie", b'{"monitored": true}', 404),
+    ("PUT", "/radarr/api/v3/movie", b'{"id": 4242, "monitored": true}', 404),
+    ("PUT", "/sonarr/api/v3/series/99999999999999", b"{}", 404),
+    ("GET", "/radarr/api/v3/movie/-1", b"", 404),
+    ("GET", "/radarr/api/v3/movie/lookup?term=", b"", 200),  # Radarr finds nothing: []
+    ("GET", "/radarr/api/v3/movie/lookup?term=tmdb:abc", b"", 200),
+    ("GET", "/sonarr/api/v3/series/lookup?term=tvdb:1", b"", 200),
+    ("GET", "/sonarr/api/v3/episode", b"", 400),
+    ("GET", "/sonarr/api/v3/episode?seriesId=x", b"", 400),
+    ("PUT", "/sonarr/api/v3/episode/monitor", b'{"episodeIds": ["a", 99999999999], "monitored": "yes"}', 202),
+    ("POST", "/radarr/api/v3/command", b"{}", 400),
+    ("POST", "/radarr/api/v3/command", b'{"name": "MoviesSearch", "movieIds": [1, "x", null]}', 201),
+    ("GET", "/radarr/api/v3/queue?page=-3&pageSize=0", b"", 200),
+    ("POST", "/radarr/api/v3/tag", b'{"label": ""}', 400),
+    ("PUT", "/radarr/api/v3/tag/5", b'{"label": "x"}', 404),
+    ("DELETE", "/radarr/api/v3/movie/77?deleteFiles=maybe", b"", 404),
+    ("GET", "/radarr/api/v3/nothing-here", b"", 404),
+    ("DELETE", "/radarr/api/v3/qualityprofile", b"", 405),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body", "status"), ODD_CALLS)
+async def test_odd_calls_get_a_clear_answer_never_a_500(
+    make_e2e: Factory,  # noqa: F811
+    method: str,
+    path: str,
+    body: bytes,
+    status: int,
+) -> None:
+    async with facade(make_e2e) as f:
+        answer = await f.client.request(
+            method, path, params={"apikey": KEY}, content=body, headers={"Content-Type": "application/json"}
+        )
+        await f.arr.settle()
+    assert answer.status_code == status, answer.text
+    assert answer.headers["content-type"].startswith("application/json")
+    assert KEY not in answer.text
