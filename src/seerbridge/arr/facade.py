@@ -32,6 +32,7 @@ log = structlog.get_logger("seerbridge.arr")
 
 Submit = Callable[[int, str], bool]
 REMOVED_RULE = "removed_in_seerr"
+DESCRIBED_FOR_S = 300
 AUTO = "auto"
 """The quality profile that leaves the choice to `selection.profile_rules` (listed first; e.g. `classic` for old
 films, `4k` for 4K requests), next to one quality profile per seerbridge profile."""
@@ -81,7 +82,10 @@ class ArrFacade:
         self._lock = asyncio.Lock()  # adds and updates one at a time: Seerr's re-sends never add a title twice
         self._tasks: set[asyncio.Task[None]] = set()
         self._tmdb_of_tvdb: dict[int, int] = {}
+        # Seerr looks a title up and adds it a moment later: the add reuses the lookup's description.
+        self._described: dict[tuple[str, int], tuple[datetime, ArrTitleRecord]] = {}
         self._commands = itertools.count(1)
+        self._unread: set[tuple[str, int]] = set()  # nudges started that have not read Seerr's requests yet
 
     # ----- background work -----
 
@@ -95,8 +99,21 @@ class ArrFacade:
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
-    async def _nudge(self, server: Server, tmdb_id: int | None, tvdb_id: int | None, why: str) -> None:
+    def _nudge_later(self, server: Server, title: ArrTitleRecord, why: str) -> None:
+        """`_nudge` in the background. Seerr follows a PUT with a search command at once: a nudge for the same
+        title that has not read Seerr's requests yet covers both (one that has may have read them before a newer
+        approval, so another is started)."""
+        key = (server.base, title.id)
+        if key in self._unread:
+            return
+        self._unread.add(key)
+        self._later(self._nudge(server, title.tmdb_id, title.tvdb_id, why, key), "arr-nudge")
+
+    async def _nudge(
+        self, server: Server, tmdb_id: int | None, tvdb_id: int | None, why: str, key: tuple[str, int]
+    ) -> None:
         """Submit the approved (or failed) Seerr requests for this media and kind that are not settled."""
+        self._unread.discard(key)
         if self.submit is None:
             return
         try:
@@ -172,11 +189,17 @@ class ArrFacade:
 
     # ----- titles -----
 
-    async def _resource(self, server: Server, title: ArrTitleRecord, facts: TitleFacts | None = None) -> dict[str, Any]:
+    async def _resource(
+        self,
+        server: Server,
+        title: ArrTitleRecord,
+        facts: TitleFacts | None = None,
+        ids: Mapping[str, int] | None = None,
+    ) -> dict[str, Any]:
         if facts is None:
             async with self.sessions() as session:
                 facts = await title_facts(session, title)
-        ids = await self.profile_ids()
+        ids = ids if ids is not None else await self.profile_ids()
         profile_id = ids.get(title.profile, 0)
         root = title.root_folder or root_folder(self.settings, server)
         build = resources.movie if server.app == "radarr" else resources.series
@@ -189,7 +212,10 @@ class ArrFacade:
             found = [t for t in found if t.tmdb_id == tmdb_id]
         if tvdb_id is not None:
             found = [t for t in found if t.tvdb_id == tvdb_id]
-        return [await self._resource(server, t) for t in found]
+        ids = await self.profile_ids()
+        async with self.sessions() as session:
+            facts = [await title_facts(session, t) for t in found]
+        return [await self._resource(server, t, f, ids) for t, f in zip(found, facts, strict=True)]
 
     async def _title(self, server: Server, title_id: int) -> ArrTitleRecord:
         async with self.sessions() as session:
@@ -234,8 +260,20 @@ class ArrFacade:
 
     async def _describe(self, server: Server, number: int) -> ArrTitleRecord | None:
         """A title not held yet (id 0), described by Seerr: `number` is a TMDB id (movies) or TVDB id (series)."""
-        seerr = self.bridge.services.seerr
         now = self.bridge.now()
+        cached = self._described.get((server.base, number))
+        if cached is not None and (now - cached[0]).total_seconds() < DESCRIBED_FOR_S:
+            return cached[1]
+        described = await self._ask_seerr(server, number, now)
+        if described is not None:
+            self._described = {
+                k: v for k, v in self._described.items() if (now - v[0]).total_seconds() < DESCRIBED_FOR_S
+            }
+            self._described[(server.base, number)] = (now, described)
+        return described
+
+    async def _ask_seerr(self, server: Server, number: int, now: datetime) -> ArrTitleRecord | None:
+        seerr = self.bridge.services.seerr
         if server.app == "radarr":
             details = await seerr.movie(number)
             year = details.release_date.year if details.release_date else 0
@@ -298,7 +336,7 @@ class ArrFacade:
             else:
                 title = await self._add_series(server, body, profile)
         log.info("Seerr added a title", server=server.label, title=title.title, id=title.id, profile=profile)
-        self._later(self._nudge(server, title.tmdb_id, title.tvdb_id, f"{server.label} add"), "arr-add")
+        self._nudge_later(server, title, f"{server.label} add")
         return await self._resource(server, title)
 
     async def _add_movie(self, server: Server, body: dict[str, Any], profile: str) -> ArrTitleRecord:
@@ -392,7 +430,7 @@ class ArrFacade:
                     root_folder=self._root(server, body) if "rootFolderPath" in body else title.root_folder,
                 )
         if title.monitored:
-            self._later(self._nudge(server, title.tmdb_id, title.tvdb_id, f"{server.label} update"), "arr-update")
+            self._nudge_later(server, title, f"{server.label} update")
         return await self._resource(server, title)
 
     async def delete(self, server: Server, title_id: int, *, delete_files: bool) -> None:
@@ -489,7 +527,7 @@ class ArrFacade:
                     title = await self._title(server, title_id)
                 except ArrError:
                     continue
-                self._later(self._nudge(server, title.tmdb_id, title.tvdb_id, f"{server.label} {name}"), "arr-search")
+                self._nudge_later(server, title, f"{server.label} {name}")
         return resources.command(next(self._commands), name, self.bridge.now())
 
     async def queue(self, server: Server, page: int, page_size: int | None) -> dict[str, Any]:
