@@ -38,7 +38,7 @@ from seerbridge.store import arr_repo, repo
 from seerbridge.store.models import Torrent, WorkItem
 from seerbridge.web.app import create_app
 
-KEY = "bench-arr-key"
+KEY = "bench-arr-key-0123456"
 BASES = ("/radarr", "/radarr-4k", "/sonarr", "/sonarr-4k")
 
 

@@ -56,6 +56,7 @@ def test_config_path_from_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
         ),
         ({"SEERBRIDGE_TORRENTIO__URL": "https://"}, "torrentio.url (SEERBRIDGE_TORRENTIO__URL): must name a host"),
         ({"SEERBRIDGE_SEERR__URL": "http://seerr:99999"}, "seerr.url (SEERBRIDGE_SEERR__URL): has an invalid port"),
+        ({"SEERBRIDGE_ARR__API_KEY": "abc"}, "arr.api_key (SEERBRIDGE_ARR__API_KEY): must be at least 16 characters"),
     ],
 )
 def test_bad_values_give_one_line_naming_the_field(

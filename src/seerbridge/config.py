@@ -602,6 +602,9 @@ class WebhookSettings(Section):
     )
 
 
+MIN_ARR_KEY_CHARS = 16
+
+
 class ArrSettings(Section):
     """seerbridge as Seerr's Radarr and Sonarr (`/radarr`, `/radarr-4k`, `/sonarr`, `/sonarr-4k` on the server)."""
 
@@ -610,6 +613,14 @@ class ArrSettings(Section):
         description="The API key entered in Seerr's Radarr/Sonarr settings (Seerr sends it as `apikey`); the four "
         "servers answer 401 to everything while it is unset.",
     )
+
+    @field_validator("api_key")
+    @classmethod
+    def _long_enough(cls, value: SecretStr) -> SecretStr:
+        # The key guards adding torrents to a paid account, and short values are not masked in logs.
+        if value.get_secret_value() and len(value.get_secret_value()) < MIN_ARR_KEY_CHARS:
+            raise ValueError(f"must be at least {MIN_ARR_KEY_CHARS} characters (Radarr's own keys have 32)")
+        return value
 
 
 class LogSettings(Section):

@@ -10,12 +10,12 @@ from seerbridge.arr.facade import ArrFacade
 from seerbridge.commands.doctor_arr import address, check_arr
 from seerbridge.config import ServerSettings, Settings
 from seerbridge.web.app import create_app
-from tests.e2e.conftest import Factory, make_e2e  # noqa: F401  (the fixture)
+from tests.e2e.conftest import Factory
 
-KEY = "doctor-arr-key"
+KEY = "doctor-arr-key-0123456"
 
 
-async def test_every_server_answers_as_seerr_calls_it(make_e2e: Factory) -> None:  # noqa: F811
+async def test_every_server_answers_as_seerr_calls_it(make_e2e: Factory) -> None:
     e2e = make_e2e(arr={"api_key": SecretStr(KEY)}, server={"enabled": True})
     async with e2e.bridge() as bridge:
         app = create_app(

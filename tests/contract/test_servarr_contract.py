@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator
@@ -15,9 +16,10 @@ from pydantic import SecretStr
 from seerbridge.arr.facade import ArrFacade
 from seerbridge.web.app import create_app
 from tests.contract.servarr import ServarrContract, check
-from tests.e2e.conftest import E2E, Factory, make_e2e  # noqa: F401  (the fixture)
+from tests.e2e.conftest import E2E, Factory
 
 KEY = "arr-api-key-for-tests"
+BASES = ("/radarr", "/radarr-4k", "/sonarr", "/sonarr-4k")
 HAUNT = 572802  # the demo's Haunt (2019); request 102 is approved
 SEVERANCE_TVDB = 371980  # request 103 (season 2) is approved
 
@@ -32,7 +34,7 @@ class Facade:
 
 
 @contextlib.asynccontextmanager
-async def facade(make_e2e: Factory) -> AsyncIterator[Facade]:  # noqa: F811
+async def facade(make_e2e: Factory) -> AsyncIterator[Facade]:
     e2e = make_e2e(arr={"api_key": SecretStr(KEY)})
     submitted: list[tuple[int, str]] = []
 
@@ -48,7 +50,7 @@ async def facade(make_e2e: Factory) -> AsyncIterator[Facade]:  # noqa: F811
             yield Facade(e2e, arr, contract, client, submitted)
 
 
-async def test_every_radarr_answer_matches_radarrs_spec(make_e2e: Factory) -> None:  # noqa: F811
+async def test_every_radarr_answer_matches_radarrs_spec(make_e2e: Factory) -> None:
     async with facade(make_e2e) as f:
         four_k = f.e2e.world.seerr_state.add_request(HAUNT, is4k=True, approved=True)
         key = {"apikey": KEY}
@@ -110,7 +112,7 @@ async def test_every_radarr_answer_matches_radarrs_spec(make_e2e: Factory) -> No
     f.contract.assert_clean()
 
 
-async def test_every_sonarr_answer_matches_sonarrs_spec(make_e2e: Factory) -> None:  # noqa: F811
+async def test_every_sonarr_answer_matches_sonarrs_spec(make_e2e: Factory) -> None:
     async with facade(make_e2e) as f:
         key = {"apikey": KEY}
         c = f.client
@@ -164,7 +166,7 @@ async def test_every_sonarr_answer_matches_sonarrs_spec(make_e2e: Factory) -> No
     f.contract.assert_clean()
 
 
-async def test_a_wrong_answer_is_caught(make_e2e: Factory) -> None:  # noqa: F811
+async def test_a_wrong_answer_is_caught(make_e2e: Factory) -> None:
     """The checker is not blind: the facade's own lookup answer, with one field of the wrong type, is reported."""
     async with facade(make_e2e) as f:
         response = await f.client.get("/radarr/api/v3/movie/lookup", params={"apikey": KEY, "term": f"tmdb:{HAUNT}"})
@@ -189,14 +191,36 @@ async def test_a_wrong_answer_is_caught(make_e2e: Factory) -> None:  # noqa: F81
 )
 async def test_the_api_key_is_required(
     make_e2e: Factory, params: dict[str, str], headers: dict[str, str], status: int
-) -> None:  # noqa: F811
+) -> None:
     async with facade(make_e2e) as f:
         for base in ("/radarr", "/RADARR-4K", "/sonarr", "/Sonarr-4k"):
             answer = await f.client.get(f"{base}/api/v3/qualityProfile", params=params, headers=headers)
             assert answer.status_code == status, (base, answer.text)
 
 
-async def test_no_key_configured_refuses_everything(make_e2e: Factory) -> None:  # noqa: F811
+async def test_four_servers_asked_at_once_agree_on_the_profile_ids(make_e2e: Factory) -> None:
+    """Seerr's request list reads /qualityProfile from every server at once (Promise.all)."""
+    async with facade(make_e2e) as f:
+        answers = await asyncio.gather(
+            *(f.client.get(f"{base}/api/v3/qualityProfile", params={"apikey": KEY}) for base in BASES)
+        )
+    assert [a.status_code for a in answers] == [200] * 4
+    assert len({json.dumps(a.json()) for a in answers}) == 1
+
+
+async def test_a_tag_cannot_take_another_tags_label(make_e2e: Factory) -> None:
+    async with facade(make_e2e) as f:
+        key = {"apikey": KEY}
+        alice = (await f.client.post("/radarr/api/v3/tag", params=key, json={"label": "1-alice"})).json()
+        bob = (await f.client.post("/radarr/api/v3/tag", params=key, json={"label": "2-bob"})).json()
+        again = (await f.client.post("/radarr/api/v3/tag", params=key, json={"label": "1-ALICE"})).json()
+        assert again == alice  # labels compare case-insensitively, as Radarr's
+        taken = await f.client.put(f"/radarr/api/v3/tag/{bob['id']}", params=key, json={**bob, "label": "1-alice"})
+        assert taken.status_code == 400 and taken.json()[0]["propertyName"] == "Label"
+        assert (await f.client.get("/radarr/api/v3/tag", params=key)).json() == [alice, bob]
+
+
+async def test_no_key_configured_refuses_everything(make_e2e: Factory) -> None:
     e2e = make_e2e()
     async with e2e.bridge() as bridge:
         arr = ArrFacade(bridge, None, bridge.now())
@@ -233,12 +257,19 @@ ODD_CALLS = [
     ("DELETE", "/radarr/api/v3/movie/77?deleteFiles=maybe", b"", 404),
     ("GET", "/radarr/api/v3/nothing-here", b"", 404),
     ("DELETE", "/radarr/api/v3/qualityprofile", b"", 405),
+    ("GET", "/radarr/api/v3/movie/\u00b2", b"", 404),  # a digit to str.isdigit(), not to int()
+    ("POST", "/radarr/api/v3/movie", b'{"tmdbId": 100000000000000000000, "qualityProfileId": 1}', 400),
+    ("PUT", "/radarr/api/v3/movie", b'{"id": 100000000000000000000}', 404),
+    ("POST", "/radarr/api/v3/command", b'{"name": "MoviesSearch", "movieIds": [100000000000000000000]}', 201),
+    ("PUT", "/sonarr/api/v3/episode/monitor", b'{"episodeIds": [10000000000000000000000000]}', 202),
+    ("GET", "/radarr/api/v3/movie/lookup?term=tmdb:\u00b2", b"", 200),
+    ("POST", "/radarr/api/v3/tag", b'{"label": "' + b"x" * 300 + b'"}', 400),
 ]
 
 
 @pytest.mark.parametrize(("method", "path", "body", "status"), ODD_CALLS)
 async def test_odd_calls_get_a_clear_answer_never_a_500(
-    make_e2e: Factory,  # noqa: F811
+    make_e2e: Factory,
     method: str,
     path: str,
     body: bytes,

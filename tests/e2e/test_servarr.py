@@ -5,6 +5,7 @@ makes to seerbridge is checked against Radarr's and Sonarr's specs."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -363,3 +364,87 @@ async def test_the_running_daemon_works_an_approval_seerr_pushes_over_loopback(m
         assert daemon.queue.stats.submitted == 1
         # One look at Seerr's approved and failed lists found the request; the poller itself did not run again.
         assert seerr.count("GET", REQUEST_LIST) == polls + 2
+
+
+async def test_cleanup_after_a_delete_waits_for_work_in_progress(make_e2e: Factory) -> None:
+    """The cleanup a delete starts runs alone, as every cleanup: not while a request is choosing torrents."""
+    from tests.e2e.test_acquisition import HAUNT_2019
+
+    e2e = make_e2e(edit=no_requests, cleanup={"periodic": True})
+    async with seerr_with_seerbridge(e2e) as sb:
+        e2e.world.seerr_state.add_request(572802, approved=True)
+        await sb.work()
+        media = e2e.world.seerr_state.media_for(572802)
+        assert media is not None and media.service.external_service_id is not None
+        url = f"/radarr/api/v3/movie/{media.service.external_service_id}"
+        async with sb.bridge.gate.work():
+            assert (await sb.arr.delete(url, params={"apikey": KEY, "deleteFiles": "true"})).status_code == 200
+            cleanup = asyncio.ensure_future(sb.facade.settle())
+            for _ in range(50):  # let the cleanup task run as far as it can
+                await asyncio.sleep(0)
+            assert not cleanup.done()
+            assert e2e.hash(HAUNT_2019) in e2e.account()
+        await cleanup
+        assert e2e.hash(HAUNT_2019) not in e2e.account()
+
+
+async def test_a_film_requested_again_after_its_removal_is_kept(make_e2e: Factory) -> None:
+    """A deletion is about the torrents of then: a later request's torrent is not what Seerr removed, even when it
+    arrives by polling (Seerr no longer has seerbridge as its Radarr)."""
+    from seerbridge.pipeline.cleanup import apply_cleanup, plan_cleanup
+    from tests.e2e.test_acquisition import HAUNT_2019
+
+    e2e = make_e2e(edit=no_requests, library="strm")
+    async with seerr_with_seerbridge(e2e) as sb:
+        e2e.world.seerr_state.add_request(572802, approved=True)
+        await sb.work()
+        await jellyfin_settles(e2e, sb.bridge)
+        media = e2e.world.seerr_state.media_for(572802)
+        assert media is not None and media.service.external_service_id is not None
+        url = f"/radarr/api/v3/movie/{media.service.external_service_id}"
+        assert (await sb.arr.delete(url, params={"apikey": KEY, "deleteFiles": "true"})).status_code == 200
+        await sb.facade.settle()
+        await apply_cleanup(sb.bridge, await plan_cleanup(sb.bridge))
+        assert e2e.hash(HAUNT_2019) not in e2e.account()
+        await sb.bridge.announce()  # the folder that lost its entry, to Jellyfin
+        await jellyfin_settles(e2e, sb.bridge)  # which drops the film
+        e2e.world.jellyfin_state.settle()  # brought up to the clock, as any call to it would
+        assert e2e.world.jellyfin_state.movie_by_tmdb(572802) is None
+        for server in list(sb.servarr.servers["radarr"]):
+            sb.servarr.remove("radarr", server.id)
+        e2e.world.seerr_state.delete_media(media.id)
+        e2e.world.clock.advance(60)
+        again = e2e.world.seerr_state.add_request(572802, approved=True, requested_by="bob")
+        await sb.bridge.run_pass({again.id})
+        assert e2e.hash(HAUNT_2019) in e2e.account()
+        assert (await plan_cleanup(sb.bridge)).doomed == ()
+
+
+async def test_a_season_that_came_out_after_the_add_is_in_the_lookup(make_e2e: Factory) -> None:
+    """Seerr monitors only seasons the lookup lists: a held series is listed with the seasons Seerr shows now."""
+    e2e = make_e2e(load_scenario("season-packs"), edit=_packs_without_severance)
+    async with seerr_with_seerbridge(e2e) as sb:
+        lookup = {"apikey": KEY, "term": f"tvdb:{SEVERANCE_TVDB}"}
+        e2e.world.seerr_state.add_request(SEVERANCE, seasons=[1], approved=True)
+        await sb.work()
+        (held,) = (await sb.arr.get("/sonarr/api/v3/series/lookup", params=lookup)).json()
+        assert [s["seasonNumber"] for s in held["seasons"]] == [0, 1, 2, 3, 4]
+        spec = e2e.scenario.media_by_tmdb(SEVERANCE)
+        assert spec is not None
+        spec.seasons.append(spec.seasons[-1].model_copy(update={"season": 5, "episodes": 8}))  # announced since
+        (again,) = (await sb.arr.get("/sonarr/api/v3/series/lookup", params=lookup)).json()
+        assert [s["seasonNumber"] for s in again["seasons"]] == [0, 1, 2, 3, 4, 5]
+        assert [s["monitored"] for s in again["seasons"]] == [False, True, False, False, False, False]
+        assert again["seasons"][-1]["statistics"]["totalEpisodeCount"] == 8
+
+
+async def test_the_4k_server_means_4k_whatever_profile_it_was_saved_with(make_e2e: Factory) -> None:
+    from tests.e2e.test_upgrade import BR_2160, scenario
+
+    e2e = make_e2e(scenario(), edit=no_requests)
+    async with seerr_with_seerbridge(e2e, configured=False) as sb:
+        await configure(sb.seerr, profiles={"/radarr-4k": "standard"})
+        row = e2e.world.seerr_state.add_request(BLADE_RUNNER, is4k=True, approved=True)
+        await sb.work()
+    assert e2e.hash(BR_2160) in e2e.account()
+    assert (await request_record(e2e, row.id)).profile == "4k"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import re
 from collections.abc import Callable, Coroutine, Mapping
 from datetime import datetime
 from typing import Any
@@ -33,6 +34,7 @@ log = structlog.get_logger("seerbridge.arr")
 Submit = Callable[[int, str], bool]
 REMOVED_RULE = "removed_in_seerr"
 DESCRIBED_FOR_S = 300
+MAX_LABEL = 255
 AUTO = "auto"
 """The quality profile that leaves the choice to `selection.profile_rules` (listed first; e.g. `classic` for old
 films, `4k` for 4K requests), next to one quality profile per seerbridge profile."""
@@ -55,13 +57,24 @@ def not_found(what: str) -> ArrError:
     return ArrError(404, {"message": f"{what} not found"})
 
 
+MAX_ID = 2**31 - 1  # the specs' ids are int32, and so are the store's columns
+
+
+def _id_value(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
+
+
 def _int(body: Mapping[str, Any], key: str) -> int | None:
     value = body.get(key)
-    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
+    return value if _id_value(value) else None
 
 
 def _ints(value: Any) -> list[int]:
-    return [v for v in value if isinstance(v, int) and not isinstance(v, bool)] if isinstance(value, list) else []
+    return [v for v in value if _id_value(v)] if isinstance(value, list) else []
+
+
+def _imdb(value: Any) -> str | None:
+    return value if isinstance(value, str) and re.fullmatch(r"tt\d{1,12}", value) else None
 
 
 def parse_term(term: str) -> tuple[str, str]:
@@ -85,7 +98,9 @@ class ArrFacade:
         # Seerr looks a title up and adds it a moment later: the add reuses the lookup's description.
         self._described: dict[tuple[str, int], tuple[datetime, ArrTitleRecord]] = {}
         self._commands = itertools.count(1)
-        self._unread: set[tuple[str, int]] = set()  # nudges started that have not read Seerr's requests yet
+        self._unread: set[tuple[str, int]] = set()
+        self._profile_ids: dict[str, int] = {}
+        self._profile_lock = asyncio.Lock()  # nudges started that have not read Seerr's requests yet
 
     # ----- background work -----
 
@@ -151,8 +166,14 @@ class ArrFacade:
         return list(dict.fromkeys([AUTO, *self.settings.selection.profiles]))
 
     async def profile_ids(self) -> dict[str, int]:
-        async with self.sessions.begin() as session:
-            return await arr_repo.profile_ids(session, self.profile_names())
+        """Stable ids of the profiles (kept in the store; read once per process, as they never change)."""
+        names = self.profile_names()
+        if not set(names) <= set(self._profile_ids):
+            async with self._profile_lock:
+                if not set(names) <= set(self._profile_ids):
+                    async with self.sessions.begin() as session:
+                        self._profile_ids = await arr_repo.profile_ids(session, names)
+        return {name: self._profile_ids[name] for name in names}
 
     async def profiles(self) -> list[dict[str, Any]]:
         return resources.quality_profiles(self.profile_names(), await self.profile_ids())
@@ -171,18 +192,17 @@ class ArrFacade:
         raise not_found("Tag")
 
     async def add_tag(self, body: Any) -> dict[str, Any]:
-        label = body.get("label") if isinstance(body, dict) else None
-        if not isinstance(label, str) or not label.strip():
-            raise invalid("Label", "'Label' must not be empty.", label, "NotEmptyValidator")
-        async with self.sessions.begin() as session:
-            return resources.tag(*await arr_repo.add_tag(session, label.strip()))
+        label = _label(body)
+        async with self._lock, self.sessions.begin() as session:
+            return resources.tag(*await arr_repo.add_tag(session, label))
 
     async def rename_tag(self, tag_id: int, body: Any) -> dict[str, Any]:
-        label = body.get("label") if isinstance(body, dict) else None
-        if not isinstance(label, str) or not label.strip():
-            raise invalid("Label", "'Label' must not be empty.", label, "NotEmptyValidator")
-        async with self.sessions.begin() as session:
-            renamed = await arr_repo.rename_tag(session, tag_id, label.strip())
+        label = _label(body)
+        try:
+            async with self._lock, self.sessions.begin() as session:
+                renamed = await arr_repo.rename_tag(session, tag_id, label)
+        except arr_repo.TagTaken as exc:
+            raise invalid("Label", "A tag with this label already exists", label, "UniqueTagValidator") from exc
         if renamed is None:
             raise not_found("Tag")
         return resources.tag(*renamed)
@@ -230,7 +250,9 @@ class ArrFacade:
     async def lookup(self, server: Server, term: str) -> list[dict[str, Any]]:
         """Exactly one title for an id Seerr knows (the held one, else a new one with id 0); [] for unknown ones."""
         kind, value = parse_term(term)
-        if not value.isdigit() or (server.app == "radarr") != (kind == "tmdb") or kind not in ("tmdb", "tvdb"):
+        if not (value.isascii() and value.isdigit() and len(value) <= 9) or kind not in ("tmdb", "tvdb"):
+            return []  # seerbridge searches nothing by title: Seerr looks titles up by id
+        if (server.app == "radarr") != (kind == "tmdb"):
             return []  # seerbridge searches nothing by title: Seerr looks titles up by id
         number = int(value)
         async with self.sessions() as session:
@@ -242,12 +264,43 @@ class ArrFacade:
                 tvdb_id=number if kind == "tvdb" else None,
             )
         if held is not None:
+            if server.app == "sonarr":
+                held = await self._refresh_seasons(held)
             return [await self._resource(server, held)]
         try:
             fresh = await self._describe(server, number)
         except NotFound:
             return []
         return [] if fresh is None else [await self._resource(server, fresh, TitleFacts())]
+
+    async def _refresh_seasons(self, title: ArrTitleRecord) -> ArrTitleRecord:
+        """A held series with the seasons and episode counts Seerr shows now: a season that came out since it was
+        added must be in the lookup, or Seerr cannot monitor it (its flags are kept; a failure keeps what is held)."""
+        if title.tmdb_id is None:
+            return title
+        try:
+            show = await self.bridge.services.seerr.tv(title.tmdb_id)
+        except ServiceError as exc:
+            log.warning("could not refresh a series' seasons from Seerr", title=title.title, error=str(exc))
+            return title
+        held = {s.number: s for s in title.seasons}
+        fresh = {s.season_number: s.episode_count for s in show.seasons}
+        seasons = tuple(
+            ArrSeason(n, held[n].monitored if n in held else False, fresh.get(n, held[n].episodes if n in held else 0))
+            for n in sorted(set(held) | set(fresh))
+        )
+        if seasons == title.seasons:
+            return title
+        async with self._lock, self.sessions.begin() as session:
+            return await arr_repo.update_title(
+                session,
+                title.id,
+                monitored=title.monitored,
+                seasons=seasons,
+                tags=title.tags,
+                profile=title.profile,
+                root_folder=title.root_folder,
+            )
 
     async def _tmdb_for_tvdb(self, tvdb_id: int) -> int | None:
         """The TMDB id of a series Seerr knows by its TVDB id: from titles held, else Seerr's pending requests."""
@@ -315,21 +368,31 @@ class ArrFacade:
             updated_at=now,
         )
 
-    async def _profile(self, body: Mapping[str, Any], current: str | None = None) -> str:
-        """The profile a quality profile id names; 400 for an id seerbridge never listed."""
+    async def _profile(self, server: Server, body: Mapping[str, Any], current: str | None = None) -> str:
+        """The profile a quality profile id names; 400 for an id seerbridge never listed. A 4K server means 4K: a
+        profile there that allows no 2160p is replaced by `auto` (the profile rules' choice for a 4K request)."""
         wanted = _int(body, "qualityProfileId") or _int(body, "profileId")
         if wanted is None and current is not None:
             return current
         names = {i: name for name, i in (await self.profile_ids()).items()}
         if wanted is None or wanted not in names:
             raise invalid("QualityProfileId", "Quality Profile does not exist", wanted, "QualityProfileExistsValidator")
-        return names[wanted]
+        name = names[wanted]
+        profile = self.settings.selection.profiles.get(name)
+        if server.is4k and profile is not None and "2160p" not in profile.resolutions:
+            log.warning(
+                "the 4K server was given a profile without 2160p; the profile rules choose instead",
+                server=server.label,
+                profile=name,
+            )
+            return AUTO
+        return name
 
     async def add(self, server: Server, body: Any) -> dict[str, Any]:
         """`POST /movie` or `POST /series`: hold the title, then start work on its Seerr requests."""
         if not isinstance(body, dict):
             raise invalid("", "The body must be a JSON object", None, "NotNullValidator")
-        profile = await self._profile(body)
+        profile = await self._profile(server, body)
         async with self._lock:
             if server.app == "radarr":
                 title = await self._add_movie(server, body, profile)
@@ -348,7 +411,7 @@ class ArrFacade:
         if held is not None:
             raise invalid("TmdbId", "This movie has already been added", tmdb_id, "MovieExistsValidator")
         title, year = body.get("title"), body.get("year")
-        imdb = body.get("imdbId") if isinstance(body.get("imdbId"), str) else None
+        imdb = _imdb(body.get("imdbId"))
         if not isinstance(title, str) or not title or not isinstance(year, int) or year <= 0:
             described = await self._describe(server, tmdb_id)
             assert described is not None
@@ -417,7 +480,7 @@ class ArrFacade:
             raise not_found("Movie" if server.app == "radarr" else "Series")
         async with self._lock:
             title = await self._title(server, title_id)
-            profile = await self._profile(body, title.profile)
+            profile = await self._profile(server, body, title.profile)
             seasons = _monitored(title.seasons, body.get("seasons"), keep=True) if server.app == "sonarr" else ()
             async with self.sessions.begin() as session:
                 title = await arr_repo.update_title(
@@ -449,17 +512,18 @@ class ArrFacade:
         if REMOVED_RULE not in cleanup.rules:
             log.info("Seerr deleted files, but cleanup.rules leaves out removed_in_seerr: nothing deleted")
             return
+        if not cleanup.periodic:
+            log.info(
+                "Seerr asked for files to go; `seerbridge cleanup` lists them (cleanup.periodic is off, so nothing "
+                "is deleted without you)",
+                title=title.title,
+            )
+            return
         try:
-            plan = await plan_cleanup(self.bridge, rules=[REMOVED_RULE])
-            if not cleanup.periodic:
-                log.info(
-                    "Seerr asked for files to go; `seerbridge cleanup` lists them (cleanup.periodic is off, so "
-                    "nothing is deleted without you)",
-                    title=title.title,
-                    torrents=plan.count,
-                )
-                return
-            await apply_cleanup(self.bridge, plan)
+            # Alone, as every cleanup: no request or upgrade may reuse or add a torrent between plan and deletions.
+            async with self.bridge.gate.cleanup():
+                plan = await plan_cleanup(self.bridge, rules=[REMOVED_RULE])
+                await apply_cleanup(self.bridge, plan)
         except ServiceError as exc:
             log.warning("cleanup after Seerr's delete failed; the next cleanup will find it", error=str(exc))
 
@@ -469,18 +533,21 @@ class ArrFacade:
         if series_id is None:
             raise invalid("SeriesId", "seriesId is missing", None, "NotNullValidator")
         title = await self._title(server, series_id)
-        async with self.sessions() as session:
+        async with self.sessions.begin() as session:
             facts = await title_facts(session, title)
-        return resources.episodes(title, facts)
+            ids = await arr_repo.episode_ids(session, title.id, resources.episode_numbers(title))
+        return resources.episodes(title, facts, ids)
 
     async def monitor_episodes(self, server: Server, body: Any) -> list[dict[str, Any]]:
         """`PUT /episode/monitor`: monitoring is kept per season, so a season with a monitored episode is."""
         ids = _ints(body.get("episodeIds")) if isinstance(body, dict) else []
         monitored = isinstance(body, dict) and body.get("monitored") is not False
         touched: dict[int, set[int]] = {}
-        for ident in ids:
-            series_id, season, _ = resources.split_episode_id(ident)
-            touched.setdefault(series_id, set()).add(season)
+        async with self.sessions() as session:
+            for ident in ids:
+                found = await arr_repo.episode_of(session, ident)
+                if found is not None:
+                    touched.setdefault(found[0], set()).add(found[1])
         changed = []
         async with self._lock:
             for series_id, numbers in touched.items():
@@ -506,9 +573,10 @@ class ArrFacade:
                     )
         out = []
         for title in changed:
-            async with self.sessions() as session:
+            async with self.sessions.begin() as session:
                 facts = await title_facts(session, title)
-            out += [e for e in resources.episodes(title, facts) if e["id"] in ids]
+                given = await arr_repo.episode_ids(session, title.id, resources.episode_numbers(title))
+            out += [e for e in resources.episodes(title, facts, given) if e["id"] in ids]
         return out
 
     # ----- commands and the queue -----
@@ -533,7 +601,7 @@ class ArrFacade:
     async def queue(self, server: Server, page: int, page_size: int | None) -> dict[str, Any]:
         """Downloads in progress for this server's titles; only titles with a download are looked at."""
         now = self.bridge.now()
-        async with self.sessions() as session:
+        async with self.sessions.begin() as session:
             downloading = await repo.torrents_in_state(session, TorrentState.DOWNLOADING)
             keys = {t.item_key for t in downloading}
             records: list[dict[str, Any]] = []
@@ -542,9 +610,21 @@ class ArrFacade:
                     if keys.isdisjoint(item_keys(title)):
                         continue
                     facts = await title_facts(session, title)
-                    build = resources.movie_queue if server.app == "radarr" else resources.series_queue
-                    records += build(title, facts, now)
+                    if server.app == "radarr":
+                        records += resources.movie_queue(title, facts, now)
+                    else:
+                        ids = await arr_repo.episode_ids(session, title.id, resources.queued_episodes(facts))
+                        records += resources.series_queue(title, facts, now, ids)
         return resources.page(records, page, page_size)
+
+
+def _label(body: Any) -> str:
+    label = body.get("label") if isinstance(body, dict) else None
+    if not isinstance(label, str) or not label.strip():
+        raise invalid("Label", "'Label' must not be empty.", label, "NotEmptyValidator")
+    if len(label.strip()) > MAX_LABEL:
+        raise invalid("Label", f"'Label' must be {MAX_LABEL} characters or fewer.", None, "MaximumLengthValidator")
+    return label.strip()
 
 
 def _monitored(seasons: tuple[ArrSeason, ...], given: Any, *, keep: bool = False) -> tuple[ArrSeason, ...]:

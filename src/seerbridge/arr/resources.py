@@ -218,21 +218,21 @@ def series(title: ArrTitleRecord, facts: TitleFacts, server: Server, profile_id:
     }
 
 
-def episode_id(series_id: int, season: int, episode: int) -> int:
-    return series_id * EPISODE_ID_SPAN + season * 1000 + episode
+EpisodeIds = Mapping[tuple[int, int], int]
+"""The stable id of each (season, episode) of a series (store/arr_repo.py `episode_ids`)."""
 
 
-def split_episode_id(value: int) -> tuple[int, int, int]:
-    """(series id, season, episode) of an id made by `episode_id`."""
-    series_id, rest = divmod(value, EPISODE_ID_SPAN)
-    season, episode = divmod(rest, 1000)
-    return series_id, season, episode
+def episode_numbers(title: ArrTitleRecord) -> list[tuple[int, int]]:
+    """Every (season, episode) the series lists, specials included."""
+    return [(s.number, n) for s in _season_numbers(title) for n in range(1, s.episodes + 1)]
 
 
-def episode(title: ArrTitleRecord, season: ArrSeason, number: int, facts: TitleFacts) -> dict[str, Any]:
+def episode(
+    title: ArrTitleRecord, season: ArrSeason, number: int, facts: TitleFacts, ids: EpisodeIds
+) -> dict[str, Any]:
     held = facts.seasons.get(season.number)
     return {
-        "id": episode_id(title.id, season.number, number),
+        "id": ids[(season.number, number)],
         "seriesId": title.id,
         "tvdbId": 0,
         "episodeFileId": 0,
@@ -246,12 +246,17 @@ def episode(title: ArrTitleRecord, season: ArrSeason, number: int, facts: TitleF
     }
 
 
-def episodes(title: ArrTitleRecord, facts: TitleFacts) -> list[dict[str, Any]]:
+def episodes(title: ArrTitleRecord, facts: TitleFacts, ids: EpisodeIds) -> list[dict[str, Any]]:
     return [
-        episode(title, season, number, facts)
+        episode(title, season, number, facts, ids)
         for season in _season_numbers(title)
         for number in range(1, season.episodes + 1)
     ]
+
+
+def queued_episodes(facts: TitleFacts) -> list[tuple[int, int]]:
+    """The (season, episode) pairs the downloads in progress hold (0 for a download with no episode list)."""
+    return [(d.season or 0, n) for d in facts.downloads for n in d.episodes or (0,)]
 
 
 def _clock(delta: timedelta) -> str:
@@ -303,13 +308,13 @@ def movie_queue(title: ArrTitleRecord, facts: TitleFacts, now: datetime) -> list
     return [{**_queue_record(d, now, d.torrent_id), "movieId": title.id} for d in facts.downloads]
 
 
-def series_queue(title: ArrTitleRecord, facts: TitleFacts, now: datetime) -> list[dict[str, Any]]:
+def series_queue(title: ArrTitleRecord, facts: TitleFacts, now: datetime, ids: EpisodeIds) -> list[dict[str, Any]]:
     """One record per episode, as Sonarr lists them; a season pack's share one `downloadId` (one bar in Seerr)."""
     records = []
     for download in facts.downloads:
         season = download.season or 0
         for number in download.episodes or (0,):
-            ident = episode_id(title.id, season, number)
+            ident = ids[(season, number)]
             records.append(
                 {
                     **_queue_record(download, now, ident),

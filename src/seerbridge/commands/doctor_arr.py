@@ -30,11 +30,16 @@ class _Refused(Exception):
     pass
 
 
+class _Failed(Exception):
+    pass
+
+
 async def _call(client: httpx.AsyncClient, server: Server, path: str, key: str) -> Any:
     response = await client.get(f"{server.base}/api/v3{path}", params={"apikey": key})
     if response.status_code == 401:
         raise _Refused
-    response.raise_for_status()
+    if response.status_code != 200:  # the URL carries the key: say the status, not the exception's text
+        raise _Failed(f"{path} answered HTTP {response.status_code}")
     return response.json()
 
 
@@ -80,8 +85,12 @@ async def check_arr(settings: Settings, transport: httpx.AsyncBaseTransport | No
             except _Refused:
                 rows.append(DoctorRow(SERVICE, False, summary=f"{label}: the running seerbridge refused the API key"))
                 continue
-            except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
-                rows.append(DoctorRow(SERVICE, False, summary=redact(f"{label}: {type(exc).__name__}: {exc}")[:300]))
+            except _Failed as exc:
+                rows.append(DoctorRow(SERVICE, False, summary=f"{label}: {exc}"))
+                continue
+            except (httpx.HTTPError, ValueError, KeyError, TypeError, AttributeError) as exc:
+                what = "did not answer in time" if isinstance(exc, httpx.TimeoutException) else type(exc).__name__
+                rows.append(DoctorRow(SERVICE, False, summary=redact(f"{label}: {what}")))
                 continue
             ok = not problem
             summary = f"{label}: " + (problem or "answers as Seerr calls it")

@@ -28,6 +28,7 @@ Safety, whatever the rules say:
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 
 import structlog
 
@@ -82,7 +83,7 @@ async def plan_cleanup(bridge: Bridge, *, rules: Sequence[CleanupRule] | None = 
         gone, note = await _gone_requests(bridge, asked)
         if note:
             notes.append(note)
-    removed = await removed_items(bridge) if "removed_in_seerr" in settings.cleanup.rules else frozenset()
+    removed = await removed_items(bridge) if "removed_in_seerr" in settings.cleanup.rules else {}
     plan = decide(
         account=account,
         rows=rows,
@@ -97,14 +98,20 @@ async def plan_cleanup(bridge: Bridge, *, rules: Sequence[CleanupRule] | None = 
     return plan
 
 
-async def removed_items(bridge: Bridge) -> frozenset[str]:
-    """Items of titles Seerr deleted with their files through seerbridge's Radarr/Sonarr, unless Seerr added the
-    same media to that server again since."""
+async def removed_items(bridge: Bridge) -> dict[str, datetime]:
+    """Items of titles Seerr deleted with their files through seerbridge's Radarr/Sonarr, with when (the latest
+    deletion), unless Seerr added the same media to that server again since."""
     async with bridge.sessions() as session:
         deleted = await arr_repo.deleted_with_files(session)
         live = await arr_repo.live_titles(session)
     held = {key for title in live for key in item_keys(title)}
-    return frozenset(key for title in deleted for key in item_keys(title) if key not in held)
+    removed: dict[str, datetime] = {}
+    for title in deleted:
+        assert title.deleted_at is not None
+        for key in item_keys(title):
+            if key not in held:
+                removed[key] = max(removed.get(key, title.deleted_at), title.deleted_at)
+    return removed
 
 
 async def _gone_requests(bridge: Bridge, request_ids: Iterable[int]) -> tuple[frozenset[int] | None, str | None]:

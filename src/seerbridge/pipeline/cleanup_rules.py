@@ -140,13 +140,14 @@ def decide(
     item_requests: Mapping[str, frozenset[int]],
     gone_requests: frozenset[int] | None,
     notes: Sequence[str] = (),
-    removed_items: frozenset[str] = frozenset(),
+    removed_items: Mapping[str, datetime] | None = None,
 ) -> CleanupPlan:
     """The plan from plain facts: the account listing (newest first), every store row, the requests each item serves
     and which of them Seerr no longer has (None: unknown, so `deleted_media` finds nothing), and the items Seerr
-    deleted with their files through seerbridge's Radarr/Sonarr (`removed_in_seerr`)."""
+    deleted with their files through seerbridge's Radarr/Sonarr, with when (`removed_in_seerr`: only torrents added
+    before that)."""
     planner = _Planner(
-        account, rows, settings, now, item_requests, gone_requests, notes=list(notes), removed_items=removed_items
+        account, rows, settings, now, item_requests, gone_requests, notes=list(notes), removed_items=removed_items or {}
     )
     rules = {
         "duplicates": planner.duplicates,
@@ -187,7 +188,7 @@ class _Planner:
     left: list[LeftAlone] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     claimed: set[str] = field(default_factory=set)  # rd ids some rule has found
-    removed_items: frozenset[str] = frozenset()  # items Seerr deleted with their files (its Radarr/Sonarr)
+    removed_items: Mapping[str, datetime] = field(default_factory=dict)  # Seerr deleted them (and their files), when
 
     def __post_init__(self) -> None:
         self.torrents = {t.id: t for t in self.account}
@@ -404,9 +405,14 @@ class _Planner:
         for torrent in self.open():
             live = self.live(torrent.id)
             kept = [r for r in live if r.state in KEPT_STATES]
-            if kept and len(kept) == len(live) and all(r.item_key in self.removed_items for r in kept):
+            # A torrent added after the deletion serves a later request for the same media: not what Seerr removed.
+            if kept and len(kept) == len(live) and all(self._removed_before(r) for r in kept):
                 labels = sorted({_item_label(r) for r in kept})
                 self.found("removed_in_seerr", torrent, f"{', '.join(labels)} removed in Seerr with its files", kept)
+
+    def _removed_before(self, row: TorrentRecord) -> bool:
+        removed = self.removed_items.get(row.item_key)
+        return removed is not None and row.added_at <= removed
 
 
 def _item_label(row: TorrentRecord) -> str:

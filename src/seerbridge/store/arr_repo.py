@@ -11,7 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from seerbridge import clock
-from seerbridge.store.models import ArrProfile, ArrTag, ArrTitle
+from seerbridge.store.models import ArrEpisode, ArrProfile, ArrTag, ArrTitle
+from seerbridge.store.repo import upsert
 from seerbridge.store.times import from_store as read_utc
 
 App = Literal["radarr", "sonarr"]
@@ -204,16 +205,22 @@ async def add_tag(session: AsyncSession, label: str) -> tuple[int, str]:
     for tag_id, existing in await tags(session):
         if existing.lower() == label.lower():
             return tag_id, existing
-    row = ArrTag(label=label)
-    session.add(row)
-    await session.flush()
+    await session.execute(upsert(session, ArrTag).values(label=label).on_conflict_do_nothing())
+    row = (await session.scalars(select(ArrTag).where(ArrTag.label == label))).one()
     return row.id, row.label
 
 
+class TagTaken(Exception):
+    """Another tag already has that label."""
+
+
 async def rename_tag(session: AsyncSession, tag_id: int, label: str) -> tuple[int, str] | None:
+    """None when there is no such tag; TagTaken when another tag has the label."""
     row = await session.get(ArrTag, tag_id)
     if row is None:
         return None
+    if any(other != tag_id and existing.lower() == label.lower() for other, existing in await tags(session)):
+        raise TagTaken(label)
     row.label = label
     await session.flush()
     return row.id, row.label
@@ -223,13 +230,37 @@ async def rename_tag(session: AsyncSession, tag_id: int, label: str) -> tuple[in
 
 
 async def profile_ids(session: AsyncSession, names: Iterable[str]) -> dict[str, int]:
-    """The id of each named profile; a name seen for the first time gets the next id, kept from then on."""
+    """The id of each named profile; a name seen for the first time gets the next id, kept from then on (two
+    callers at once both get the same ids: the insert ignores a name the other just added)."""
     wanted = list(dict.fromkeys(names))
     rows = {r.name: r.id for r in (await session.scalars(select(ArrProfile))).all()}
     for name in wanted:
         if name not in rows:
-            row = ArrProfile(name=name)
-            session.add(row)
-            await session.flush()
-            rows[name] = row.id
+            await session.execute(upsert(session, ArrProfile).values(name=name).on_conflict_do_nothing())
+    if not set(wanted) <= set(rows):
+        rows = {r.name: r.id for r in (await session.scalars(select(ArrProfile))).all()}
     return {name: rows[name] for name in wanted}
+
+
+# --- episodes --------------------------------------------------------------------------------------------------------
+
+
+async def episode_ids(
+    session: AsyncSession, title_id: int, episodes: Iterable[tuple[int, int]]
+) -> dict[tuple[int, int], int]:
+    """The id of each (season, episode) of a series, made the first time it is asked for and kept from then on."""
+    wanted = list(dict.fromkeys(episodes))
+    query = select(ArrEpisode).where(ArrEpisode.title_id == title_id)
+    known = {(r.season, r.episode): r.id for r in (await session.scalars(query)).all()}
+    missing = [pair for pair in wanted if pair not in known]
+    if missing:
+        values = [{"title_id": title_id, "season": s, "episode": e} for s, e in missing]
+        await session.execute(upsert(session, ArrEpisode).values(values).on_conflict_do_nothing())
+        known = {(r.season, r.episode): r.id for r in (await session.scalars(query)).all()}
+    return {pair: known[pair] for pair in wanted}
+
+
+async def episode_of(session: AsyncSession, episode_id: int) -> tuple[int, int, int] | None:
+    """(title id, season, episode) of an episode id, None for an id never given out."""
+    row = await session.get(ArrEpisode, episode_id)
+    return None if row is None else (row.title_id, row.season, row.episode)

@@ -17,6 +17,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    UniqueConstraint,
     false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -364,3 +365,15 @@ class ArrProfile(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class ArrEpisode(Base):
+    """The stable id Sonarr's answers give an episode of a series (Seerr sends it back to monitor episodes)."""
+
+    __tablename__ = "arr_episodes"
+    __table_args__ = (UniqueConstraint("title_id", "season", "episode"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    title_id: Mapped[int] = mapped_column(Integer)
+    season: Mapped[int] = mapped_column(Integer)
+    episode: Mapped[int] = mapped_column(Integer)

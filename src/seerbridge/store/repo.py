@@ -58,7 +58,7 @@ async def get_state(session: AsyncSession, key: str) -> str | None:
 async def set_state(session: AsyncSession, key: str, value: str) -> None:
     # An upsert: two tasks recording the same fact at once must not collide on the key.
     now = clock.now()
-    stmt = _upsert(session, AppState).values(key=key, value=value, updated_at=now)
+    stmt = upsert(session, AppState).values(key=key, value=value, updated_at=now)
     await session.execute(
         stmt.on_conflict_do_update(index_elements=[AppState.key], set_={"value": value, "updated_at": now})
     )
@@ -79,7 +79,7 @@ async def _add_counts(
         return
     # The same order in every writer, so two PostgreSQL transactions never lock the same rows in opposite orders.
     rows = sorted(rows, key=lambda row: tuple(row[k] for k in keys))
-    stmt = _upsert(session, model).values(rows)
+    stmt = upsert(session, model).values(rows)
     table = model.__table__
     await session.execute(
         stmt.on_conflict_do_update(
@@ -235,7 +235,7 @@ def _ints(values: Iterable[int]) -> list[int]:
     return sorted({int(v) for v in values})
 
 
-def _upsert(session: AsyncSession, model: type[Base]) -> sqlite.Insert | postgresql.Insert:
+def upsert(session: AsyncSession, model: type[Base]) -> sqlite.Insert | postgresql.Insert:
     """An INSERT that can take ON CONFLICT clauses on both backends (same API on each dialect)."""
     dialect = session.get_bind().dialect.name
     if dialect == "sqlite":
@@ -399,7 +399,7 @@ async def upsert_request(
         raise ValueError(f"media_type must be 'movie' or 'tv', not {media_type!r}")
     at = _utc(now)
     described = {"media_type": media_type, "tmdb_id": tmdb_id, "is4k": is4k, "seasons": _ints(seasons), "title": title}
-    stmt = _upsert(session, Request).values(
+    stmt = upsert(session, Request).values(
         id=id, **described, state=RequestState.NEW.value, attempts=0, first_seen_at=at, updated_at=at
     )
     stmt = stmt.on_conflict_do_update(index_elements=[Request.id], set_=described)
@@ -522,7 +522,7 @@ async def upsert_item(
         raise ValueError(f"kind must be 'movie' or 'season', not {kind!r}")
     at = _utc(now)
     wanted_list = _ints(wanted or ())
-    stmt = _upsert(session, WorkItem).values(
+    stmt = upsert(session, WorkItem).values(
         key=key,
         kind=kind,
         tmdb_id=tmdb_id,
@@ -543,7 +543,7 @@ async def upsert_item(
 
 async def link_request_item(session: AsyncSession, request_id: int, key: str) -> None:
     """Record that `key` serves `request_id`; linking twice is harmless."""
-    stmt = _upsert(session, RequestItem).values(request_id=request_id, item_key=key)
+    stmt = upsert(session, RequestItem).values(request_id=request_id, item_key=key)
     await session.execute(stmt.on_conflict_do_nothing(index_elements=[RequestItem.request_id, RequestItem.item_key]))
 
 
@@ -750,7 +750,7 @@ async def mark_bad(
     is replaced."""
     at = _utc(now)
     expires = at + ttl if ttl is not None else None
-    stmt = _upsert(session, BadHash).values(
+    stmt = upsert(session, BadHash).values(
         info_hash=_info_hash(info_hash), reason=reason, source=source, marked_at=at, expires_at=expires
     )
     current, new = BadHash.expires_at, stmt.excluded.expires_at
@@ -871,7 +871,7 @@ async def cache_put(session: AsyncSession, query: str, payload: JSONValue, *, no
     """Store (or replace) the payload for `query`, valid for `ttl_s` seconds from `now`."""
     at = _utc(now)
     fresh = {"fetched_at": at, "expires_at": at + timedelta(seconds=ttl_s), "payload": payload}
-    stmt = _upsert(session, SearchCache).values(query=query, **fresh)
+    stmt = upsert(session, SearchCache).values(query=query, **fresh)
     await session.execute(stmt.on_conflict_do_update(index_elements=[SearchCache.query], set_=fresh))
 
 

@@ -67,8 +67,13 @@ async def _body(request: Request) -> Any:
         raise ArrError(400, {"message": "the body is not JSON", "description": type(exc).__name__}) from exc
 
 
+def _digits(raw: str) -> bool:
+    # str.isdigit() is true for "²" too, which int() refuses; ids are int32.
+    return raw.isascii() and raw.isdigit() and len(raw) <= 9
+
+
 def _id(raw: str) -> int:
-    if not raw.isdigit() or len(raw) > 9:
+    if not _digits(raw):
         raise ArrError(404, {"message": "Not Found"})
     return int(raw)
 
@@ -83,7 +88,7 @@ def _query(request: Request, name: str) -> str:
 
 def _query_int(request: Request, name: str) -> int | None:
     raw = _query(request, name)
-    return int(raw) if raw.isdigit() and len(raw) <= 9 else None
+    return int(raw) if _digits(raw) else None
 
 
 def _flag(request: Request, name: str) -> bool:

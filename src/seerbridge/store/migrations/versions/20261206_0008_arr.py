@@ -4,6 +4,8 @@
   profile and root folder it chose, the seasons it monitors, and when (and how) it was deleted.
 - `arr_tags`: the tags Seerr creates there (one per user with "tag requests").
 - `arr_profiles`: the quality profile id of each of seerbridge's profiles, fixed the first time it is listed.
+- `arr_episodes`: the id Sonarr's answers give each episode of a series (season and number), fixed the first time
+  it is listed (Seerr sends them back to monitor episodes).
 
 Revision ID: 20261206_0008
 Revises: 20261206_0007
@@ -53,8 +55,18 @@ def upgrade() -> None:
         sa.Column("name", sa.String(64), nullable=False, unique=True),
     )
 
+    op.create_table(
+        "arr_episodes",
+        sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+        sa.Column("title_id", sa.Integer(), nullable=False),
+        sa.Column("season", sa.Integer(), nullable=False),
+        sa.Column("episode", sa.Integer(), nullable=False),
+        sa.UniqueConstraint("title_id", "season", "episode", name="uq_arr_episodes_title_id"),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("arr_episodes")
     op.drop_table("arr_profiles")
     op.drop_table("arr_tags")
     op.drop_table("arr_titles")
