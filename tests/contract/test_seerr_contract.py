@@ -147,6 +147,7 @@ async def test_emulator_only_endpoints_conform_too(raw: httpx.AsyncClient, recor
     assert created.status_code == 201
     assert (await raw.post("/request/4/approve")).status_code == 200
     assert (await raw.post("/request/2/decline")).status_code == 200
+    assert (await raw.post("/request/4/retry")).status_code == 200  # sends it to Radarr/Sonarr again (none here)
     listed = await raw.get(
         "/request", params={"filter": "processing", "sort": "modified", "sortDirection": "asc", "mediaType": "tv"}
     )

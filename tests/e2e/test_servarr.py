@@ -339,6 +339,16 @@ async def test_a_wrong_api_key_fails_seerrs_test_and_its_push(make_e2e: Factory)
         assert [n.type for n in e2e.world.seerr_state.notifications if n.request_id == row.id][-1] == "MEDIA_FAILED"
         assert sb.queued == [] and sb.worked == []
         assert (await sb.arr.get("/radarr/api/v3/movie", params={"apikey": KEY})).json() == []
+        # The admin fixes the key and presses Retry: Seerr sends the request again, and it is worked.
+        (server,) = sb.servarr.servers["radarr"]
+        sb.servarr.replace("radarr", server.id, server.model_copy(update={"api_key": KEY}))
+        retried = await sb.seerr.post(f"/request/{row.id}/retry")
+        assert retried.status_code == 200, retried.text
+        await sb.work()
+        assert row.status.name == "APPROVED" and sb.worked == [row.id]
+        assert [m["tmdbId"] for m in (await sb.arr.get("/radarr/api/v3/movie", params={"apikey": KEY})).json()] == [
+            572802
+        ]
 
 
 async def test_the_running_daemon_works_an_approval_seerr_pushes_over_loopback(make_e2e: Factory) -> None:

@@ -280,6 +280,18 @@ def _build_routes(router: APIRouter) -> None:
         _state(request).delete_request(_to_id(request_id) or -1, by=user)
         return Response(status_code=204)
 
+    @router.post("/request/{request_id}/retry")
+    async def retry_request(request: Request, request_id: str) -> Response:
+        _query(request)
+        user = _authenticate(request)
+        _require_manager(user)
+        state = _state(request)
+        with state.lock:
+            row = state.retry_request(_to_id(request_id) or -1, by=user)
+            answer = request_json(state, row)
+            state.push_to_servarr(row)  # Seerr answers before Radarr/Sonarr does
+        return SeerrJSON(answer)
+
     @router.post("/request/{request_id}/{action}")
     async def change_request(request: Request, request_id: str, action: str) -> Response:
         _query(request)

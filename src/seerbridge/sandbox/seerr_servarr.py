@@ -230,24 +230,26 @@ class Servarr:
     # ---------------------------------------------------------------- request list, settings test
 
     async def refresh_profiles(self) -> None:
-        """What `GET /request` does first: `/qualityProfile` on every server, cached for an hour per URL and key. A
-        server that fails with nothing cached is listed in `serviceErrors`."""
+        """What `GET /request` does first: `/qualityProfile` on every server at once (Promise.all), cached for an
+        hour per URL and key. A server that fails with nothing cached is listed in `serviceErrors`."""
         now = self.state.clock.now()
         errors: dict[ServarrKind, list[dict[str, int | str]]] = {"radarr": [], "sonarr": []}
-        for kind, listed in self.servers.items():
-            for server in list(listed):
-                key = (build_url(server), server.api_key)
-                fetched = self._profiles.get(key)
-                if fetched is not None and now - fetched < PROFILE_CACHE:
-                    continue
-                try:
-                    async with self.client(server) as client:
-                        await client.get("/qualityProfile")
-                except ServarrCallError:
-                    if fetched is None:
-                        errors[kind].append({"id": server.id, "name": server.name})
-                    continue
-                self._profiles[key] = now
+
+        async def one(kind: ServarrKind, server: DVRSettings) -> None:
+            key = (build_url(server), server.api_key)
+            fetched = self._profiles.get(key)
+            if fetched is not None and now - fetched < PROFILE_CACHE:
+                return
+            try:
+                async with self.client(server) as client:
+                    await client.get("/qualityProfile")
+            except ServarrCallError:
+                if fetched is None:
+                    errors[kind].append({"id": server.id, "name": server.name})
+                return
+            self._profiles[key] = now
+
+        await asyncio.gather(*(one(kind, server) for kind, listed in self.servers.items() for server in list(listed)))
         self._profile_errors = errors
 
     def service_errors(self, kind: ServarrKind) -> list[dict[str, int | str]]:

@@ -8,6 +8,7 @@ A failing call is logged and ignored, as Seerr does. Callers do not hold `state.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -60,21 +61,24 @@ def _downloading_item(kind: ServarrKind, record: dict[str, Any]) -> dict[str, An
 async def download_sync(hub: Servarr) -> None:
     """Per distinct server: RefreshMonitoredDownloads, then the first page of `/queue`; both in one try, so a failed
     command keeps the previous snapshot. Servers sharing the host get the same snapshot."""
-    for kind in ("radarr", "sonarr"):
-        servers = hub.servers[kind]
-        for server in distinct(servers):
-            try:
-                async with hub.client(server) as client:
-                    await client.command("RefreshMonitoredDownloads")
-                    page = await client.get("/queue", includeEpisode="true")
-            except ServarrCallError as exc:
-                hub.log.append(f"download-sync {kind} {server.id}: {exc}")
-                continue
-            records = page.get("records") if isinstance(page, dict) else None
-            items = [_downloading_item(kind, r) for r in records or [] if isinstance(r, dict)]
-            for same in servers:
-                if same.sync_enabled and same.same_host(server):
-                    hub.downloads[(kind, same.id)] = items
+
+    async def one(kind: ServarrKind, server: DVRSettings) -> None:
+        try:
+            async with hub.client(server) as client:
+                await client.command("RefreshMonitoredDownloads")
+                page = await client.get("/queue", includeEpisode="true")
+        except ServarrCallError as exc:
+            hub.log.append(f"download-sync {kind} {server.id}: {exc}")
+            return
+        records = page.get("records") if isinstance(page, dict) else None
+        items = [_downloading_item(kind, r) for r in records or [] if isinstance(r, dict)]
+        for same in hub.servers[kind]:
+            if same.sync_enabled and same.same_host(server):
+                hub.downloads[(kind, same.id)] = items
+
+    # Every server at once, as Seerr's tracker does (Promise.all).
+    kinds: tuple[ServarrKind, ...] = ("radarr", "sonarr")
+    await asyncio.gather(*(one(kind, server) for kind in kinds for server in distinct(hub.servers[kind])))
 
 
 def _media_for_scan(hub: Servarr, tmdb_id: Any, tvdb_id: Any, media_type: str) -> MediaRow | None:

@@ -424,6 +424,21 @@ class SeerrState:
                     self.push_to_servarr(row)
             return row
 
+    def retry_request(self, request_id: int, *, by: User | None = None) -> RequestRow:
+        """`POST /request/{id}/retry`: the request is saved as APPROVED again, which sends it to Radarr/Sonarr again
+        (the caller pushes, after answering); no approval notification (the status may not change)."""
+        with self.lock:
+            row = self.requests.get(request_id)
+            if row is None:
+                raise SeerrFailure(404, "Request not found.")
+            before = (row.media.status, row.media.status4k)
+            row.status = RequestStatus.APPROVED
+            row.modified_by = by or self.admin
+            row.updated_at = self.clock.now()
+            rules.update_parent_status(self, row)
+            self._unsent[row.id] = before
+            return row
+
     def approve(self, request_id: int) -> RequestRow:
         return self.set_request_status(request_id, "approve")
 
