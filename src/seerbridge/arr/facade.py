@@ -292,15 +292,7 @@ class ArrFacade:
         if seasons == title.seasons:
             return title
         async with self._lock, self.sessions.begin() as session:
-            return await arr_repo.update_title(
-                session,
-                title.id,
-                monitored=title.monitored,
-                seasons=seasons,
-                tags=title.tags,
-                profile=title.profile,
-                root_folder=title.root_folder,
-            )
+            return await arr_repo.set_seasons(session, title.id, seasons)
 
     async def _tmdb_for_tvdb(self, tvdb_id: int) -> int | None:
         """The TMDB id of a series Seerr knows by its TVDB id: from titles held, else Seerr's pending requests."""
@@ -403,13 +395,7 @@ class ArrFacade:
         return await self._resource(server, title)
 
     async def _add_movie(self, server: Server, body: dict[str, Any], profile: str) -> ArrTitleRecord:
-        tmdb_id = _int(body, "tmdbId")
-        if tmdb_id is None:
-            raise invalid("TmdbId", "'Tmdb Id' must be greater than '0'.", body.get("tmdbId"), "GreaterThanValidator")
-        async with self.sessions() as session:
-            held = await arr_repo.find_title(session, server.app, server.is4k, tmdb_id=tmdb_id)
-        if held is not None:
-            raise invalid("TmdbId", "This movie has already been added", tmdb_id, "MovieExistsValidator")
+        tmdb_id = await self._unheld_id(server, body)
         title, year = body.get("title"), body.get("year")
         imdb = _imdb(body.get("imdbId"))
         if not isinstance(title, str) or not title or not isinstance(year, int) or year <= 0:
@@ -433,18 +419,33 @@ class ArrFacade:
                 tags=_ints(body.get("tags")),
             )
 
+    async def _unheld_id(self, server: Server, body: Mapping[str, Any]) -> int:
+        """The TMDB (movie) or TVDB (series) id of an add; 400 as Radarr/Sonarr answer when it is missing or the
+        server holds that title already."""
+        movie = server.app == "radarr"
+        key, prop = ("tmdbId", "TmdbId") if movie else ("tvdbId", "TvdbId")
+        number = _int(body, key)
+        if number is None:
+            raise invalid(prop, f"'{prop[:-2]} Id' must be greater than '0'.", body.get(key), "GreaterThanValidator")
+        async with self.sessions() as session:
+            held = await arr_repo.find_title(
+                session,
+                server.app,
+                server.is4k,
+                tmdb_id=number if movie else None,
+                tvdb_id=None if movie else number,
+            )
+        if held is not None:
+            noun, code = ("movie", "MovieExistsValidator") if movie else ("series", "SeriesExistsValidator")
+            raise invalid(prop, f"This {noun} has already been added", number, code)
+        return number
+
     def _root(self, server: Server, body: Mapping[str, Any]) -> str:
         given = body.get("rootFolderPath")
         return given.rstrip("/") if isinstance(given, str) and given.strip("/") else root_folder(self.settings, server)
 
     async def _add_series(self, server: Server, body: dict[str, Any], profile: str) -> ArrTitleRecord:
-        tvdb_id = _int(body, "tvdbId")
-        if tvdb_id is None:
-            raise invalid("TvdbId", "'Tvdb Id' must be greater than '0'.", body.get("tvdbId"), "GreaterThanValidator")
-        async with self.sessions() as session:
-            held = await arr_repo.find_title(session, server.app, server.is4k, tvdb_id=tvdb_id)
-        if held is not None:
-            raise invalid("TvdbId", "This series has already been added", tvdb_id, "SeriesExistsValidator")
+        tvdb_id = await self._unheld_id(server, body)
         described = await self._describe(server, tvdb_id)
         if described is None:
             raise invalid(
@@ -560,17 +561,7 @@ class ArrFacade:
                     for s in title.seasons
                 )
                 async with self.sessions.begin() as session:
-                    changed.append(
-                        await arr_repo.update_title(
-                            session,
-                            title.id,
-                            monitored=title.monitored,
-                            seasons=seasons,
-                            tags=title.tags,
-                            profile=title.profile,
-                            root_folder=title.root_folder,
-                        )
-                    )
+                    changed.append(await arr_repo.set_seasons(session, title.id, seasons))
         out = []
         for title in changed:
             async with self.sessions.begin() as session:

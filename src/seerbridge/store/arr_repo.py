@@ -183,6 +183,16 @@ async def update_title(
     return _record(row)
 
 
+async def set_seasons(session: AsyncSession, title_id: int, seasons: Iterable[ArrSeason]) -> ArrTitleRecord:
+    """The title with these seasons (numbers, monitored flags, episode counts); the rest as it is."""
+    row = await session.get(ArrTitle, title_id, with_for_update=True)
+    assert row is not None, f"arr title {title_id} vanished"
+    row.seasons = [s.as_json() for s in seasons]
+    row.updated_at = clock.now()
+    await session.flush()
+    return _record(row)
+
+
 async def delete_title(session: AsyncSession, title_id: int, *, delete_files: bool) -> None:
     row = await session.get(ArrTitle, title_id, with_for_update=True)
     if row is None or row.deleted_at is not None:
