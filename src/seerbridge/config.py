@@ -146,6 +146,33 @@ class TorrentioSettings(ServiceSettings):
         "while 429s keep coming.",
     )
     rate_limited_max_pause_s: float = Field(6 * 3600.0, ge=0, description="Longest pause after repeated 429s.")
+    enabled: bool = Field(True, description="Ask Torrentio (off: only the configured `sources`).")
+
+    @field_validator("url", mode="before")
+    @classmethod
+    def _check_secret_url(cls, v: Any) -> Any:
+        raw = v.get_secret_value() if isinstance(v, SecretStr) else str(v)
+        return SecretStr(_clean_url(raw))
+
+
+SourceKind = Literal["torznab", "zilean"]
+SOURCE_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,23}$")
+
+
+class SourceSettings(ServiceSettings):
+    """A source of releases besides Torrentio: a Torznab indexer (Prowlarr per indexer, Jackett, Comet, StremThru,
+    Zilean's /torznab) or Zilean's own DMM search. Each has its own pace, daily budget, timeout and breaker."""
+
+    kind: SourceKind = Field(description="`torznab` (any Torznab endpoint, its `/api` included) or `zilean`.")
+    url: SecretStr = Field(
+        description="Torznab: the endpoint called with ?t= (e.g. http://prowlarr:9696/1/api, "
+        "http://jackett:9117/api/v2.0/indexers/all/results/torznab/api, http://comet:8000/torznab/api); Zilean: its "
+        "base (http://zilean:8181). A secret: it may carry a token.",
+    )
+    api_key: SecretStr = Field(SecretStr(""), description="Sent as apikey= (Prowlarr, Jackett); empty for none.")
+    enabled: bool = Field(True, description="Ask this source.")
+    rate_limit_per_min: float = Field(30.0, ge=0, description="Most calls per minute (no burst); 0 means no limit.")
+    daily_budget: int = Field(0, ge=0, description="Most calls per UTC day, counted in the database; 0 means none.")
 
     @field_validator("url", mode="before")
     @classmethod
@@ -634,6 +661,11 @@ class Settings(BaseSettings):
     seerr: SeerrSettings = Field(default_factory=SeerrSettings)
     jellyfin: JellyfinSettings = Field(default_factory=JellyfinSettings)
     torrentio: TorrentioSettings = Field(default_factory=TorrentioSettings)
+    sources: dict[str, SourceSettings] = Field(
+        default_factory=dict,
+        description="More sources of releases by name (`[sources.prowlarr]`, env SEERBRIDGE_SOURCES__PROWLARR__URL); "
+        "each is asked beside Torrentio and results are merged by info hash.",
+    )
     realdebrid: RealDebridSettings = Field(default_factory=RealDebridSettings)
     selection: SelectionSettings = Field(default_factory=SelectionSettings)
     acquire: AcquireSettings = Field(default_factory=AcquireSettings)
@@ -656,6 +688,14 @@ class Settings(BaseSettings):
         env_prefix="SEERBRIDGE_", env_nested_delimiter="__", extra="forbid", nested_model_default_partial_update=True
     )
     _toml_path: ClassVar[Path | None] = None
+
+    @field_validator("sources")
+    @classmethod
+    def _source_names(cls, value: dict[str, SourceSettings]) -> dict[str, SourceSettings]:
+        for name in value:
+            if not SOURCE_NAME.match(name) or name == "torrentio":
+                raise ValueError(f"source name {name!r}: lower-case letters, digits, - and _, not 'torrentio'")
+        return value
 
     @model_validator(mode="after")
     def _to_4k_profile_exists(self) -> Settings:
@@ -776,6 +816,8 @@ def secret_values(settings: Settings) -> list[str]:
         settings.realdebrid.api_key.get_secret_value(),
         settings.webhook.secret.get_secret_value(),
         settings.arr.api_key.get_secret_value(),
+        *(v.url.get_secret_value() for v in settings.sources.values()),
+        *(v.api_key.get_secret_value() for v in settings.sources.values()),
     ]
     db_password = make_url(settings.database.url.get_secret_value()).password
     if db_password:

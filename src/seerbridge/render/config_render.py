@@ -29,6 +29,7 @@ SECTION_HELP = {
     "server": "The HTTP server for Seerr webhooks and health checks.",
     "webhook": "Seerr webhook authentication.",
     "arr": "seerbridge as Seerr's Radarr and Sonarr: the API key entered in Seerr's server settings.",
+    "sources": "More sources of releases besides Torrentio (Torznab indexers, Zilean), merged by info hash.",
     "log": "Logging.",
 }
 
@@ -129,7 +130,12 @@ def render_effective(settings: Settings) -> str:
     """The effective configuration as TOML; every secret masked."""
     out: list[str] = []
     for section in Settings.model_fields:
-        _render_model(getattr(settings, section), [section], out, example=False)
+        value = getattr(settings, section)
+        if isinstance(value, dict):  # named tables: [sources.prowlarr]
+            for name, item in value.items():
+                _render_model(item, [section, name], out, example=False)
+            continue
+        _render_model(value, [section], out, example=False)
     return "\n".join(out)
 
 
@@ -150,5 +156,23 @@ def render_example() -> str:
         factory = info.default_factory
         model = factory() if factory is not None else getattr(defaults, section)  # type: ignore[call-arg]
         out.append(f"# {SECTION_HELP.get(section, section)}")
+        if isinstance(model, dict):
+            out += SOURCES_EXAMPLE
+            continue
         _render_model(model, [section], out, example=True)
     return "\n".join(out)
+
+
+SOURCES_EXAMPLE = [
+    "# One table per source, by a name of your choice; every service key (timeout_s, rate_limit_per_min, breaker_…)",
+    "# may be given too. For example:",
+    "# [sources.prowlarr]",
+    '# kind = "torznab"',
+    '# url = "http://prowlarr:9696/1/api"',
+    '# api_key = "your-prowlarr-api-key"',
+    "# daily_budget = 1000",
+    "# [sources.zilean]",
+    '# kind = "zilean"',
+    '# url = "http://zilean:8181"',
+    "",
+]

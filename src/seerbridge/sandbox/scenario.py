@@ -17,13 +17,17 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-KeyName = Literal["seerr", "jellyfin", "realdebrid"]
+KeyName = Literal["seerr", "jellyfin", "realdebrid", "torznab"]
 
 DEFAULT_KEYS: dict[KeyName, str] = {
     "seerr": "sandbox-seerr-key-0123456789abcdef",
     "jellyfin": "0123456789abcdef0123456789abcdef",
     "realdebrid": "SANDBOXREALDEBRIDTOKEN0123456789ABCDEFGHIJKLMNOPQR",
+    "torznab": "sandbox-torznab-key-0123456789ab",
 }
+TorznabListing = Literal["infohash", "magnet", "none"]
+"""How the Torznab indexer emulator lists a release: with an `infohash` attribute (and a magnet), with a magnet link
+only (the hash must be read from it), or not at all."""
 
 GB = 1024**3
 
@@ -170,6 +174,9 @@ class ReleaseSpec(_Model):
     trackers: list[str] | None = Field(
         None, description="Announce URLs Torrentio stored; None = three public trackers, [] = none (no `sources`)."
     )
+    torrentio: bool = Field(True, description="Torrentio lists it.")
+    torznab: TorznabListing = Field("infohash", description="How the Torznab indexer emulator lists it.")
+    zilean: bool = Field(True, description="The Zilean emulator (DMM hashlists) knows it.")
 
     _size_from_text = field_validator("size", mode="before")(_parse_size)
 
@@ -277,6 +284,10 @@ class Scenario(_Model):
     jellyfin: JellyfinServer = Field(default_factory=JellyfinServer)
     seerr: SeerrServer = Field(default_factory=SeerrServer)
     torrentio: TorrentioServer = Field(default_factory=TorrentioServer)
+    sources: list[Literal["torznab", "zilean"]] = Field(
+        default_factory=list,
+        description="Sources besides Torrentio the settings of this world name (the emulators serve them all).",
+    )
 
     @field_validator("keys", mode="after")
     @classmethod

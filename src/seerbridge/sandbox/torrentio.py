@@ -349,7 +349,10 @@ def create_app(scenario: Scenario, clock: VirtualClock) -> FastAPI:
     app = FastAPI(title="Torrentio (sandbox)", openapi_url=None, docs_url=None, redoc_url=None)
     install_sandbox(app, too_many_body=TOO_MANY_BODY, too_many_type=TOO_MANY_TYPE)
     emulator = TorrentioEmulator(
-        scenario=scenario, clock=clock, releases=list(scenario.releases), daily_limit=scenario.torrentio.daily_limit
+        scenario=scenario,
+        clock=clock,
+        releases=[r for r in scenario.releases if r.torrentio],
+        daily_limit=scenario.torrentio.daily_limit,
     )
     app.state.emulator = emulator
     handlers = _Handlers(emulator)

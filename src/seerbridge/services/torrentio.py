@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -37,6 +36,7 @@ from seerbridge.services.budget import DailyBudget
 from seerbridge.services.calls import CallLedger
 from seerbridge.services.health import ServiceCheck
 from seerbridge.services.http import RemoteError, ServiceHttp, read_error_body
+from seerbridge.services.streams import Stream
 
 log = structlog.get_logger("seerbridge.torrentio")
 
@@ -53,32 +53,6 @@ _PROVIDER = re.compile(r"⚙\ufe0f?[ \t]*([^\s\ufe0f].*?)\s*$")
 _STATS_MARKS = ("👤", "💾", "⚙")
 _SIZE_SCALE = {"B": 1, "kB": 1024, "KB": 1024, "MB": 1024**2, "GB": 1024**3, "TB": 1024**4}
 _DEBRID_SERVICES = ("realdebrid", "premiumize", "alldebrid", "debridlink", "easydebrid", "offcloud", "torbox", "putio")
-
-
-@dataclass(frozen=True, slots=True)
-class Stream:
-    """One release Torrentio offers for the asked movie or episode, as we use it.
-
-    `release_name` is the torrent's name (title line 1; the only part worth parsing as a release name).
-    `file_path` is the file inside the torrent when Torrentio shows it (packs whose folder differs from the name).
-    `size_bytes` is the size Torrentio shows, which is the *file's* size when it knows the file.
-    `file_idx` is the 0-based index of the file in the torrent, None when Torrentio does not know it.
-    `cached_hint` is Torrentio's `[RD+]` marker: a hint from its own cache, not proof that Real-Debrid has it.
-    """
-
-    release_name: str
-    info_hash: str
-    file_idx: int | None = None
-    file_path: str | None = None
-    filename: str | None = None
-    seeders: int | None = None
-    size_bytes: int | None = None
-    provider: str | None = None
-    languages: tuple[str, ...] = ()
-    quality_label: str | None = None
-    cached_hint: bool = False
-    debrid: str | None = None
-    binge_group: str | None = None
 
 
 class ManifestResource(BaseModel):
