@@ -47,3 +47,4 @@ class Candidate:
     filename: str | None = None
     file_path: str | None = None
     cached_hint: bool = False
+    sources: tuple[str, ...] = ()  # every source that listed it (`torrentio`, `sources.<name>`)

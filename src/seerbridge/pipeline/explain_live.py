@@ -58,9 +58,9 @@ async def explain_request(bridge: Bridge, request_id: int) -> LiveExplanation:
     for wanted in plan.wanted:
         assert title.imdb_id is not None  # plan_request wants nothing without one
         if wanted.season is None:
-            found = await bridge.searcher.movie(title.imdb_id)
+            found = await bridge.searcher.movie(title)
         else:
-            found = await bridge.searcher.episode(title.imdb_id, wanted.season, min(wanted.episodes))
+            found = await bridge.searcher.episode(title, wanted.season, min(wanted.episodes))
         explanation = explain_candidates(found, wanted, settings=bridge.settings.selection, today=today, bad_hashes=bad)
         items.append((wanted, explanation))
     searched = {wanted.key for wanted in plan.wanted}

@@ -35,6 +35,7 @@ from seerbridge.pipeline.health import ServiceHealth
 from seerbridge.pipeline.plan import JellyfinIndex, Plan, describe_title, plan_request
 from seerbridge.pipeline.probe import Account, Interrupted, Prober
 from seerbridge.pipeline.search import Searcher
+from seerbridge.pipeline.sources import search_sources
 from seerbridge.pipeline.track import Follower
 from seerbridge.redact import redact
 from seerbridge.selection.chain import evaluate
@@ -138,14 +139,16 @@ class Bridge:
         self.now = clock.now  # the time followed downloads are judged by (stall detection, download backoff)
         self.follower = Follower(settings, services, sessions, now=lambda: self.now(), in_flight=self._in_flight)
         self.searcher = Searcher(
-            services.torrentio,
+            search_sources(settings, services),
             sessions,
             ttl_s=settings.search.cache_ttl_s,
             max_name_chars=settings.selection.max_name_chars,
             now=lambda: self.now(),  # the bridge's clock: the demo and tests move it, and cached answers age with it
         )
-        # Torrentio's daily budget counts in the store, so a restart keeps the day's count.
+        # Daily budgets count in the store, so a restart keeps the day's count.
         services.torrentio.budget.keep_in(StoredCallCounts(sessions))
+        for client in services.sources.values():
+            client.budget.keep_in(StoredCallCounts(sessions))
         # Real-Debrid's download slots as last seen, for every pass of the process (see services/budget.SlotGate).
         self.slots = SlotGate(self._read_slots, recheck_s=settings.realdebrid.slot_recheck_s)
         self.health = ServiceHealth(services, sessions, self.slots)  # services' condition, for status and healthz
@@ -521,10 +524,8 @@ class Bridge:
             if missing and not other.is_movie:
                 also.append(Wanted(other.title, other.season, missing, other.is4k))
         acquirer = Acquirer(ctx.prober, self.settings.acquire, profile.resolutions, request.id, also)
-        imdb = wanted.title.imdb_id
-        assert imdb is not None
         if wanted.is_movie:
-            outcome = await acquirer.movie(wanted, await self.searcher.movie(imdb), judge)
+            outcome = await acquirer.movie(wanted, await self.searcher.movie(wanted.title), judge)
         else:
             season = wanted.season
             assert season is not None
@@ -532,7 +533,7 @@ class Bridge:
             async def search_episode(episode: int) -> list[Candidate]:
                 if self.stopping:
                     raise Interrupted("seerbridge is stopping")
-                return await self.searcher.episode(imdb, season, episode)
+                return await self.searcher.episode(wanted.title, season, episode)
 
             first = await search_episode(min(wanted.episodes))
             outcome = await acquirer.season(wanted, first, search_episode, judge)
@@ -549,6 +550,7 @@ class Bridge:
             {
                 "info_hash": v.candidate.info_hash,
                 "name": v.candidate.name,
+                "sources": list(v.candidate.sources),
                 "accepted": v.accepted,
                 "reasons": [f"{r.rule}: {r.reason}" for r in v.rejections],
                 "score": v.score,

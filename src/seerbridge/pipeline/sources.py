@@ -13,7 +13,9 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
+from seerbridge.config import Settings
 from seerbridge.domain.media import Title
+from seerbridge.services.bundle import Services
 from seerbridge.services.streams import Stream
 from seerbridge.services.torrentio import TorrentioClient
 
@@ -77,6 +79,14 @@ class ClientSource:
             imdb_id=title.imdb_id, tvdb_id=title.tvdb_id, title=title.title, season=season, episode=episode
         )
         return [dataclasses.replace(s, source=self.name) for s in found]
+
+
+def search_sources(settings: Settings, services: Services) -> list[Source]:
+    """The sources search asks, in order: Torrentio (unless `torrentio.enabled` is off), then `sources` as listed."""
+    found: list[Source] = [TorrentioSource(services.torrentio)] if settings.torrentio.enabled else []
+    for name, client in services.sources.items():
+        found.append(ClientSource(name, settings.sources[name].url.get_secret_value(), client))
+    return found
 
 
 @dataclasses.dataclass(frozen=True)

@@ -255,9 +255,9 @@ class Upgrader:
             await self._next_check(row, now)
             return Check(row.id, row.name, row.item_key, profile_name, "skipped", "its item cannot be searched")
         if season is None:
-            candidates = await self.bridge.searcher.movie(title.imdb_id)
+            candidates = await self.bridge.searcher.movie(title)
         else:
-            candidates = await self.bridge.searcher.episode(title.imdb_id, season, min(row.episodes))
+            candidates = await self.bridge.searcher.episode(title, season, min(row.episodes))
         judge = self.bridge.judge(profile_name, frozenset(ctx.prober.bad_hashes), ctx.today)
         better = [
             v

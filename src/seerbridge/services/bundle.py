@@ -1,18 +1,22 @@
-"""The four clients built from settings, opened and closed together."""
+"""The clients built from settings (the four services and every configured source), opened and closed together."""
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 
-from seerbridge.config import Settings
+from seerbridge.config import Settings, SourceSettings
 from seerbridge.services.jellyfin import JellyfinClient
 from seerbridge.services.realdebrid import RealDebridClient
 from seerbridge.services.seerr import SeerrClient
 from seerbridge.services.torrentio import TorrentioClient
+from seerbridge.services.torznab import TorznabClient
+from seerbridge.services.zilean import ZileanClient
+
+SourceClient = TorznabClient | ZileanClient
 
 
 @dataclass(frozen=True)
@@ -21,6 +25,16 @@ class Services:
     jellyfin: JellyfinClient
     torrentio: TorrentioClient
     realdebrid: RealDebridClient
+    sources: dict[str, SourceClient] = field(default_factory=dict)  # the enabled `sources`, by name, in order
+
+
+def source_client(
+    name: str, settings: SourceSettings, transport: httpx.AsyncBaseTransport | None = None
+) -> SourceClient:
+    """The client for one configured source, by its kind."""
+    if settings.kind == "torznab":
+        return TorznabClient(name, settings, transport=transport)
+    return ZileanClient(name, settings, transport=transport)
 
 
 @contextlib.asynccontextmanager
@@ -34,5 +48,11 @@ async def open_services(
         JellyfinClient(settings.jellyfin, transport=transports.get("jellyfin")) as jellyfin,
         TorrentioClient(settings.torrentio, transport=transports.get("torrentio")) as torrentio,
         RealDebridClient(settings.realdebrid, transport=transports.get("realdebrid")) as realdebrid,
+        contextlib.AsyncExitStack() as stack,
     ):
-        yield Services(seerr, jellyfin, torrentio, realdebrid)
+        sources: dict[str, SourceClient] = {}
+        for name, source in settings.sources.items():
+            if source.enabled:
+                client = source_client(name, source, transports.get(name))
+                sources[name] = await stack.enter_async_context(client)
+        yield Services(seerr, jellyfin, torrentio, realdebrid, sources)
