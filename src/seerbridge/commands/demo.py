@@ -71,12 +71,14 @@ def sandbox_settings(
 ) -> Settings:
     """Settings that point at the sandbox (on loopback when `hosts` are given, else in-process URLs).
 
-    The Torrentio emulator has no daily budget to protect, so its pacing is lifted. `unpaced` also lifts
+    The Torrentio, Torznab and Zilean emulators have no daily budget to protect, so their pacing is lifted. `unpaced` also lifts
     Real-Debrid's 250/min pacing, for tests and benchmarks whose emulator counts calls instead of timing them.
     """
     overrides: dict[str, Any] = dict(world.overrides(hosts))
     overrides["database"] = {"url": db_url}
     overrides["torrentio"]["rate_limit_per_min"] = 0
+    for source in overrides.get("sources", {}).values():
+        source["rate_limit_per_min"] = 0  # the Torznab and Zilean emulators have no limit to protect either
     settings = load_settings(None, overrides)
     if unpaced:
         # Bypasses the 1..250 bound on purpose: nothing real is on the other end.

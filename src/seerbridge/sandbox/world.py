@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, time
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import httpx
 from fastapi import FastAPI
@@ -32,8 +32,10 @@ from seerbridge.sandbox.seerr_state import SeerrState
 
 _EPISODE = re.compile(r"S(\d{1,2})E(\d{1,3})", re.IGNORECASE)
 
-ServiceName = Literal["seerr", "jellyfin", "torrentio", "realdebrid"]
-SERVICES: tuple[ServiceName, ...] = ("seerr", "jellyfin", "torrentio", "realdebrid")
+ServiceName = Literal["seerr", "jellyfin", "torrentio", "realdebrid", "torznab", "zilean"]
+SERVICES: tuple[ServiceName, ...] = ("seerr", "jellyfin", "torrentio", "realdebrid", "torznab", "zilean")
+"""Every emulator the world serves; the settings name the Torznab indexer and Zilean only when the scenario's
+`sources` lists them (as sources of the same names)."""
 
 # The path each service's base URL carries after host:port.
 TORRENTIO_CONFIG = "sort=qualitysize|qualityfilter=480p,scr,cam"
@@ -42,6 +44,8 @@ BASE_PATHS: dict[ServiceName, str] = {
     "jellyfin": "",
     "torrentio": "/" + TORRENTIO_CONFIG,
     "realdebrid": "/rest/1.0",
+    "torznab": "/api",
+    "zilean": "",
 }
 
 # Jellyfin's libraries in a world with a library root: (name, collection type, folder under the root).
@@ -64,7 +68,7 @@ class Sandbox:
         library_root: Path | None = None,
         mount_dir: Path | None = None,
     ) -> None:
-        from seerbridge.sandbox import jellyfin, realdebrid, seerr, torrentio
+        from seerbridge.sandbox import jellyfin, realdebrid, seerr, torrentio, torznab, zilean
 
         if clock is None:
             start = datetime.combine(scenario.today, time(12, 0), tzinfo=UTC) if scenario.today else None
@@ -76,6 +80,8 @@ class Sandbox:
             "jellyfin": jellyfin.create_app(scenario, clock),
             "torrentio": torrentio.create_app(scenario, clock),
             "realdebrid": realdebrid.create_app(scenario, clock),
+            "torznab": torznab.create_app(scenario, clock),
+            "zilean": zilean.create_app(scenario, clock),
         }
         # A Jellyfin scan job run in Seerr reads the Jellyfin emulator's library, as the real Seerr would.
         self.seerr_state.on_scan = self._scan_into_seerr
@@ -214,23 +220,39 @@ class Sandbox:
         hosts = hosts or {name: f"http://{name}.sandbox" for name in SERVICES}
         return {name: hosts[name] + BASE_PATHS[name] for name in SERVICES}
 
-    def overrides(self, hosts: dict[ServiceName, str] | None = None) -> dict[str, dict[str, str]]:
-        """Settings values (by section) that point seerbridge at these emulators."""
+    def overrides(self, hosts: dict[ServiceName, str] | None = None) -> dict[str, dict[str, Any]]:
+        """Settings values (by section) that point seerbridge at these emulators; `sources` names those the
+        scenario lists, each as a source of its own name."""
         urls = self.base_urls(hosts)
         keys = self.scenario.keys
-        return {
+        values: dict[str, dict[str, Any]] = {
             "seerr": {"url": urls["seerr"], "api_key": keys["seerr"]},
             "jellyfin": {"url": urls["jellyfin"], "api_key": keys["jellyfin"]},
             "torrentio": {"url": urls["torrentio"]},
             "realdebrid": {"url": urls["realdebrid"], "api_key": keys["realdebrid"]},
         }
+        sources: dict[str, Any] = {}
+        for name in self.scenario.sources:
+            source: dict[str, Any] = {"kind": name, "url": urls[name]}
+            if name == "torznab":
+                source["api_key"] = keys["torznab"]
+            sources[name] = source
+        if sources:
+            values["sources"] = sources
+        return values
 
     def env(self, hosts: dict[ServiceName, str] | None = None) -> dict[str, str]:
         """The SEERBRIDGE_* variables that point seerbridge at these emulators, and its clock at theirs (a process
         started with them reads the scenario's time from then on, at real speed)."""
-        urls = {
-            f"SEERBRIDGE_{section.upper()}__{key.upper()}": value
-            for section, values in self.overrides(hosts).items()
-            for key, value in values.items()
-        }
+        urls: dict[str, str] = {}
+
+        def flatten(prefix: str, values: dict[str, Any]) -> None:
+            for key, value in values.items():
+                if isinstance(value, dict):
+                    flatten(f"{prefix}__{key.upper()}", value)
+                else:
+                    urls[f"{prefix}__{key.upper()}"] = str(value)
+
+        for section, values in self.overrides(hosts).items():
+            flatten(f"SEERBRIDGE_{section.upper()}", values)
         return urls | clock.as_env(self.clock)
