@@ -89,6 +89,16 @@ def _program_clock() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
+def _cli_width_stays_in_its_test() -> Iterator[None]:
+    """A command run in-process with a fixed terminal width keeps it in the CLI's process-wide state; the next test
+    (which may print a table directly) must see the terminal again, whatever ran before it."""
+    from seerbridge import cli
+
+    yield
+    cli._State.terminal_width = None
+
+
+@pytest.fixture(autouse=True)
 def _fast_retries() -> Iterator[None]:
     stamina.set_testing(True, attempts=3)
     yield

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from seerbridge.commands.stats import gather_stats
 from seerbridge.domain.states import RequestState
 from seerbridge.sandbox.middleware import FaultPlan
 from tests.e2e.conftest import E2E, Factory, decisions, request_record, result_of
@@ -36,6 +37,11 @@ async def test_a_request_is_fulfilled_from_a_torznab_indexer_alone(make_e2e: Fac
     assert searched(e2e, "torrentio") == 0 and searched(e2e, "torznab") >= 1
     chosen = [d for d in (await decisions(e2e, HAUNT))[-1].payload if d["accepted"]]
     assert chosen[0]["sources"] == ["torznab"]
+    # `seerbridge stats` counts the source's calls on the request (Torrentio's stay at nothing).
+    async with e2e.bridge() as bridge:
+        stats = await gather_stats(bridge.sessions)
+    (haunt,) = [r.figures for r in stats.requests if r.request_id == HAUNT]
+    assert haunt.torrentio_calls == 0 and haunt.source_calls == searched(e2e, "torznab")  # caps and the search
 
 
 async def test_a_request_is_fulfilled_from_zilean_alone(make_e2e: Factory) -> None:

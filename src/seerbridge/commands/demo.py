@@ -71,8 +71,9 @@ def sandbox_settings(
 ) -> Settings:
     """Settings that point at the sandbox (on loopback when `hosts` are given, else in-process URLs).
 
-    The Torrentio, Torznab and Zilean emulators have no daily budget to protect, so their pacing is lifted. `unpaced` also lifts
-    Real-Debrid's 250/min pacing, for tests and benchmarks whose emulator counts calls instead of timing them.
+    The Torrentio, Torznab and Zilean emulators have no daily budget to protect, so their pacing is lifted.
+    `unpaced` also lifts Real-Debrid's 250/min pacing, for tests and benchmarks whose emulator counts calls instead
+    of timing them.
     """
     overrides: dict[str, Any] = dict(world.overrides(hosts))
     overrides["database"] = {"url": db_url}

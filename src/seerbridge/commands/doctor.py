@@ -123,6 +123,32 @@ async def _check_service(service: str, settings: Settings, transport: httpx.Asyn
     return DoctorRow(service, check.ok, version=check.version or "", summary=summary, details=dict(check.details))
 
 
+async def _check_source(name: str, settings: Settings, transport: httpx.AsyncBaseTransport | None) -> DoctorRow:
+    """One configured source (`sources.<name>`): its caps (Torznab) or its health and a search (Zilean)."""
+    from seerbridge.services.bundle import source_client
+
+    source = settings.sources[name]
+    label = f"source {name}"
+    if not source.enabled:
+        return DoctorRow(label, True, "off", f"off (sources.{name}.enabled is false)")
+    try:
+        async with source_client(name, _quick(source), transport) as client:
+            check = await client.check()
+    except Exception as exc:  # doctor must explain anything, not crash
+        url = redact(source.url.get_secret_value())
+        if isinstance(exc, ServiceUnreachable):
+            summary = f"cannot connect to {url}: is it running, and is SEERBRIDGE_SOURCES__{name.upper()}__URL right?"
+        elif isinstance(exc, AuthenticationError):
+            summary = f"the API key was refused; check SEERBRIDGE_SOURCES__{name.upper()}__API_KEY"
+        else:
+            summary = redact(str(exc))[:300]
+        return DoctorRow(label, False, version=source.kind, summary=summary)
+    summary = "; ".join(check.problems) if check.problems else "ok"
+    return DoctorRow(
+        label, check.ok, version=check.version or source.kind, summary=summary, details=dict(check.details)
+    )
+
+
 async def _check_database(settings: Settings) -> DoctorRow:
     """Reachable, and at this seerbridge's schema; doctor changes nothing (only `run` and `db upgrade` migrate)."""
     from seerbridge.store.db import DatabaseError, DatabaseNew, open_database
@@ -155,7 +181,12 @@ async def run_doctor(
     transports = transports or {}
     rows = [await _check_database(settings)]
     for service in ("seerr", "jellyfin", "torrentio", "realdebrid"):
+        if service == "torrentio" and not settings.torrentio.enabled:
+            rows.append(DoctorRow(service, True, "off", "off (torrentio.enabled is false): the sources below search"))
+            continue
         rows.append(await _check_service(service, settings, transports.get(service)))
+    for name in settings.sources:
+        rows.append(await _check_source(name, settings, transports.get(name)))
     jellyfin_ok = all(row.ok for row in rows if row.service == "jellyfin")
     rows.extend(await _check_library(settings, transports.get("jellyfin"), jellyfin_ok=jellyfin_ok))
     rows.extend(await check_arr(settings, transports.get("seerbridge")))

@@ -27,6 +27,14 @@ class UnknownRequest(LookupError):
         self.request_id = request_id
 
 
+CORE_SERVICES = frozenset({"seerr", "jellyfin", "torrentio", "realdebrid"})
+
+
+def _source_calls(calls: dict[str, dict[str, int]]) -> int:
+    """Calls to every configured source besides Torrentio (each is counted under its own name)."""
+    return sum(sum(endpoints.values()) for service, endpoints in calls.items() if service not in CORE_SERVICES)
+
+
 def _rate(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
@@ -36,6 +44,7 @@ class Figures:
     """One set of counts; added together for totals. Rates are None when there is nothing to divide."""
 
     torrentio_calls: int = 0
+    source_calls: int = 0  # calls to the other sources (`sources.<name>`: Torznab indexers, Zilean), together
     realdebrid_calls: int = 0
     probes: int = 0  # torrents seerbridge added (refused adds included), not ones adopted from the account
     cached_probes: int = 0  # of those, found already downloaded on Real-Debrid
@@ -186,6 +195,7 @@ async def gather_stats(sessions: async_sessionmaker[AsyncSession], request_id: i
             state=str(rec.state),
             figures=Figures(
                 torrentio_calls=rec.calls_to("torrentio"),
+                source_calls=_source_calls(rec.calls),
                 realdebrid_calls=rec.calls_to("realdebrid"),
                 search_cache_hits=rec.counters.get(SEARCH_CACHE_HIT, 0),
                 search_cache_misses=rec.counters.get(SEARCH_CACHE_MISS, 0),
@@ -196,6 +206,7 @@ async def gather_stats(sessions: async_sessionmaker[AsyncSession], request_id: i
     ]
     unattributed = Figures(
         torrentio_calls=sum(shared.get("torrentio", {}).values()),
+        source_calls=_source_calls(shared),
         realdebrid_calls=sum(shared.get("realdebrid", {}).values()),
         **counts.get(None, {}),
     )

@@ -38,8 +38,8 @@ class ServiceHealth:
         """Each service's condition: `state` up / down / trying / paused, `until` (ISO, UTC) and a `summary`."""
         out: dict[str, dict[str, Any]] = {}
         now = clock.now()
-        for name in SERVICE_NAMES:
-            client = getattr(self.services, name)
+        clients = {name: getattr(self.services, name) for name in SERVICE_NAMES} | dict(self.services.sources)
+        for name, client in clients.items():
             view = client.breaker.view()
             state, until, summary = "up", None, "up"
             if view.down:
@@ -79,7 +79,7 @@ class ServiceHealth:
             return exc.retry_after
         if isinstance(exc, Paused) or (isinstance(exc, RateLimited) and exc.error == "daily_budget"):
             return exc.retry_after
-        client = getattr(self.services, exc.service, None)
+        client = getattr(self.services, exc.service, None) or self.services.sources.get(exc.service)
         if exc.retryable and client is not None and client.breaker.view().down:
             return float(client.breaker.open_for)  # this outage was the one that opened the breaker
         return None

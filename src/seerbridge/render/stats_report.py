@@ -25,9 +25,10 @@ def _reclaimed(f: Figures) -> str:
     return text
 
 
-def _cells(f: Figures) -> list[str]:
+def _cells(f: Figures, *, sources: bool) -> list[str]:
     return [
         str(f.torrentio_calls),
+        *([str(f.source_calls)] if sources else []),
         str(f.realdebrid_calls),
         _ratio(f.cached_probes, f.probes, f.cached_rate),
         _ratio(f.search_cache_hits, f.search_cache_hits + f.search_cache_misses, f.search_cache_hit_rate),
@@ -40,6 +41,8 @@ def _cells(f: Figures) -> list[str]:
 
 def stats_table(stats: Stats) -> Table:
     # Eleven columns in 120 characters: light borders, and figures that never wrap (the title gives way instead).
+    # The other sources' calls get a column of their own only when there are any (the table then runs wider).
+    sources = stats.total.source_calls > 0
     table = Table(
         title="seerbridge stats", title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 1, 0, 0), show_edge=False
     )
@@ -48,6 +51,7 @@ def stats_table(stats: Stats) -> Table:
     table.add_column("state", no_wrap=True)
     headers = (
         "Torrentio",
+        *(("other\nsources",) if sources else ()),
         "Real-\nDebrid",
         "probes\ncached",
         "search\ncache hits",
@@ -59,11 +63,11 @@ def stats_table(stats: Stats) -> Table:
     for column in headers:
         table.add_column(column, justify="right", no_wrap=True)
     for r in stats.requests:
-        table.add_row(str(r.request_id), r.title, styled_state(r.state), *_cells(r.figures))
+        table.add_row(str(r.request_id), r.title, styled_state(r.state), *_cells(r.figures, sources=sources))
     if stats.unattributed != Figures():
-        table.add_row("-", "not tied to a request", "", *_cells(stats.unattributed))
+        table.add_row("-", "not tied to a request", "", *_cells(stats.unattributed, sources=sources))
     table.add_section()
-    table.add_row("total", "", "", *_cells(stats.total), style="bold")
+    table.add_row("total", "", "", *_cells(stats.total, sources=sources), style="bold")
     return table
 
 
