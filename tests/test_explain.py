@@ -22,7 +22,7 @@ def explain_offline(payload: Any, **args: Any) -> dict[str, Any]:
 
 EXAMPLES = Path(__file__).parent / "sandbox" / "torrentio_examples"
 TODAY = date(2026, 11, 24)
-KEYS = {"info_hash", "name", "accepted", "reasons", "score", "season", "episodes"}
+KEYS = {"info_hash", "name", "sources", "accepted", "reasons", "score", "season", "episodes"}
 
 
 def load(name: str) -> dict[str, Any]:

@@ -44,7 +44,7 @@ def test_offline_json_calls_no_service(monkeypatch: pytest.MonkeyPatch, tmp_path
     assert result.exit_code == 0, result.output
     body = json.loads(result.output)
     assert set(body) == {"candidates"}
-    keys = {"info_hash", "name", "accepted", "reasons", "score", "season", "episodes"}
+    keys = {"info_hash", "name", "sources", "accepted", "reasons", "score", "season", "episodes"}
     assert all(set(c) == keys for c in body["candidates"])
     flags = [c["accepted"] for c in body["candidates"]]
     assert flags == sorted(flags, reverse=True)  # accepted first

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.console import Console
+
+from seerbridge.commands.explain import render_decision
 from seerbridge.commands.stats import gather_stats
 from seerbridge.domain.states import RequestState
 from seerbridge.sandbox.middleware import FaultPlan
@@ -77,6 +80,12 @@ async def test_answers_are_merged_by_hash_and_every_source_is_named(make_e2e: Fa
     assert haunt[ZILEAN_ONLY]["sources"] == ["zilean"]  # found nowhere else, judged all the same
     names = [d["name"] for d in (await decisions(e2e, HAUNT))[-1].payload]
     assert len(names) == len(set(names))  # one verdict per release, however many sources listed it
+    # `seerbridge explain` shows who found each release.
+    console = Console(width=250, record=True)
+    console.print(render_decision((await decisions(e2e, HAUNT))[-1].payload))
+    text = console.export_text()
+    shown = [line for line in text.splitlines() if "ZILEANONLY" in line]
+    assert "found by" in text and len(shown) == 1 and "zilean" in shown[0]
 
 
 def _magnet_only(data: dict[str, Any]) -> None:

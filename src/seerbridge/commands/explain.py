@@ -157,6 +157,7 @@ def to_json(explanation: Explanation) -> dict[str, Any]:
             {
                 "info_hash": v.candidate.info_hash,
                 "name": v.candidate.name,
+                "sources": list(v.candidate.sources),
                 "accepted": v.accepted,
                 "reasons": v.reasons,
                 "score": v.score,
@@ -197,7 +198,9 @@ def render_table(result: Explanation | Mapping[str, Any], *, title: str = "seerb
     table.add_column("score", justify="right")
     table.add_column("covers")
     probes: list[str] | None = None
+    found_by: list[list[str]]
     if isinstance(result, Explanation):
+        found_by = [list(v.candidate.sources) for v in result.verdicts]
         table.caption = f"{result.wanted.describe()} · profile {result.profile}"
         rows = [
             (
@@ -212,6 +215,7 @@ def render_table(result: Explanation | Mapping[str, Any], *, title: str = "seerb
         ]
     else:
         candidates = list(result.get("candidates", []))
+        found_by = [[str(x) for x in c.get("sources") or []] for c in candidates]
         rows = [
             (
                 str(c["info_hash"]),
@@ -226,6 +230,10 @@ def render_table(result: Explanation | Mapping[str, Any], *, title: str = "seerb
         if any("probe" in c for c in candidates):
             probes = [str(c.get("probe") or "") for c in candidates]
             table.add_column("probe")
+    # Which sources listed each release, when any came from more than Torrentio (sources.<name> configured).
+    show_sources = any(names and names != ["torrentio"] for names in found_by)
+    if show_sources:
+        table.add_column("found by")
     table.add_column("why not", overflow="fold")
     rank = 0
     for n, (info_hash, name, accepted, score, covers, reasons) in enumerate(rows):
@@ -240,6 +248,8 @@ def render_table(result: Explanation | Mapping[str, Any], *, title: str = "seerb
         ]
         if probes is not None:
             cells.append(Text(probes[n]))
+        if show_sources:
+            cells.append(Text(", ".join(found_by[n])))
         table.add_row(*cells, Text("\n".join(reasons)))
     return table
 
