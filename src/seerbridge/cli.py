@@ -213,7 +213,8 @@ def sandbox(
         typer.Option("--env-file", help="Also write the export lines to this file, to `source` in another terminal."),
     ] = None,
 ) -> None:
-    """Run emulators of all four services on loopback until interrupted; prints the env that points at them.
+    """Run emulators of every service (and a Torznab indexer and Zilean as sources) on loopback until interrupted;
+    prints the env that points at them.
 
     The env includes a database of the sandbox's own (a SQLite file in a temporary folder, removed when the sandbox
     stops), so nothing run against the emulators lands in your real database.
@@ -230,6 +231,8 @@ def sandbox(
         world = load_scenario(scenario)
     except ScenarioError as exc:
         _fail(str(exc))
+    if not world.sources:  # the exported settings name every emulator, so doctor against them checks them all
+        world = world.model_copy(update={"sources": ["torznab", "zilean"]})
     sb = Sandbox(world)
     if speed != 1.0:
         sb.clock.set_speed(speed)

@@ -162,10 +162,11 @@ def test_sandbox_prints_exports_at_once_and_stops_on_ctrl_c(tmp_path: Path) -> N
     try:
         lines: queue.Queue[str] = queue.Queue()
         threading.Thread(target=lambda: [lines.put(line.strip()) for line in proc.stdout], daemon=True).start()  # type: ignore[union-attr]
-        printed = [lines.get(timeout=30) for _ in range(7)]
+        # Four services, a Torznab indexer and Zilean as sources (kind, URL, key), the clock, the database.
+        printed = [lines.get(timeout=30) for _ in range(12)]
         assert all(line.startswith("export SEERBRIDGE_") for line in printed), printed
-        urls = [line.split("=", 1)[1].strip("'") for line in printed if "__URL=" in line]
-        assert len(urls) == 4 and all(u.startswith("http://127.0.0.1:") for u in urls)
+        urls = [line.split("=", 1)[1].strip("'") for line in printed if "__URL=" in line and "DATABASE" not in line]
+        assert len(urls) == 6 and all(u.startswith("http://127.0.0.1:") for u in urls), urls
         # The printed env really points at running emulators: doctor passes with it.
         doctor_env = dict(env)
         for line in printed:
