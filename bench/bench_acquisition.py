@@ -1,4 +1,5 @@
-"""What acquisition costs per request: service calls and bridge time, on the demo and a 200-request generated scenario.
+"""What acquisition costs per request: service calls and bridge time, on the demo and a 200-request generated scenario
+(with `--sources torznab,zilean`, the emulated Torznab indexer and Zilean are asked too).
 
 Both scenarios run against the in-process emulators (no sockets, Real-Debrid unpaced and its rate window off; its
 magnet conversion, queueing and the moment a cached torrent reads `downloading` at 100 % are on, their waits passing
@@ -241,6 +242,9 @@ def report_scenario(label: str, scenario: Scenario, kinds: dict[int, str], expec
     for svc, counts in sorted(per_request.items()):
         listed = ", ".join(f"{ep} {c}" for ep, c in sorted(counts.items()))
         print(f"  {svc} calls by endpoint, summed over requests: {listed}")
+    for source in scenario.sources:
+        calls = [_calls(r, source) for r in first.report.results]
+        print(f"  {source}: {_mean([float(c) for c in calls]).strip()} calls per request (max {max(calls, default=0)})")
     _time_lines(first, n)
     unexpected = [
         r for r in first.report.results if r.request_id in expected and r.state.value != expected[r.request_id]
@@ -324,16 +328,20 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=200, help="size of the generated scenario")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--sources", default="", help="also ask these emulated sources, comma-separated: torznab, zilean"
+    )
     args = parser.parse_args()
+    sources = [name for name in args.sources.split(",") if name]
     setup_logging("error")
-    demo = load_scenario("demo")
+    demo = load_scenario("demo").model_copy(update={"sources": sources})
     asyncio.run(run_passes(demo, passes=1))  # warm-up (imports, route and regex compilation), not reported
     demo_expected = {
         101: "fulfilled", 102: "fulfilled", 103: "fulfilled", 104: "fulfilled", 105: "fulfilled",
         106: "downloading", 107: "no_release", 108: "fulfilled",
     }  # fmt: skip
     ok = report_scenario("demo scenario", demo, DEMO_KINDS, demo_expected)
-    generated = generated_scenario(args.requests, seed=args.seed)
+    generated = generated_scenario(args.requests, seed=args.seed).model_copy(update={"sources": sources})
     kinds: dict[int, str] = dict(request_kinds(generated))
     expected = {rid: EXPECTED_OUTCOME[RequestKind(kind)] for rid, kind in kinds.items()}
     ok = report_scenario(f"generated scenario ({generated.name})", generated, kinds, expected) and ok
