@@ -181,6 +181,20 @@ class SourceSettings(ServiceSettings):
         return SecretStr(_clean_url(raw))
 
 
+class TorBoxSettings(ServiceSettings):
+    """TorBox, a debrid service with a real cache check (`checkcached`): one call for all of an item's candidates."""
+
+    url: BaseUrl = Field("https://api.torbox.app/v1/api", description="TorBox API base URL.")
+    api_key: SecretStr = Field(SecretStr(""), description="TorBox API key (torbox.app settings); sent as Bearer.")
+    rate_limit_per_min: float = Field(
+        250.0, ge=0, le=300, description="Most calls per minute (TorBox allows 300 per endpoint per key)."
+    )
+    creates_per_hour: int = Field(
+        55, ge=1, le=60, description="Most torrent adds per hour (TorBox allows 60, with at most 10 in a minute)."
+    )
+    creates_per_min: int = Field(9, ge=1, le=10, description="Most torrent adds in any minute (TorBox's edge is 10).")
+
+
 class RealDebridSettings(ServiceSettings):
     url: BaseUrl = Field("https://api.real-debrid.com/rest/1.0", description="Real-Debrid REST base URL.")
     api_key: SecretStr = Field(SecretStr(""), description="Real-Debrid private API token (real-debrid.com/apitoken).")
@@ -667,6 +681,7 @@ class Settings(BaseSettings):
         "each is asked beside Torrentio and results are merged by info hash.",
     )
     realdebrid: RealDebridSettings = Field(default_factory=RealDebridSettings)
+    torbox: TorBoxSettings = Field(default_factory=TorBoxSettings)
     selection: SelectionSettings = Field(default_factory=SelectionSettings)
     acquire: AcquireSettings = Field(default_factory=AcquireSettings)
     plan: PlanSettings = Field(default_factory=PlanSettings)
@@ -814,6 +829,7 @@ def secret_values(settings: Settings) -> list[str]:
         settings.seerr.api_key.get_secret_value(),
         settings.jellyfin.api_key.get_secret_value(),
         settings.realdebrid.api_key.get_secret_value(),
+        settings.torbox.api_key.get_secret_value(),
         settings.webhook.secret.get_secret_value(),
         settings.arr.api_key.get_secret_value(),
         *(v.url.get_secret_value() for v in settings.sources.values()),

@@ -69,7 +69,6 @@ class Searcher:
         self._max_chars = max_name_chars
         self._now = now
         self._flights: dict[str, asyncio.Future[list[Stream]]] = {}  # cache key → the lookup under way
-        self.failures: dict[str, str] = {}  # source → why its last search failed (cleared by its next success)
 
     async def movie(self, title: Title | str) -> list[Candidate]:
         wanted = _title(title)
@@ -92,12 +91,10 @@ class Searcher:
             if isinstance(answer, BaseException):
                 if not isinstance(answer, ServiceError | ValueError):
                     raise answer  # a cancellation or a bug is not a source being down
-                self.failures[source.name] = str(answer)
                 errors.append(answer)
                 if len(self.sources) > 1:
                     log.warning("a source failed; the others' answers are used", source=source.name, error=str(answer))
                 continue
-            self.failures.pop(source.name, None)
             found.append((source.name, answer))
         if errors and not found:
             raise errors[0]

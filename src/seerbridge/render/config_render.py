@@ -29,6 +29,7 @@ SECTION_HELP = {
     "server": "The HTTP server for Seerr webhooks and health checks.",
     "webhook": "Seerr webhook authentication.",
     "arr": "seerbridge as Seerr's Radarr and Sonarr: the API key entered in Seerr's server settings.",
+    "torbox": "TorBox: a debrid service with a real cache check (not used by the pipeline yet).",
     "sources": "More sources of releases besides Torrentio (Torznab indexers, Zilean), merged by info hash.",
     "log": "Logging.",
 }
@@ -37,6 +38,7 @@ EXAMPLE_SECRETS = {
     ("seerr", "api_key"): "your-seerr-api-key",
     ("jellyfin", "api_key"): "your-jellyfin-api-key",
     ("realdebrid", "api_key"): "your-real-debrid-api-token",
+    ("torbox", "api_key"): "your-torbox-api-key",
     ("webhook", "secret"): "a-long-random-string-also-set-in-seerr",
     ("arr", "api_key"): "a-long-random-string-entered-in-seerr-as-radarr-and-sonarr-api-key",
 }
