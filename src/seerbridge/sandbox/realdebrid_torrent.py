@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 from urllib.parse import parse_qs
 
+from seerbridge.sandbox.magnets import read_magnet
 from seerbridge.sandbox.scenario import FileSpec, RdBehaviour
 
 Status = Literal[
@@ -71,8 +72,10 @@ def unknown_resource() -> RdFailure:
 
 def parse_magnet(magnet: str) -> tuple[str, str | None]:
     """The lower-case hex info hash and the `dn` of a magnet URI; RdFailure(400 wrong_parameter) if unusable."""
-    if not magnet.lower().startswith("magnet:?"):
+    found = read_magnet(magnet)
+    if found is None:
         raise wrong_parameter()
+    return found
     query = parse_qs(magnet[len("magnet:?") :], keep_blank_values=True)
     dn = next((v for v in query.get("dn", []) if v), None)
     for xt in query.get("xt", []):

@@ -10,15 +10,13 @@ state from that and the virtual clock at read time:
 
 from __future__ import annotations
 
-import base64
-import binascii
 import mimetypes
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qs
 
+from seerbridge.sandbox.magnets import read_magnet
 from seerbridge.sandbox.scenario import FileSpec
 
 SERVER = 1  # the storage server every emulated torrent sits on (links point at store-1)
@@ -45,21 +43,10 @@ def tb_time(moment: datetime) -> str:
 
 def parse_magnet(magnet: str) -> tuple[str, str | None]:
     """The lower-case hex info hash and the `dn` of a magnet URI; TorBoxFailure(400 BOZO_TORRENT) if unusable."""
-    if magnet.lower().startswith("magnet:?"):
-        query = parse_qs(magnet[len("magnet:?") :], keep_blank_values=True)
-        dn = next((v for v in query.get("dn", []) if v), None)
-        for xt in query.get("xt", []):
-            m = _BTIH.match(xt.strip())
-            if m is None:
-                continue
-            raw = m.group(1)
-            if len(raw) == 40:
-                return raw.lower(), dn
-            try:
-                return base64.b32decode(raw.upper()).hex(), dn
-            except binascii.Error:
-                continue
-    raise TorBoxFailure(400, "BOZO_TORRENT", "The magnet link is invalid. Please check it and try again.")
+    found = read_magnet(magnet)
+    if found is None:
+        raise TorBoxFailure(400, "BOZO_TORRENT", "The magnet link is invalid. Please check it and try again.")
+    return found
 
 
 @dataclass(frozen=True)
