@@ -118,8 +118,16 @@ def test_a_4k_movie_request_counts_4k_copies_and_its_own_key() -> None:
 def test_a_title_without_an_imdb_id_is_unsearchable() -> None:
     plan = decide_plan(movie_facts(title=dataclasses.replace(MOVIE, imdb_id=None)))
     assert plan.wanted == [] and plan.keys == []
-    assert plan.notes == ["no IMDb id in the catalogue, so Torrentio cannot be searched"]
+    assert plan.notes == [
+        "no IMDb id in the catalogue, so Torrentio cannot be searched (a Torznab or Zilean source, which search by "
+        "title, could be: see sources)"
+    ]
     assert plan.unsearchable
+
+
+def test_a_title_without_an_imdb_id_is_wanted_when_a_source_searches_by_title() -> None:
+    plan = decide_plan(movie_facts(title=dataclasses.replace(MOVIE, imdb_id=None), by_title=True))
+    assert plan.keys == ["movie:335984"] and not plan.unsearchable
 
 
 # ----- shows --------------------------------------------------------------------------------------------------------

@@ -51,12 +51,12 @@ async def explain_request(bridge: Bridge, request_id: int) -> LiveExplanation:
         owned=partial(owned_episodes, bridge.sessions),
         today=today,
         aired_after_days=bridge.settings.plan.aired_after_days,
+        by_title=bridge.searcher.by_title,
     )
     async with bridge.sessions() as session:
         bad = await repo.bad_hashes(session)
     items: list[tuple[Wanted, Explanation]] = []
     for wanted in plan.wanted:
-        assert title.imdb_id is not None  # plan_request wants nothing without one
         if wanted.season is None:
             found = await bridge.searcher.movie(title)
         else:

@@ -221,6 +221,7 @@ class PlanFacts:
     title: Title
     today: date
     aired_after_days: int = 1  # see domain.airing
+    by_title: bool = False  # a source that searches by title is configured: a title without an IMDb id is searchable
     is4k: bool = False
     season_numbers: tuple[int, ...] = ()  # the requested seasons, in order
     # Seerr's availability for the title (`status`, and `status4k` for a 4K request) and per season: the media row's
@@ -249,6 +250,7 @@ async def plan_request(
     owned: OwnedEpisodes,
     today: date,
     aired_after_days: int = 1,
+    by_title: bool = False,
 ) -> Plan:
     """Work out the wanted items: movies missing from Jellyfin; per season, aired episodes nobody has.
 
@@ -257,7 +259,14 @@ async def plan_request(
     read first (`gather_plan_facts`), then decided on without I/O (`decide_plan`).
     """
     facts = await gather_plan_facts(
-        request, title, seerr=seerr, library=library, owned=owned, today=today, aired_after_days=aired_after_days
+        request,
+        title,
+        seerr=seerr,
+        library=library,
+        owned=owned,
+        today=today,
+        aired_after_days=aired_after_days,
+        by_title=by_title,
     )
     return decide_plan(facts)
 
@@ -271,26 +280,29 @@ async def gather_plan_facts(
     owned: OwnedEpisodes,
     today: date,
     aired_after_days: int = 1,
+    by_title: bool = False,
 ) -> PlanFacts:
     """Read what `decide_plan` needs from Seerr, Jellyfin and the store.
 
-    Nothing for a title without an IMDb id, nor Jellyfin and the store for a movie not released yet. For a show, its
-    requested seasons (concurrently) and Jellyfin's episodes, then the show's details for Seerr's season statuses only
-    when the decision consults them and the request's media row lacks them, then the store for every requested
-    season's work item (a local read, whether or not the season turns out to need it).
+    Nothing for a title without an IMDb id (unless a source searches `by_title`), nor Jellyfin and the store for a
+    movie not released yet. For a show, its requested seasons (concurrently) and Jellyfin's episodes, then the show's
+    details for Seerr's season statuses only when the decision consults them and the request's media row lacks them,
+    then the store for every requested season's work item (a local read, whether or not the season turns out to need
+    it).
     """
     facts = PlanFacts(
         request_id=request.id,
         title=title,
         today=today,
         aired_after_days=aired_after_days,
+        by_title=by_title,
         is4k=request.is4k,
         season_numbers=tuple(request.season_numbers),
         media_status=request.media.status,
         media_status4k=request.media.status4k,
         season_statuses=tuple(request.media.seasons),
     )
-    if title.imdb_id is None:
+    if title.imdb_id is None and not by_title:
         return facts
     if title.kind is MediaKind.MOVIE:
         if not _released(facts):
@@ -324,8 +336,11 @@ def decide_plan(facts: PlanFacts) -> Plan:
     """The wanted items (and why the rest is left out) from the facts alone: no I/O. See `plan_request`."""
     title = facts.title
     plan = Plan(title=title, wanted=[])
-    if title.imdb_id is None:
-        plan.notes.append("no IMDb id in the catalogue, so Torrentio cannot be searched")
+    if title.imdb_id is None and not facts.by_title:
+        plan.notes.append(
+            "no IMDb id in the catalogue, so Torrentio cannot be searched (a Torznab or Zilean source, which search "
+            "by title, could be: see sources)"
+        )
         plan.unsearchable = True
         return plan
     if title.kind is MediaKind.MOVIE:

@@ -447,6 +447,7 @@ class Bridge:
             owned=self._owned,
             today=ctx.today,
             aired_after_days=self.settings.plan.aired_after_days,
+            by_title=self.searcher.by_title,
         )
         await self._link(request.id, plan, title)
         if plan.nothing_missing:

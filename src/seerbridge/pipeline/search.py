@@ -70,6 +70,11 @@ class Searcher:
         self._now = now
         self._flights: dict[str, asyncio.Future[list[Stream]]] = {}  # cache key → the lookup under way
 
+    @property
+    def by_title(self) -> bool:
+        """Whether a source searches by title (anything but Torrentio, which needs the IMDb id)."""
+        return any(source.name != "torrentio" for source in self.sources)
+
     async def movie(self, title: Title | str) -> list[Candidate]:
         wanted = _title(title)
         query = f"movie/{wanted.imdb_id or f'tmdb{wanted.tmdb_id}'}"

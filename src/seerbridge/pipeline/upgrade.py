@@ -251,7 +251,8 @@ class Upgrader:
         is4k = row.item_key.endswith(":4k")
         season = row.season
         wanted = Wanted(title, season, frozenset(row.episodes) if season is not None else frozenset(), is4k)
-        if wanted.key != row.item_key or title.imdb_id is None or (season is not None and not row.episodes):
+        searchable = title.imdb_id is not None or self.bridge.searcher.by_title
+        if wanted.key != row.item_key or not searchable or (season is not None and not row.episodes):
             await self._next_check(row, now)
             return Check(row.id, row.name, row.item_key, profile_name, "skipped", "its item cannot be searched")
         if season is None:
