@@ -15,14 +15,10 @@ A torrent can also be pinned to a status by hand (scenario torrents, `set_status
 
 from __future__ import annotations
 
-import base64
-import binascii
 import mimetypes
-import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
-from urllib.parse import parse_qs
 
 from seerbridge.sandbox.magnets import read_magnet
 from seerbridge.sandbox.scenario import FileSpec, RdBehaviour
@@ -49,8 +45,6 @@ HOST = "real-debrid.com"
 LINK_PREFIX = f"https://{HOST}/d/"
 DOWNLOAD_HOST = "https://sandbox.download.real-debrid.com"
 
-_BTIH = re.compile(r"^urn:btih:([0-9a-fA-F]{40}|[A-Za-z2-7]{32})$")
-
 
 class RdFailure(Exception):
     """An error answer in Real-Debrid's shape: HTTP status plus `{"error": key, "error_code": code}`."""
@@ -76,20 +70,6 @@ def parse_magnet(magnet: str) -> tuple[str, str | None]:
     if found is None:
         raise wrong_parameter()
     return found
-    query = parse_qs(magnet[len("magnet:?") :], keep_blank_values=True)
-    dn = next((v for v in query.get("dn", []) if v), None)
-    for xt in query.get("xt", []):
-        m = _BTIH.match(xt.strip())
-        if m is None:
-            continue
-        raw = m.group(1)
-        if len(raw) == 40:
-            return raw.lower(), dn
-        try:
-            return base64.b32decode(raw.upper()).hex(), dn
-        except binascii.Error:
-            continue
-    raise wrong_parameter()
 
 
 def is_video(path: str) -> bool:

@@ -11,7 +11,6 @@ state from that and the virtual clock at read time:
 from __future__ import annotations
 
 import mimetypes
-import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,7 +19,6 @@ from seerbridge.sandbox.magnets import read_magnet
 from seerbridge.sandbox.scenario import FileSpec
 
 SERVER = 1  # the storage server every emulated torrent sits on (links point at store-1)
-_BTIH = re.compile(r"^urn:btih:([0-9a-fA-F]{40}|[A-Za-z2-7]{32})$")
 
 
 class TorBoxFailure(Exception):
