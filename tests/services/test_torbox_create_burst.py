@@ -1,7 +1,7 @@
 """A burst of adds through the TorBox client against the TorBox emulator: the client's create budget keeps every
 minute at 10 adds or fewer and every hour at 60 or fewer, as TorBox counts them, so TorBox never has to refuse one.
 Time is a fake clock shared by the client's budget and the emulator's limits; it moves as an event loop's does (to
-the earliest wake-up once everything runnable has run), so waits pass instantly and in order."""
+the earliest wake-up once every add is asleep on it), so waits pass instantly and in order."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from seerbridge.sandbox.clock import VirtualClock
 from seerbridge.sandbox.scenario import load_scenario
 from seerbridge.sandbox.torbox import create_app
 from seerbridge.services.torbox import CreateBudget, TorBoxClient
+from seerbridge.services.torbox_models import CreatedTorrent
 
 ADDS = 70  # more than an hour's allowance
 
@@ -40,11 +41,13 @@ class FakeTime:
         heapq.heappush(self._sleepers, (self.now + seconds, next(self._order), wake))
         await wake
 
-    async def drive(self, work: asyncio.Future[object]) -> None:
-        while not work.done():
-            for _ in range(200):  # everything runnable runs (requests pass through the in-process app)
-                await asyncio.sleep(0)
-            if self._sleepers and not work.done():
+    async def drive(self, tasks: list[asyncio.Task[CreatedTorrent]]) -> None:
+        """Run `tasks` to the end, moving the clock only when every unfinished one sleeps on it (a call in flight,
+        which may run in a worker thread of the in-process app, is waited for in real time, however long)."""
+        while not all(task.done() for task in tasks):
+            await asyncio.sleep(0.001)
+            waiting = sum(not task.done() for task in tasks)
+            if self._sleepers and len(self._sleepers) == waiting:
                 at, _, wake = heapq.heappop(self._sleepers)
                 self.now = max(self.now, at)
                 wake.set_result(None)
@@ -72,9 +75,9 @@ async def test_a_burst_of_adds_never_exceeds_torboxs_create_limits() -> None:
         per_min=settings.creates_per_min, per_hour=settings.creates_per_hour, clock=time, sleep=time.sleep
     )
     async with TorBoxClient(settings, transport=httpx.ASGITransport(app=app), create_budget=budget) as client:
-        burst = asyncio.gather(*(client.create_torrent(magnet(n), only_if_cached=True) for n in range(ADDS)))
+        burst = [asyncio.create_task(client.create_torrent(magnet(n), only_if_cached=True)) for n in range(ADDS)]
         await time.drive(burst)
-        created = await burst
+        created = [task.result() for task in burst]
     assert len({c.torrent_id for c in created}) == ADDS
     assert not state.refused  # TorBox never had to say no
     assert state.max_creates_in(60) <= 10 and state.max_creates_in(3600) <= 60
