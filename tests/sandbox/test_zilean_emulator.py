@@ -4,7 +4,7 @@ state object's knobs, and injected faults."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -173,11 +173,11 @@ async def test_order_by_score_then_newest_and_the_limit() -> None:
 
 async def test_releases_not_in_zilean_or_not_yet_published_are_absent() -> None:
     scenario = load_scenario("starter")
-    tomorrow = date.today() + timedelta(days=400)
     releases = [
         r.model_copy(update={"zilean": False}) if r.name.startswith("Dune.2021.720p") else r for r in scenario.releases
     ]
     http, emulator, _ = emulator_for(scenario.model_copy(update={"releases": releases}))
+    tomorrow = emulator.clock.now().date() + timedelta(days=1)  # the emulator's own (virtual) day
     emulator.add_release({"imdb_id": "tt1160419", "name": "Dune.2021.2160p.WEB-DL-LATER", "published": tomorrow})
     async with http:
         dune = titles(await filtered(http, Query="Dune"))

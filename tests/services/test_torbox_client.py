@@ -16,6 +16,7 @@ import stamina
 import structlog
 from pydantic import SecretStr
 
+from seerbridge import clock
 from seerbridge.config import TorBoxSettings
 from seerbridge.errors import (
     AuthenticationError,
@@ -650,7 +651,7 @@ async def test_torboxs_own_5xx_on_a_read_is_retried(make_client: MakeClient, fak
 
 
 def user_json(plan: int = 2, days: float = 120.5, **fields: Any) -> dict[str, Any]:
-    expires = datetime.now(UTC) + timedelta(days=days)
+    expires = clock.now() + timedelta(days=days)  # the program's clock, which check() reads
     return {
         "id": 1,
         "auth_id": "auth-1",
@@ -677,7 +678,7 @@ async def test_user_and_check_report_plan_and_premium(tb: TorBoxClient, fake: Fa
     [
         (user_json(plan=0, premium_expires_at=None), "free plan"),
         (user_json(plan=1, days=-2), "ended"),
-        (user_json(plan=3, cooldown_until=(datetime.now(UTC) + timedelta(hours=2)).isoformat()), "cooldown"),
+        (user_json(plan=3, cooldown_until=(clock.now() + timedelta(hours=2)).isoformat()), "cooldown"),
     ],
 )
 async def test_check_flags_an_account_that_cannot_add(

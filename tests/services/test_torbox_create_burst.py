@@ -29,6 +29,7 @@ class FakeTime:
         self.now = 1000.0
         self._sleepers: list[tuple[float, int, asyncio.Future[None]]] = []
         self._order = itertools.count()
+        self._slept = asyncio.Event()  # set whenever a task starts sleeping
 
     def __call__(self) -> float:
         return self.now
@@ -39,18 +40,23 @@ class FakeTime:
             return
         wake: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         heapq.heappush(self._sleepers, (self.now + seconds, next(self._order), wake))
+        self._slept.set()
         await wake
 
     async def drive(self, tasks: list[asyncio.Task[CreatedTorrent]]) -> None:
-        """Run `tasks` to the end, moving the clock only when every unfinished one sleeps on it (a call in flight,
-        which may run in a worker thread of the in-process app, is waited for in real time, however long)."""
-        while not all(task.done() for task in tasks):
-            await asyncio.sleep(0.001)
-            waiting = sum(not task.done() for task in tasks)
-            if self._sleepers and len(self._sleepers) == waiting:
+        """Run `tasks` to the end, moving the clock only when every unfinished one sleeps on it. Between moves it waits
+        for an event (a task going to sleep, or one ending), never for a length of time: a call in flight, which may
+        run in a worker thread of the in-process app, is waited for however long it takes."""
+        while pending := [task for task in tasks if not task.done()]:
+            self._slept.clear()
+            if self._sleepers and len(self._sleepers) == len(pending):
                 at, _, wake = heapq.heappop(self._sleepers)
                 self.now = max(self.now, at)
                 wake.set_result(None)
+                continue
+            slept = asyncio.ensure_future(self._slept.wait())
+            await asyncio.wait([slept, *pending], return_when=asyncio.FIRST_COMPLETED)
+            slept.cancel()
 
 
 def magnet(n: int) -> str:
